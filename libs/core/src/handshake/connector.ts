@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import type { MessageCodec } from '../codec/codec.js';
+import { CompactFrameDecoder, encodeCompactFrame } from '../codec/compact-framing.js';
+import { ErrorCodes, FriendsError } from '../errors.js';
+import type { Link } from '../links/link.js';
+import type { MemoryCopy } from '../links/memory-link.js';
+import { SocketLink, type SocketLinkOptions } from '../links/socket-link.js';
+import { bindablePath } from '../socket-dir.js';
+import { AUTH_FRAME, AUTH_MAX_FRAME, AUTH_OK_FRAME, type HelloRequest, parseAnswer } from './hello.js';
+import { kernelIdentity, kernelProof, sameSecret } from './host-identity.js';
+import { openPendingEndpoint, type PendingEndpoint } from './registry.js';
+
+export interface ConnectorOptions<M> {
+  protocol: string;
+  memory: boolean;
+  unix: boolean;
+  /** How this side copies what it sends on the memory tier. */
+  memoryCopy: MemoryCopy;
+  unixCodec: MessageCodec<M>;
+  linkOptions?: SocketLinkOptions;
+  /** Time the unix connect and admission may take before falling back (default 2 s). */
+  unixTimeoutMs?: number;
+  kernelIdentity?: string | null;
+}
+
+/** The outcome: a friend link, or stay on the standard wire (and why, for logs). */
+export type TierDecision<M> = { tier: 'memory' | 'unix'; link: Link<M> } | { tier: 'tcp'; reason: string };
+
+/**
+ * The client side of one tier decision. Send `hello` over the real connection,
+ * then pass whatever came back to `complete()` — including nothing, when the
+ * peer is stock. `complete()` never rejects: every failure decides 'tcp'.
+ */
+export class HelloAttempt<M> {
+  readonly hello: HelloRequest;
+  private readonly endpoint: PendingEndpoint | undefined;
+  private done = false;
+
+  constructor(private readonly options: ConnectorOptions<M>) {
+    const nonce = randomBytes(16).toString('hex');
+    this.hello = { v: 1, nonce };
+    if (options.memory) {
+      this.endpoint = openPendingEndpoint(options.protocol, options.memoryCopy);
+      this.hello.endpoint = this.endpoint.id;
+    }
+    const identity = options.kernelIdentity === undefined ? kernelIdentity() : options.kernelIdentity;
+    if (options.unix && identity !== null) this.hello.kernel = kernelProof(identity, nonce);
+  }
+
+  async complete(answerData: unknown): Promise<TierDecision<M>> {
+    if (this.done) return { tier: 'tcp', reason: 'attempt already completed' };
+    this.done = true;
+    const endpointLink = this.endpoint?.link as Link<M> | undefined;
+    if (this.endpoint) this.endpoint.link = undefined;
+    this.endpoint?.cancel();
+    const answer = parseAnswer(answerData);
+    if (answer?.tier === 'memory' && endpointLink) return { tier: 'memory', link: endpointLink };
+    endpointLink?.destroy();
+    if (!answer) return { tier: 'tcp', reason: 'peer does not speak friends' };
+    if (answer.tier === 'memory') return { tier: 'tcp', reason: 'memory answer without an endpoint' };
+    if (answer.tier === 'tcp') return { tier: 'tcp', reason: answer.reason };
+    try {
+      return { tier: 'unix', link: await this.openUnix(answer.path, answer.ticket) };
+    } catch (err) {
+      return { tier: 'tcp', reason: `unix: ${(err as NodeJS.ErrnoException).code ?? ''} ${(err as Error).message}` };
+    }
+  }
+
+  /** Gives up (the hello failed or timed out); releases the pending endpoint. */
+  cancel(): void {
+    if (this.done) return;
+    this.done = true;
+    this.endpoint?.cancel();
+  }
+
+  private openUnix(path: string, ticket: string): Promise<Link<M>> {
+    const { options } = this;
+    const nonce = this.hello.nonce;
+    return new Promise((resolve, reject) => {
+      let target: { path: string; release: () => void };
+      try {
+        target = bindablePath(path);
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      const socket = connect(target.path);
+      const decoder = new CompactFrameDecoder({ maxFrameSize: AUTH_MAX_FRAME });
+      const timer = setTimeout(
+        () => fail(new FriendsError(ErrorCodes.HANDSHAKE_TIMEOUT, `Unix admission at ${path} timed out`)),
+        options.unixTimeoutMs ?? 2_000,
+      );
+      timer.unref();
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        target.release();
+        socket.off('data', onData);
+        socket.off('error', fail);
+        socket.off('close', onClose);
+      };
+      const fail = (err: Error): void => {
+        cleanup();
+        socket.destroy();
+        reject(err);
+      };
+      const onClose = (): void =>
+        fail(new FriendsError(ErrorCodes.BAD_SERVER_PROOF, `Unix endpoint ${path} closed during admission`));
+      const onData = (chunk: Buffer): void => {
+        let frames;
+        try {
+          frames = decoder.push(chunk);
+        } catch (err) {
+          fail(err as Error);
+          return;
+        }
+        if (frames.length === 0) return;
+        const frame = frames[0]!;
+        if (
+          frames.length > 1 ||
+          decoder.partial ||
+          frame.type !== AUTH_OK_FRAME ||
+          !sameSecret(frame.payload.toString('latin1'), nonce)
+        ) {
+          fail(new FriendsError(ErrorCodes.BAD_SERVER_PROOF, `Unix endpoint ${path} did not prove it answered the hello`));
+          return;
+        }
+        cleanup();
+        resolve(new SocketLink<M>('unix', socket, { kind: 'unix', path }, options.unixCodec, options.linkOptions));
+      };
+      socket.once('connect', () => {
+        target.release();
+        socket.write(encodeCompactFrame(AUTH_FRAME, 0, ticket));
+      });
+      socket.on('data', onData);
+      socket.on('error', fail);
+      socket.on('close', onClose);
+    });
+  }
+}

@@ -1,0 +1,44 @@
+export { ErrorCodes, FriendsError, isFriendsError, type ErrorCode } from './errors.js';
+export { TIERS, describePeer, networkTransport, type PeerAddress, type Tier } from './tier.js';
+export { friendsDisabledByEnv } from './env.js';
+export { metrics, metricsSnapshot, type TierCounters } from './metrics.js';
+export type { Link, LinkEvents } from './links/link.js';
+export {
+  MemoryLink,
+  createMemoryLinkPair,
+  memoryCopies,
+  type CopyMode,
+  type MemoryCopy,
+  type MemoryLinkOptions,
+} from './links/memory-link.js';
+export { SocketLink, SOCKET_LINK_DEFAULTS, type SocketLinkOptions } from './links/socket-link.js';
+export type { DecoderLimits, MessageCodec, MessageDecoder } from './codec/codec.js';
+export { StockFrameDecoder, encodeStockFrame, parseJsonFrame, stockJsonCodec } from './codec/stock-framing.js';
+export {
+  COMPACT_HEADER_SIZE,
+  CompactFrameDecoder,
+  encodeCompactFrame,
+  type CompactFrame,
+} from './codec/compact-framing.js';
+export {
+  parseAnswer,
+  parseHello,
+  AUTH_FRAME,
+  AUTH_OK_FRAME,
+  type HelloAnswer,
+  type HelloRequest,
+} from './handshake/hello.js';
+export { kernelIdentity, kernelProof } from './handshake/host-identity.js';
+export { TicketBook } from './handshake/tickets.js';
+export { openPendingEndpoint, claimPendingEndpoint, pendingEndpointCount } from './handshake/registry.js';
+export { FriendsAcceptor, type AcceptorOptions } from './handshake/acceptor.js';
+export { HelloAttempt, type ConnectorOptions, type TierDecision } from './handshake/connector.js';
+export {
+  MAX_UNIX_PATH,
+  bindablePath,
+  defaultSocketDir,
+  listenUnix,
+  prepareSocketDir,
+  removeSocketFile,
+  removeStaleSockets,
+} from './socket-dir.js';

@@ -1,0 +1,174 @@
+import { EventEmitter } from 'node:events';
+import { ErrorCodes, FriendsError } from '../errors.js';
+import { metrics } from '../metrics.js';
+import type { PeerAddress } from '../tier.js';
+import type { Link, LinkEvents } from './link.js';
+import { deferDelivery } from './schedule.js';
+
+/**
+ * How a message is copied on its way through memory. `encode` runs in `send()`
+ * (so an uncopyable message fails there, as it would on a socket), `decode` at
+ * delivery.
+ */
+export interface MemoryCopy {
+  readonly mode: CopyMode;
+  encode(message: unknown): unknown;
+  decode(copy: unknown): unknown;
+}
+
+/** `json`: exactly what a socket does to a payload; `clone`: structuredClone; `none`: by reference. */
+export type CopyMode = 'json' | 'clone' | 'none';
+
+const identity = (v: unknown): unknown => v;
+
+export const memoryCopies: Record<CopyMode, MemoryCopy> = {
+  json: { mode: 'json', encode: (m) => JSON.stringify(m), decode: (s) => JSON.parse(s as string) },
+  clone: { mode: 'clone', encode: (m) => structuredClone(m), decode: identity },
+  none: { mode: 'none', encode: identity, decode: identity },
+};
+
+export interface MemoryLinkOptions {
+  /** Queued messages above which `send()` returns false. Default 1024. */
+  highWaterMark?: number;
+}
+
+const DEFAULT_HIGH_WATER_MARK = 1024;
+const CLOSE_MARK: unique symbol = Symbol('close');
+
+/** One end of an in-process link. Create both ends with `createMemoryLinkPair`. */
+export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M> {
+  readonly kind = 'memory' as const;
+  private remote!: MemoryLink<M>;
+  private readonly inbox: unknown[] = [];
+  private head = 0;
+  private paused = false;
+  private scheduled = false;
+  private ending = false;
+  private ended = false;
+  private closeError: Error | undefined;
+  private needDrain = false;
+  private readonly flush = (): void => this.deliver();
+
+  constructor(
+    readonly peer: PeerAddress,
+    private readonly copy: MemoryCopy,
+    private readonly highWaterMark: number,
+  ) {
+    super();
+  }
+
+  /** @internal */
+  static join<M>(a: MemoryLink<M>, b: MemoryLink<M>): void {
+    a.remote = b;
+    b.remote = a;
+  }
+
+  get closed(): boolean {
+    return this.ending || this.ended;
+  }
+
+  send(message: M): boolean {
+    if (this.ending || this.ended) return false;
+    const remote = this.remote;
+    remote.enqueue(this.copy.encode(message));
+    metrics.memory.messagesOut++;
+    const queued = remote.inbox.length - remote.head;
+    if (queued < this.highWaterMark) return true;
+    this.needDrain = true;
+    return false;
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.schedule();
+  }
+
+  close(): void {
+    if (this.ending || this.ended) return;
+    this.ending = true;
+    this.remote.enqueue(CLOSE_MARK);
+  }
+
+  destroy(err?: Error): void {
+    if (this.ended) return;
+    this.end(err);
+    this.remote.end(undefined);
+  }
+
+  private enqueue(item: unknown): void {
+    if (this.ended) return;
+    this.inbox.push(item);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.paused) return;
+    this.scheduled = true;
+    deferDelivery(this.flush);
+  }
+
+  private deliver(): void {
+    this.scheduled = false;
+    const decode = this.remote.copy.decode;
+    while (!this.paused && !this.ended && this.head < this.inbox.length) {
+      const item = this.inbox[this.head]!;
+      this.inbox[this.head++] = undefined;
+      if (item === CLOSE_MARK) {
+        this.end(undefined);
+        this.remote.end(undefined);
+        break;
+      }
+      metrics.memory.messagesIn++;
+      this.emit('message', decode(item) as M);
+    }
+    if (this.head === this.inbox.length) {
+      this.inbox.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.inbox.length) {
+      this.inbox.splice(0, this.head);
+      this.head = 0;
+    }
+    const remote = this.remote;
+    if (remote.needDrain && this.inbox.length - this.head < remote.highWaterMark / 2 && !remote.closed) {
+      remote.needDrain = false;
+      remote.emit('drain');
+    }
+  }
+
+  /** Marks this end closed and reports it once, asynchronously. */
+  private end(err: Error | undefined): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.ending = true;
+    this.closeError = err;
+    this.inbox.length = 0;
+    this.head = 0;
+    metrics.memory.connectionsActive--;
+    if (err) metrics.memory.errors++;
+    deferDelivery(() => this.emit('close', this.closeError));
+  }
+}
+
+/**
+ * Two joined ends. Each end copies what it sends with its own `copy`, so each
+ * side of a connection decides how its own messages are copied.
+ */
+export function createMemoryLinkPair<M>(
+  a: { peer: PeerAddress; copy: MemoryCopy },
+  b: { peer: PeerAddress; copy: MemoryCopy },
+  options: MemoryLinkOptions = {},
+): [MemoryLink<M>, MemoryLink<M>] {
+  const hwm = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  if (!(hwm >= 1)) throw new FriendsError(ErrorCodes.INVALID_OPTION, `highWaterMark must be >= 1, got ${hwm}`);
+  const left = new MemoryLink<M>(a.peer, a.copy, hwm);
+  const right = new MemoryLink<M>(b.peer, b.copy, hwm);
+  MemoryLink.join(left, right);
+  metrics.memory.connectionsOpened += 2;
+  metrics.memory.connectionsActive += 2;
+  return [left, right];
+}

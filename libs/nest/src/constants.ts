@@ -1,0 +1,14 @@
+/** Transport id of FriendsServer; bind handlers to it with `@MessagePattern(p, FRIENDS_TRANSPORT)`. */
+export const FRIENDS_TRANSPORT: unique symbol = Symbol.for('friends.nest.transport');
+
+/** The reserved request pattern carrying the hello. A stock server answers it with NO_MESSAGE_HANDLER. */
+export const HELLO_PATTERN = '$friends.hello.v1';
+
+/** Memory endpoints pair only within one message protocol. */
+export const NEST_PROTOCOL = 'nest-packets/1';
+
+/** What the stock TCP server answers to a request with no handler. */
+export const NO_MESSAGE_HANDLER = 'There is no matching message handler defined in the remote service.';
+
+export const DEFAULT_HOST = 'localhost';
+export const DEFAULT_PORT = 3000;

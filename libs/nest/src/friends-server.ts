@@ -1,0 +1,224 @@
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import {
+  describePeer,
+  FriendsAcceptor,
+  memoryCopies,
+  SocketLink,
+  stockJsonCodec,
+  type Link,
+} from '@friends/core';
+import { Logger } from '@nestjs/common';
+import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
+import { isObservable } from 'rxjs';
+import { DEFAULT_HOST, DEFAULT_PORT, FRIENDS_TRANSPORT, HELLO_PATTERN, NEST_PROTOCOL, NO_MESSAGE_HANDLER } from './constants.js';
+import { FriendsContext } from './friends-context.js';
+import { resolveSocketDir, resolveTiers, type FriendsServerOptions } from './options.js';
+import type { NestPacket } from './wire.js';
+import { compactNestCodec } from './wire.js';
+
+type ServerEvent = 'listening' | 'connection' | 'close' | 'error' | string;
+type Respond = (packet: NestPacket) => void;
+
+/** Distinct patterns remembered by the route cache before it starts over (bounds client-chosen patterns). */
+const ROUTE_CACHE_LIMIT = 1024;
+
+/**
+ * A drop-in for the stock TCP transport's server. It serves the stock wire on
+ * host:port to anyone, and serves friends (clients in this process, or on this
+ * kernel) over memory or a unix socket, with the same handlers and semantics.
+ *
+ *   NestFactory.createMicroservice(AppModule, { strategy: new FriendsServer({ port: 3001 }) })
+ */
+export class FriendsServer extends Server implements CustomTransportStrategy {
+  override readonly transportId = FRIENDS_TRANSPORT;
+  protected override readonly logger = new Logger('FriendsServer');
+  private netServer: NetServer | undefined;
+  private acceptor: FriendsAcceptor<NestPacket> | undefined;
+  private readonly links = new Set<Link<NestPacket>>();
+  private readonly routeCache = new Map<string, MessageHandler | null>();
+  private readonly defaultStartHook = this.onProcessingStartHook;
+  private pendingListeners: { event: ServerEvent; callback: (...args: unknown[]) => void }[] = [];
+
+  constructor(private readonly options: FriendsServerOptions = {}) {
+    super();
+    this.initializeSerializer(options);
+    this.initializeDeserializer(options);
+  }
+
+  async listen(callback: (err?: unknown) => void): Promise<void> {
+    const { options } = this;
+    try {
+      const tiers = resolveTiers(options.friends);
+      const linkOptions = {
+        maxFrameSize: options.maxBufferSize,
+        incompleteMessageTimeout: options.incompleteMessageTimeout,
+        maxSendBufferSize: options.maxSendBufferSize,
+      };
+      if (tiers.memory || tiers.unix) {
+        this.acceptor = new FriendsAcceptor<NestPacket>({
+          protocol: NEST_PROTOCOL,
+          memory: tiers.memory,
+          unix: tiers.unix,
+          socketDir: resolveSocketDir(options.socketDir),
+          socketDirMode: options.socketDirMode,
+          socketMode: options.socketMode,
+          socketPrefix: 'nest',
+          memoryCopy: memoryCopies[options.copy ?? 'json'],
+          unixCodec: compactNestCodec,
+          linkOptions,
+          onLink: (link) => this.serve(link),
+          onWarning: (err) => this.logger.warn(err.message),
+        });
+        await this.acceptor.start();
+      }
+      const onSocket = (socket: Socket): void => {
+        const peer = { kind: 'tcp' as const, host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+        this.serve(new SocketLink<NestPacket>('tcp', socket, peer, stockJsonCodec as never, linkOptions));
+      };
+      const server = options.tlsOptions ? createTlsServer(options.tlsOptions, onSocket) : createNetServer(onSocket);
+      this.netServer = server;
+      for (const { event, callback: listener } of this.pendingListeners) server.on(event, listener);
+      this.pendingListeners = [];
+      server.on('error', (err) => this.handleError(err));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      this._status$.next('disconnected');
+      await this.acceptor?.close();
+      this.acceptor = undefined;
+      callback(err);
+      return;
+    }
+    this._status$.next('connected');
+    callback();
+  }
+
+  /** Stops listening and drops every connection on every tier, like the stock server. */
+  async close(): Promise<void> {
+    const server = this.netServer;
+    this.netServer = undefined;
+    for (const link of this.links) link.destroy();
+    this.links.clear();
+    const closing = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    await Promise.all([closing, this.acceptor?.close()]);
+    this.acceptor = undefined;
+    this._status$.next('disconnected');
+  }
+
+  on(event: ServerEvent, callback: Function): void {
+    const listener = callback as unknown as (...args: unknown[]) => void;
+    if (this.netServer) this.netServer.on(event, listener);
+    else this.pendingListeners.push({ event, callback: listener });
+  }
+
+  unwrap<T>(): T {
+    if (!this.netServer) {
+      throw new Error('Not initialized. Please call the "listen"/"startAllMicroservices" method before accessing the server.');
+    }
+    return this.netServer as T;
+  }
+
+  /** The TCP address listened on (useful with port 0). */
+  address(): AddressInfo {
+    return this.unwrap<NetServer>().address() as AddressInfo;
+  }
+
+  /** The unix socket friends connect to, when the unix tier is up. */
+  get unixPath(): string | undefined {
+    return this.acceptor?.unixPath;
+  }
+
+  override addHandler(pattern: unknown, callback: MessageHandler, isEventHandler = false, extras = {}): void {
+    super.addHandler(pattern, callback, isEventHandler, extras);
+    this.routeCache.clear();
+  }
+
+  /** The stock lookup (which parses every pattern string), remembered per pattern. */
+  override getHandlerByPattern(pattern: string): MessageHandler | null {
+    let handler = this.routeCache.get(pattern);
+    if (handler === undefined) {
+      handler = super.getHandlerByPattern(pattern);
+      if (this.routeCache.size >= ROUTE_CACHE_LIMIT) this.routeCache.clear();
+      this.routeCache.set(pattern, handler);
+    }
+    return handler;
+  }
+
+  private serve(link: Link<NestPacket>): void {
+    this.links.add(link);
+    this.logger.log(`${link.kind} connection from ${describePeer(link.peer)}`);
+    link.on('message', (packet) => this.onPacket(link, packet));
+    link.on('drain', () => link.resume());
+    link.on('close', (err) => {
+      this.links.delete(link);
+      if (err) this.logger.warn(`${link.kind} connection from ${describePeer(link.peer)} dropped: ${err.message}`);
+    });
+  }
+
+  private onPacket(link: Link<NestPacket>, raw: NestPacket): void {
+    const deserialized = this.deserializer.deserialize(raw) as unknown as NestPacket | Promise<NestPacket>;
+    if (deserialized instanceof Promise) {
+      deserialized.then((packet) => this.dispatch(link, packet)).catch((err) => this.handleError(err));
+    } else {
+      this.dispatch(link, deserialized);
+    }
+  }
+
+  private dispatch(link: Link<NestPacket>, packet: NestPacket): void {
+    const pattern = this.getPatternAsString(packet.pattern as string);
+    const id = packet.id;
+    const context = new FriendsContext([link, pattern, packet.metadata as Record<string, unknown> | undefined]);
+    if (id === undefined) {
+      this.handleEvent(pattern, packet as never, context).catch((err) => this.handleError(err));
+      return;
+    }
+    const respond: Respond = (response) => {
+      response.id = id;
+      if (!link.send(this.serializer.serialize(response as never) as NestPacket)) link.pause();
+    };
+    if (pattern === HELLO_PATTERN && link.kind === 'tcp' && !this.messageHandlers.has(HELLO_PATTERN)) {
+      const answer = this.acceptor?.answer(packet.data) ?? { v: 1, tier: 'tcp', reason: 'friends off' };
+      respond({ response: answer, isDisposed: true });
+      return;
+    }
+    const handler = this.getHandlerByPattern(pattern);
+    if (!handler) {
+      // Key order as the stock server writes it: id first.
+      if (!link.send(this.serializer.serialize({ id, status: 'error', err: NO_MESSAGE_HANDLER } as never) as NestPacket)) link.pause();
+      return;
+    }
+    if (this.onProcessingStartHook !== this.defaultStartHook || (this.onProcessingEndHook as unknown)) {
+      const running = this.handleRequest(
+        context,
+        async () => this.transformToObservable(await handler(packet.data, context)),
+        respond,
+      ) as unknown;
+      if (running instanceof Promise) running.catch((err: unknown) => this.handleError(err as string));
+      return;
+    }
+    // No processing hooks: the same observable semantics without the hook plumbing.
+    let result: unknown;
+    try {
+      result = handler(packet.data, context);
+    } catch (err) {
+      this.handleError(err as string);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then((value) => this.reply(value, respond)).catch((err) => this.handleError(err));
+    } else {
+      this.reply(result, respond);
+    }
+  }
+
+  private reply(value: unknown, respond: Respond): void {
+    if (isObservable(value)) this.send(value, respond);
+    else respond({ response: value, isDisposed: true });
+  }
+}

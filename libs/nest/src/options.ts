@@ -1,0 +1,63 @@
+import type { ConnectionOptions, TlsOptions } from 'node:tls';
+import { defaultSocketDir, friendsDisabledByEnv, type CopyMode } from '@friends/core';
+import type { Deserializer, Serializer } from '@nestjs/microservices';
+
+/** Which fast tiers may be used. `false` (or `FRIENDS=off`) means the standard wire only. */
+export type FriendsSwitch = boolean | { memory?: boolean; unix?: boolean };
+
+interface CommonOptions {
+  /** Default 'localhost'. */
+  host?: string;
+  /** Default 3000. */
+  port?: number;
+  /** Fast tiers. Default: both on. */
+  friends?: FriendsSwitch;
+  /**
+   * How payloads sent by this side are copied on the memory tier: 'json' (default,
+   * exactly what the wire does), 'clone' (structuredClone: keeps Dates, Maps...),
+   * 'none' (by reference; only for data nobody mutates).
+   */
+  copy?: CopyMode;
+  /** Where unix sockets live. Default `$XDG_RUNTIME_DIR/friends` or `<tmpdir>/friends-<uid>`. */
+  socketDir?: string;
+  /** Largest inbound frame, in characters as the stock transport counts. Default 134,217,728. */
+  maxBufferSize?: number;
+  /** Idle time in the middle of a frame before the connection is dropped. Default 30,000 ms. */
+  incompleteMessageTimeout?: number;
+  /** Unflushed output above which the connection is dropped. Default 128 MiB. */
+  maxSendBufferSize?: number;
+  serializer?: Serializer;
+  deserializer?: Deserializer;
+}
+
+export interface FriendsServerOptions extends CommonOptions {
+  /** Serve TLS on the standard port, as the stock transport's `tlsOptions`. */
+  tlsOptions?: TlsOptions;
+  /** Mode of the unix socket file. Default 0o600 (same user only). */
+  socketMode?: number;
+  /** Mode of the socket directory when it is created. Default 0o700. */
+  socketDirMode?: number;
+}
+
+export interface FriendsClientOptions extends CommonOptions {
+  /** Connect with TLS, as the stock transport's `tlsOptions`. */
+  tlsOptions?: ConnectionOptions;
+  /** Longest wait for the hello's answer before staying on the standard wire. Default 5,000 ms. */
+  helloTimeout?: number;
+}
+
+export interface ResolvedTiers {
+  memory: boolean;
+  unix: boolean;
+}
+
+/** The fast tiers in force: the option, overridden by `FRIENDS=off` (read at connect/listen time). */
+export function resolveTiers(option: FriendsSwitch | undefined): ResolvedTiers {
+  if (friendsDisabledByEnv() || option === false) return { memory: false, unix: false };
+  if (option === undefined || option === true) return { memory: true, unix: true };
+  return { memory: option.memory ?? true, unix: option.unix ?? true };
+}
+
+export function resolveSocketDir(option: string | undefined): string {
+  return option ?? defaultSocketDir();
+}
