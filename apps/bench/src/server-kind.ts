@@ -1,0 +1,35 @@
+import type { INestMicroservice } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Transport } from '@nestjs/microservices';
+import { FriendsServer } from '@friends/nest';
+import { EchoModule } from './echo-module.js';
+
+/** Which transport strategy an echo server runs. */
+export type ServerKind = 'stock' | 'friends';
+
+export const LOOPBACK = '127.0.0.1';
+
+export interface EchoServer {
+  app: INestMicroservice;
+  port: number;
+}
+
+/**
+ * Starts an echo microservice. The stock server cannot report a port it picked
+ * itself, so it is always given one; the friends server may take port 0.
+ */
+export async function startEchoServer(kind: ServerKind, port: number): Promise<EchoServer> {
+  if (kind === 'stock') {
+    const app = await NestFactory.createMicroservice(EchoModule, {
+      transport: Transport.TCP,
+      options: { host: LOOPBACK, port },
+      logger: false,
+    });
+    await app.listen();
+    return { app, port };
+  }
+  const server = new FriendsServer({ host: LOOPBACK, port });
+  const app = await NestFactory.createMicroservice(EchoModule, { strategy: server, logger: false });
+  await app.listen();
+  return { app, port: server.address().port };
+}

@@ -1,0 +1,73 @@
+import { ClientTCP, type ClientProxy } from '@nestjs/microservices';
+import { FriendsClient, type FriendsClientOptions } from '@friends/nest';
+import { startTestServer } from '../fixtures/src/app.js';
+import { startChildServer } from './child-server.js';
+import { freePort } from './ports.js';
+
+/** A client connected to the test microservice, however the pair is made up. */
+export interface Target {
+  client: ClientProxy;
+  /** The tier the client must report, or 'stock' for a stock client. */
+  tier: 'memory' | 'unix' | 'tcp' | 'stock';
+  /** What the server's `tier` pattern answers. */
+  serverSees: 'memory' | 'unix' | 'tcp' | 'stock';
+  stop(): Promise<void>;
+}
+
+export type TargetName =
+  | 'memory'
+  | 'unix'
+  | 'tcp'
+  | 'stock client -> friends server'
+  | 'friends client -> stock server'
+  | 'stock client -> stock server';
+
+/** Every way the suite is run: the three tiers, both interop directions, and stock itself as reference. */
+export const TARGETS: TargetName[] = [
+  'memory',
+  'unix',
+  'tcp',
+  'stock client -> friends server',
+  'friends client -> stock server',
+  'stock client -> stock server',
+];
+
+export async function openTarget(name: TargetName, clientOptions: FriendsClientOptions = {}): Promise<Target> {
+  const port = await freePort();
+  const host = '127.0.0.1';
+  switch (name) {
+    case 'memory': {
+      const server = await startTestServer('friends', port);
+      const client = new FriendsClient({ host, port, ...clientOptions });
+      return { client, tier: 'memory', serverSees: 'memory', stop: stopping(client, () => server.app.close()) };
+    }
+    case 'unix':
+    case 'tcp': {
+      const server = await startChildServer('friends', port);
+      const client = new FriendsClient({ host, port, ...(name === 'tcp' ? { friends: false } : {}), ...clientOptions });
+      return { client, tier: name, serverSees: name, stop: stopping(client, server.stop) };
+    }
+    case 'stock client -> friends server': {
+      const server = await startChildServer('friends', port);
+      const client = new ClientTCP({ host, port });
+      return { client, tier: 'stock', serverSees: 'tcp', stop: stopping(client, server.stop) };
+    }
+    case 'friends client -> stock server': {
+      const server = await startChildServer('stock', port);
+      const client = new FriendsClient({ host, port, ...clientOptions });
+      return { client, tier: 'tcp', serverSees: 'stock', stop: stopping(client, server.stop) };
+    }
+    case 'stock client -> stock server': {
+      const server = await startChildServer('stock', port);
+      const client = new ClientTCP({ host, port });
+      return { client, tier: 'stock', serverSees: 'stock', stop: stopping(client, server.stop) };
+    }
+  }
+}
+
+function stopping(client: ClientProxy, stopServer: () => Promise<unknown>): () => Promise<void> {
+  return async () => {
+    await client.close();
+    await stopServer();
+  };
+}
