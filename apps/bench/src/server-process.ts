@@ -5,8 +5,11 @@ import { startEchoServer, type ServerKind } from './server-kind.js';
 const kind = process.argv[2] as ServerKind;
 const port = Number(process.argv[3] ?? 0);
 
-function tell(message: ChildMessage): void {
-  process.send?.(message);
+function tell(message: ChildMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send) resolve();
+    else process.send(message, () => resolve());
+  });
 }
 
 // Losing the parent (crash, SIGKILL) must not leave this server running.
@@ -19,8 +22,8 @@ try {
     if (message.type !== 'stop') return;
     app.close().finally(() => process.exit(0));
   });
-  tell({ type: 'ready', port: bound });
+  await tell({ type: 'ready', port: bound });
 } catch (err) {
-  tell({ type: 'failed', message: (err as Error).message });
+  await tell({ type: 'failed', message: (err as Error).message });
   process.exit(1);
 }

@@ -1,0 +1,89 @@
+export interface BenchOptions {
+  rounds: number;
+  sliceMs: number;
+  /** Unmeasured traffic per variant and concurrency before the first round. */
+  warmupMs: number;
+  /** Unmeasured traffic just before each slice, so a variant starts its slice warm after another ran. */
+  leadInMs: number;
+  concurrencies: number[];
+  /** Variant ids to run; all when undefined. */
+  variants: string[] | undefined;
+  /** Markdown destination; undefined means bench/results/nest-<date>.md. */
+  out: string | undefined;
+  quick: boolean;
+}
+
+export const USAGE = `usage: node apps/bench/dist/main.js [options]
+  --rounds N           interleaved rounds (default 5)
+  --slice-ms N         measured time per variant, concurrency and round (default 1000)
+  --quick              smoke run: 1 round, 200 ms slices
+  --concurrency A,B    concurrent request loops (default 1,32)
+  --variants A,B       run only these variant ids (default: all)
+  --out FILE           markdown report path (default bench/results/nest-<YYYY-MM-DD>.md)`;
+
+export function parseArgs(argv: readonly string[]): BenchOptions | 'help' {
+  let rounds: number | undefined;
+  let sliceMs: number | undefined;
+  let quick = false;
+  let out: string | undefined;
+  let variants: string[] | undefined;
+  let concurrencies = [1, 32];
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+      return v;
+    };
+    switch (flag) {
+      case '--rounds':
+        rounds = positiveInt(flag, value());
+        break;
+      case '--slice-ms':
+        sliceMs = positiveInt(flag, value());
+        break;
+      case '--quick':
+        quick = true;
+        break;
+      case '--out':
+        out = value();
+        break;
+      case '--variants':
+        variants = list(value());
+        break;
+      case '--concurrency':
+        concurrencies = list(value()).map((c) => positiveInt(flag, c));
+        break;
+      case '--help':
+      case '-h':
+        return 'help';
+      default:
+        throw new Error(`unknown option ${flag}\n${USAGE}`);
+    }
+  }
+  rounds ??= quick ? 1 : 5;
+  sliceMs ??= quick ? 200 : 1000;
+  return {
+    rounds,
+    sliceMs,
+    warmupMs: Math.max(100, Math.round(sliceMs / 2)),
+    leadInMs: Math.max(20, Math.round(sliceMs / 10)),
+    concurrencies,
+    variants,
+    out,
+    quick,
+  };
+}
+
+function positiveInt(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got '${text}'`);
+  return n;
+}
+
+function list(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
