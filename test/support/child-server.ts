@@ -41,11 +41,17 @@ export async function startChildServer(
 
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  // A server that does not shut down by itself is a bug: kill it, and fail.
+  return new Promise((resolve, reject) => {
+    let killed = false;
+    const killer = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, 5_000);
     child.once('exit', () => {
       clearTimeout(killer);
-      resolve();
+      if (killed) reject(new Error(`child server ${child.pid} did not exit within 5 s of stdin closing`));
+      else resolve();
     });
     child.stdin?.end();
   });

@@ -59,7 +59,10 @@ export function killAllChildren(): void {
 
 function waitReady(child: ChildProcess, kind: ServerKind): Promise<number> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`${kind} server process not ready after ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => finish(new Error(`${kind} server process not ready after ${READY_TIMEOUT_MS} ms`)),
+      READY_TIMEOUT_MS,
+    );
     const onMessage = (message: ChildMessage): void => {
       if (message.type === 'ready') finish(undefined, message.port);
       else finish(new Error(`${kind} server process failed: ${message.message}`));

@@ -1,10 +1,13 @@
 import type { Tier } from '@friends/core';
 import { FriendsClient } from '@friends/nest';
-import { ClientTCP, type ClientProxy } from '@nestjs/microservices';
+import { ClientTCP } from '@nestjs/microservices';
 import { LOOPBACK } from './server-kind.js';
 import type { ClientKind } from './variants.js';
 
-export function createClient(kind: ClientKind, port: number): ClientProxy {
+/** The two clients under test; both are Nest `ClientProxy`s. */
+export type EchoClient = ClientTCP | FriendsClient;
+
+export function createClient(kind: ClientKind, port: number): EchoClient {
   switch (kind) {
     case 'stock':
       return new ClientTCP({ host: LOOPBACK, port });
@@ -16,6 +19,6 @@ export function createClient(kind: ClientKind, port: number): ClientProxy {
 }
 
 /** The tier a connected client took; the stock client knows only the TCP wire. */
-export function tierOf(client: ClientProxy): Tier | undefined {
+export function tierOf(client: EchoClient): Tier | undefined {
   return client instanceof FriendsClient ? client.tier : 'tcp';
 }

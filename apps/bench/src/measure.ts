@@ -1,5 +1,5 @@
-import type { ClientProxy } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
+import type { EchoClient } from './clients.js';
 import { ECHO_PATTERN } from './echo-module.js';
 import { LatencyHistogram } from './histogram.js';
 
@@ -18,7 +18,7 @@ export interface SliceResult {
  * including the requests still in flight at the deadline.
  */
 export async function runSlice(
-  client: ClientProxy,
+  client: EchoClient,
   concurrency: number,
   durationMs: number,
   histogram: LatencyHistogram,
@@ -43,7 +43,7 @@ export async function runSlice(
 }
 
 /** One round trip, checked: the echo must come back equal. */
-export async function checkEcho(client: ClientProxy): Promise<void> {
+export async function checkEcho(client: EchoClient): Promise<void> {
   const answer = await lastValueFrom(client.send<typeof PAYLOAD>(ECHO_PATTERN, PAYLOAD));
   if (answer?.s !== PAYLOAD.s) throw new Error(`echo came back different: ${JSON.stringify(answer)}`);
 }

@@ -16,12 +16,48 @@ export interface Variant {
 }
 
 export const VARIANTS: readonly Variant[] = [
-  { id: 'stock-inproc', label: 'stock ClientTCP -> ServerTCP, same process', client: 'stock', server: 'stock-local', tier: 'tcp' },
-  { id: 'stock-across', label: 'stock ClientTCP -> ServerTCP, two processes', client: 'stock', server: 'stock-child', tier: 'tcp' },
-  { id: 'friends-memory', label: 'friends memory, same process', client: 'friends', server: 'friends-local', tier: 'memory' },
-  { id: 'friends-unix', label: 'friends unix, two processes', client: 'friends', server: 'friends-child', tier: 'unix' },
-  { id: 'friends-tcp', label: 'FriendsClient friends:false -> FriendsServer, two processes', client: 'friends-off', server: 'friends-child', tier: 'tcp' },
-  { id: 'stock-to-friends', label: 'stock ClientTCP -> FriendsServer, two processes', client: 'stock', server: 'friends-child', tier: 'tcp' },
+  {
+    id: 'stock-inproc',
+    label: 'stock ClientTCP -> ServerTCP, same process',
+    client: 'stock',
+    server: 'stock-local',
+    tier: 'tcp',
+  },
+  {
+    id: 'stock-across',
+    label: 'stock ClientTCP -> ServerTCP, two processes',
+    client: 'stock',
+    server: 'stock-child',
+    tier: 'tcp',
+  },
+  {
+    id: 'friends-memory',
+    label: 'friends memory, same process',
+    client: 'friends',
+    server: 'friends-local',
+    tier: 'memory',
+  },
+  {
+    id: 'friends-unix',
+    label: 'friends unix, two processes',
+    client: 'friends',
+    server: 'friends-child',
+    tier: 'unix',
+  },
+  {
+    id: 'friends-tcp',
+    label: 'FriendsClient friends:false -> FriendsServer, two processes',
+    client: 'friends-off',
+    server: 'friends-child',
+    tier: 'tcp',
+  },
+  {
+    id: 'stock-to-friends',
+    label: 'stock ClientTCP -> FriendsServer, two processes',
+    client: 'stock',
+    server: 'friends-child',
+    tier: 'tcp',
+  },
 ];
 
 export function selectVariants(ids: readonly string[] | undefined): Variant[] {

@@ -38,6 +38,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
   private readonly links = new Set<Link<NestPacket>>();
   private readonly routeCache = new Map<string, MessageHandler | null>();
   private readonly defaultStartHook = this.onProcessingStartHook;
+  private inFlight = 0;
   private pendingListeners: { event: ServerEvent; callback: (...args: unknown[]) => void }[] = [];
 
   constructor(private readonly options: FriendsServerOptions = {}) {
@@ -67,6 +68,8 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
           memoryCopy: memoryCopies[options.copy ?? 'json'],
           unixCodec: compactNestCodec,
           linkOptions,
+          admissionTimeoutMs: options.handshakeTimeout,
+          ticketTtlMs: options.ticketTtl,
           onLink: (link) => this.serve(link),
           onWarning: (err) => this.logger.warn(err.message),
         });
@@ -99,16 +102,41 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
     callback();
   }
 
-  /** Stops listening and drops every connection on every tier, like the stock server. */
+  /**
+   * Stops listening and drops every connection on every tier, like the stock
+   * server. With `shutdownGracePeriod`, in-flight requests first get that long
+   * to finish (no new connections are accepted meanwhile).
+   */
   async close(): Promise<void> {
     const server = this.netServer;
     this.netServer = undefined;
+    const closing = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    // Both listeners stop accepting now; their close callbacks wait for the connections dropped below.
+    const acceptorClosing = this.acceptor?.close();
+    this.acceptor = undefined;
+    const grace = this.options.shutdownGracePeriod ?? 0;
+    if (grace > 0 && this.inFlight > 0) await this.whenIdle(grace);
     for (const link of this.links) link.destroy();
     this.links.clear();
-    const closing = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
-    await Promise.all([closing, this.acceptor?.close()]);
-    this.acceptor = undefined;
+    await Promise.all([closing, acceptorClosing]);
     this._status$.next('disconnected');
+  }
+
+  /** Requests received and not yet fully answered. */
+  get inFlightRequests(): number {
+    return this.inFlight;
+  }
+
+  private whenIdle(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(finish, timeoutMs);
+      const poll = setInterval(() => this.inFlight === 0 && finish(), 5);
+      function finish(): void {
+        clearTimeout(timer);
+        clearInterval(poll);
+        resolve();
+      }
+    });
   }
 
   on(event: ServerEvent, callback: Function): void {
@@ -178,9 +206,20 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
       this.handleEvent(pattern, packet as never, context).catch((err) => this.handleError(err));
       return;
     }
+    this.inFlight++;
+    let settled = false;
+    const settle = (): void => {
+      if (!settled) this.inFlight--;
+      settled = true;
+    };
     const respond: Respond = (response) => {
+      if (response.isDisposed || response.err !== undefined) settle();
       response.id = id;
       if (!link.send(this.serializer.serialize(response as never) as NestPacket)) link.pause();
+    };
+    const fail = (err: unknown): void => {
+      settle();
+      this.handleError(err as string);
     };
     if (pattern === HELLO_PATTERN && link.kind === 'tcp' && !this.messageHandlers.has(HELLO_PATTERN)) {
       const answer = this.acceptor?.answer(packet.data) ?? { v: 1, tier: 'tcp', reason: 'friends off' };
@@ -189,6 +228,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
     }
     const handler = this.getHandlerByPattern(pattern);
     if (!handler) {
+      settle();
       // Key order as the stock server writes it: id first.
       if (!link.send(this.serializer.serialize({ id, status: 'error', err: NO_MESSAGE_HANDLER } as never) as NestPacket)) link.pause();
       return;
@@ -199,7 +239,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
         async () => this.transformToObservable(await handler(packet.data, context)),
         respond,
       ) as unknown;
-      if (running instanceof Promise) running.catch((err: unknown) => this.handleError(err as string));
+      if (running instanceof Promise) running.catch(fail);
       return;
     }
     // No processing hooks: the same observable semantics without the hook plumbing.
@@ -207,11 +247,11 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
     try {
       result = handler(packet.data, context);
     } catch (err) {
-      this.handleError(err as string);
+      fail(err);
       return;
     }
     if (result instanceof Promise) {
-      result.then((value) => this.reply(value, respond)).catch((err) => this.handleError(err));
+      result.then((value) => this.reply(value, respond)).catch(fail);
     } else {
       this.reply(result, respond);
     }

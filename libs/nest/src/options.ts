@@ -37,6 +37,15 @@ export interface FriendsServerOptions extends CommonOptions {
   socketMode?: number;
   /** Mode of the socket directory when it is created. Default 0o700. */
   socketDirMode?: number;
+  /**
+   * How long `close()` lets in-flight requests finish, after it stops accepting
+   * connections. Default 0: like the stock server, connections drop at once.
+   */
+  shutdownGracePeriod?: number;
+  /** Time a unix connection has to present its ticket. Default 5,000 ms. */
+  handshakeTimeout?: number;
+  /** Lifetime of a unix admission ticket. Default 10,000 ms. */
+  ticketTtl?: number;
 }
 
 export interface FriendsClientOptions extends CommonOptions {

@@ -1,0 +1,52 @@
+import type { BenchOptions } from './cli.js';
+import { machineInfo } from './machine.js';
+import { PAYLOAD_BYTES } from './measure.js';
+import { resultKey, type Results } from './tally.js';
+import { evaluate, TARGETS } from './targets.js';
+import type { Variant } from './variants.js';
+
+export interface ReportInput {
+  date: string;
+  options: BenchOptions;
+  variants: readonly Variant[];
+  results: Results;
+  wallSeconds: number;
+}
+
+export function renderReport({ date, options, variants, results, wallSeconds }: ReportInput): string {
+  const lines: string[] = [];
+  lines.push(`# Nest transport benchmark, ${date}`, '');
+  for (const line of machineInfo()) lines.push(`- ${line}`);
+  lines.push(
+    `- workload: \`await lastValueFrom(client.send('echo', payload))\`, ${PAYLOAD_BYTES}-byte JSON payload, ` +
+      `concurrency ${options.concurrencies.join(' and ')} (independent request loops)`,
+    `- ${options.rounds} interleaved round(s) of ${options.sliceMs} ms per variant and concurrency, variant order ` +
+      `rotated each round; ${options.warmupMs} ms warm-up per variant before the first round, ` +
+      `${options.leadInMs} ms unmeasured lead-in before each slice; ${wallSeconds.toFixed(0)} s in all`,
+    `- latency from \`process.hrtime.bigint()\`, log-linear histogram (< 1% bucket error); ` +
+      `req/s range = slowest and fastest round`,
+    '',
+    '| variant | tier | c | req/s | p50 µs | p99 µs | req/s range |',
+    '|---|---|--:|--:|--:|--:|--:|',
+  );
+  for (const c of options.concurrencies) {
+    for (const v of variants) {
+      const s = results.get(resultKey(v.id, c));
+      if (!s) continue;
+      lines.push(
+        `| ${v.id}: ${v.label} | ${v.tier} | ${c} | ${int(s.rps)} | ${s.p50Us.toFixed(1)} | ${s.p99Us.toFixed(1)} | ` +
+          `${int(s.minRoundRps)}–${int(s.maxRoundRps)} |`,
+      );
+    }
+  }
+  lines.push('', '| target | measured | goal | verdict |', '|---|--:|--:|---|');
+  for (const target of TARGETS) {
+    const o = evaluate(target, results);
+    lines.push(`| ${o.label} | ${o.measured} | ${o.goal} | ${o.verdict} |`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function int(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
