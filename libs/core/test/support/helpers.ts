@@ -195,3 +195,25 @@ export function socketClosed(socket: Socket): Promise<void> {
     socket.once('close', () => resolve());
   });
 }
+
+export const range = (n: number, from = 0): number[] => Array.from({ length: n }, (_, i) => from + i);
+
+/** Resolves with the first `n` messages `link` delivers from now on. */
+export function collect<M = { i: number }>(link: EventEmitter, n: number, ms = 5000): Promise<M[]> {
+  return new Promise((resolve, reject) => {
+    const got: M[] = [];
+    const timer = setTimeout(() => {
+      link.off('message', on);
+      reject(new Error(`timed out after ${ms} ms with ${got.length}/${n} messages`));
+    }, ms);
+    const on = (m: M): void => {
+      got.push(m);
+      if (got.length === n) {
+        clearTimeout(timer);
+        link.off('message', on);
+        resolve(got);
+      }
+    };
+    link.on('message', on);
+  });
+}
