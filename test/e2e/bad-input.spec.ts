@@ -78,7 +78,7 @@ describe('bad input', () => {
     peer.received.length = 0;
     peer.socket.write(encodeStockFrame(JSON.stringify({ pattern: 'sum.sync', data: [2, 2], id: 'b1' })));
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(Buffer.concat(peer.received).toString()).toBe('43#{"response":4,"isDisposed":true,"id":"b1"}');
+    expect(Buffer.concat(peer.received).toString()).toBe('42#{"response":4,"isDisposed":true,"id":"b1"}');
     peer.socket.destroy();
   });
 
