@@ -34,10 +34,6 @@ export class ChildServer {
     }
   }
 
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
   /** Asks the child to close its Nest app; kills it if it does not exit promptly. */
   async stop(): Promise<void> {
     const { child } = this;

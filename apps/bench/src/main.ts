@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Logger } from '@nestjs/common';
@@ -37,10 +38,12 @@ async function main(): Promise<void> {
   const pool = new ServerPool();
   const clients: EchoClient[] = [];
   const started = Date.now();
+  const loadAtStart = loadavg()[0]!;
   try {
     const results = await runBenchmark(options, variants, pool, clients, (line) => console.error(line));
     const date = localDate();
-    const report = renderReport({ date, options, variants, results, wallSeconds: (Date.now() - started) / 1e3 });
+    const wallSeconds = (Date.now() - started) / 1e3;
+    const report = renderReport({ date, options, variants, results, wallSeconds, loadAtStart });
     const out = options.out ? resolve(options.out) : resolve(RESULTS_DIR, `nest-${date}.md`);
     await mkdir(dirname(out), { recursive: true });
     await writeFile(out, report);

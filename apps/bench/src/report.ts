@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import type { BenchOptions } from './cli.js';
 import { machineInfo } from './machine.js';
 import { PAYLOAD_BYTES } from './measure.js';
@@ -11,12 +12,16 @@ export interface ReportInput {
   variants: readonly Variant[];
   results: Results;
   wallSeconds: number;
+  /** 1-minute load average when the run began. */
+  loadAtStart: number;
 }
 
-export function renderReport({ date, options, variants, results, wallSeconds }: ReportInput): string {
+export function renderReport({ date, options, variants, results, wallSeconds, loadAtStart }: ReportInput): string {
   const lines: string[] = [];
   lines.push(`# Nest transport benchmark, ${date}`, '');
   for (const line of machineInfo()) lines.push(`- ${line}`);
+  // Other busy processes change cross-process round trips most, so say whether there were any.
+  lines.push(`- 1-minute load average: ${loadAtStart.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end`);
   lines.push(
     `- workload: \`await lastValueFrom(client.send('echo', payload))\`, ${PAYLOAD_BYTES}-byte JSON payload, ` +
       `concurrency ${options.concurrencies.join(' and ')} (independent request loops)`,
@@ -24,7 +29,7 @@ export function renderReport({ date, options, variants, results, wallSeconds }: 
       `rotated each round; ${options.warmupMs} ms warm-up per variant before the first round, ` +
       `${options.leadInMs} ms unmeasured lead-in before each slice; ${wallSeconds.toFixed(0)} s in all`,
     `- latency from \`process.hrtime.bigint()\`, log-linear histogram (< 1% bucket error); ` +
-      `req/s range = slowest and fastest round`,
+      `req/s = median of the rounds, range = slowest and fastest round`,
     '',
     '| variant | tier | c | req/s | p50 µs | p99 µs | req/s range |',
     '|---|---|--:|--:|--:|--:|--:|',

@@ -18,11 +18,6 @@ export class ServerPool {
     return port;
   }
 
-  /** Pids of the server processes, for the report. */
-  childPids(): Map<ServerSlot, number | undefined> {
-    return new Map([...this.children].map(([slot, child]) => [slot, child.pid]));
-  }
-
   async close(): Promise<void> {
     const stops = [...this.children.values()].map((child) => child.stop());
     const closes = [...this.local.values()].map(({ app }) => app.close());

@@ -190,11 +190,16 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
   }
 
   private onPacket(link: Link<NestPacket>, raw: NestPacket): void {
-    const deserialized = this.deserializer.deserialize(raw) as unknown as NestPacket | Promise<NestPacket>;
-    if (deserialized instanceof Promise) {
-      deserialized.then((packet) => this.dispatch(link, packet)).catch((err) => this.handleError(err));
-    } else {
-      this.dispatch(link, deserialized);
+    try {
+      const deserialized = this.deserializer.deserialize(raw) as unknown as NestPacket | Promise<NestPacket>;
+      if (deserialized instanceof Promise) {
+        deserialized.then((packet) => this.dispatch(link, packet)).catch((err) => this.handleError(err));
+      } else {
+        this.dispatch(link, deserialized);
+      }
+    } catch (err) {
+      // As the stock server: a failing deserializer or dispatch is logged and costs only this packet.
+      this.handleError(err as string);
     }
   }
 

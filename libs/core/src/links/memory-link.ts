@@ -33,6 +33,12 @@ export interface MemoryLinkOptions {
 }
 
 const DEFAULT_HIGH_WATER_MARK = 1024;
+/**
+ * Messages delivered per turn, like one socket read: a producer that queued far
+ * more in one go is consumed over several event-loop turns, so timers, I/O and
+ * the garbage collector keep up.
+ */
+const DELIVERY_BATCH = 256;
 const CLOSE_MARK: unique symbol = Symbol('close');
 
 /** One end of an in-process link. Create both ends with `createMemoryLinkPair`. */
@@ -115,7 +121,8 @@ export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
   private deliver(): void {
     this.scheduled = false;
     const decode = this.remote.copy.decode;
-    while (!this.paused && !this.ended && this.head < this.inbox.length) {
+    const stop = Math.min(this.inbox.length, this.head + DELIVERY_BATCH);
+    while (!this.paused && !this.ended && this.head < stop) {
       const item = this.inbox[this.head]!;
       this.inbox[this.head++] = undefined;
       if (item === CLOSE_MARK) {
@@ -132,6 +139,10 @@ export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
     } else if (this.head > 1024 && this.head * 2 > this.inbox.length) {
       this.inbox.splice(0, this.head);
       this.head = 0;
+    }
+    if (this.head < this.inbox.length && !this.paused && !this.ended) {
+      this.scheduled = true;
+      setImmediate(this.flush);
     }
     const remote = this.remote;
     if (remote.needDrain && this.inbox.length - this.head < remote.highWaterMark / 2 && !remote.closed) {

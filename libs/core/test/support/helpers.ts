@@ -217,3 +217,17 @@ export function collect<M = { i: number }>(link: EventEmitter, n: number, ms = 5
     link.on('message', on);
   });
 }
+
+/** `promise`, or a rejection after `ms`; the timer is cleared either way. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what = 'operation'): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** True if `promise` settles within `ms`, false otherwise; the timer is cleared either way. */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return withTimeout(promise.then(() => true), ms).catch(() => false);
+}
