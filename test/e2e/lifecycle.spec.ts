@@ -82,6 +82,30 @@ describe.each<Tier>(['memory', 'unix', 'tcp'])('lifecycle on %s', (tier) => {
     }
   });
 
+  test('requests and events made before the decision wait for it, in order, none lost or doubled', async () => {
+    const port = await freePort();
+    const server = await serverFor(tier, port);
+    const client = clientFor(tier, port);
+    try {
+      const answers: Promise<unknown>[] = [];
+      for (let i = 0; i < 300; i++) {
+        if (i % 3 === 0) client.emit('record', { n: i });
+        else answers.push(send(client, 'echo', i));
+      }
+      const expected = Array.from({ length: 300 }, (_, i) => i).filter((i) => i % 3 !== 0);
+      expect(await Promise.all(answers)).toEqual(expected);
+      expect(client.tier).toBe(tier);
+      const recorded: { n?: number }[] = [];
+      for (let i = 0; i < 100 && recorded.length < 200; i++) recorded.push(...(await send<{ n?: number }[]>(client, 'recorded')));
+      expect(recorded.filter((r) => r.n !== undefined).map((r) => r.n)).toEqual(
+        Array.from({ length: 100 }, (_, i) => i * 3),
+      );
+    } finally {
+      client.close();
+      await server.stop();
+    }
+  });
+
   test('client close() fails pending requests, and a send right after reconnects', async () => {
     const port = await freePort();
     const server = await serverFor(tier, port);
