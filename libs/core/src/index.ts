@@ -11,6 +11,7 @@ export {
   type MemoryCopy,
   type MemoryLinkOptions,
 } from './links/memory-link.js';
+export { jsonCopy } from './links/json-copy.js';
 export { SocketLink, SOCKET_LINK_DEFAULTS, type SocketLinkOptions } from './links/socket-link.js';
 export type { DecoderLimits, MessageCodec, MessageDecoder } from './codec/codec.js';
 export { StockFrameDecoder, encodeStockFrame, parseJsonFrame, stockJsonCodec } from './codec/stock-framing.js';

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { ErrorCodes, FriendsError } from '../errors.js';
 import { metrics } from '../metrics.js';
 import type { PeerAddress } from '../tier.js';
+import { jsonCopy } from './json-copy.js';
 import type { Link, LinkEvents } from './link.js';
 import { deferDelivery } from './schedule.js';
 
@@ -22,7 +23,7 @@ export type CopyMode = 'json' | 'clone' | 'none';
 const identity = (v: unknown): unknown => v;
 
 export const memoryCopies: Record<CopyMode, MemoryCopy> = {
-  json: { mode: 'json', encode: (m) => JSON.stringify(m), decode: (s) => JSON.parse(s as string) },
+  json: { mode: 'json', encode: jsonCopy, decode: identity },
   clone: { mode: 'clone', encode: (m) => structuredClone(m), decode: identity },
   none: { mode: 'none', encode: identity, decode: identity },
 };
