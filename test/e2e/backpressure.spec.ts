@@ -40,7 +40,10 @@ function flood(port: number): Promise<{ code: number | null; result?: FloodResul
 
 test(`memory tier: ${REQUESTS} requests at a handler that never answers stay within a ${HEAP_CAP_MB} MB heap`, async () => {
   const { code, result, stderr } = await flood(await freePort());
-  expect({ code, stderr: stderr.includes('heap out of memory') ? 'out of memory' : '' }).toEqual({ code: 0, stderr: '' });
+  expect({ code, stderr: stderr.includes('heap out of memory') ? 'out of memory' : '' }).toEqual({
+    code: 0,
+    stderr: '',
+  });
   expect(result!.tier).toBe('memory');
   expect(result!.delivered).toBe(REQUESTS);
   // What stays alive is the client's record of each pending request, not the payloads it sent.

@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { ClientTCP, type ClientProxy } from '@nestjs/microservices';
+import { ClientTCP } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { encodeCompactFrame, encodeStockFrame } from '@friends/core';
 import { FriendsClient } from '@friends/nest';
 import { startTestServer, type StartedServer } from '../fixtures/src/app.js';
 import { freePort } from '../support/ports.js';
+import type { AnyClient } from '../support/targets.js';
 import { closesWithin, rawConnect, rawHello, ticketFrame, unixHello } from '../support/raw.js';
 
 Logger.overrideLogger(false);
@@ -19,7 +20,7 @@ describe('bad input', () => {
   let server: StartedServer;
   let port: number;
   let unixPath: string;
-  const healthy: Record<string, ClientProxy> = {};
+  const healthy: Record<string, AnyClient> = {};
 
   beforeAll(async () => {
     port = await freePort();

@@ -77,9 +77,11 @@ describe.each(TARGETS)('%s', (name) => {
     expect(await errorOf(send('fail.unknown', {}))).toEqual({ status: 'error', message: 'Internal server error' });
     expect(await errorOf(send('fail.async', {}))).toEqual({ async: true });
     const seen: number[] = [];
-    const err = await errorOf(lastValueFrom(target.client.send<number>('fail.stream', {}).pipe(toArray())).catch((e) => {
-      throw e;
-    }));
+    const err = await errorOf(
+      lastValueFrom(target.client.send<number>('fail.stream', {}).pipe(toArray())).catch((e) => {
+        throw e;
+      }),
+    );
     expect(err).toEqual({ status: 'error', message: 'stream broke' });
     await new Promise<void>((resolve) =>
       target.client.send<number>('fail.stream', {}).subscribe({ next: (v) => seen.push(v), error: () => resolve() }),

@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { access, lstat } from 'node:fs/promises';
 import { Logger } from '@nestjs/common';
-import { ClientTCP, type ClientProxy } from '@nestjs/microservices';
+import { ClientTCP } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { FriendsClient, type FriendsServerOptions } from '@friends/nest';
 import { startTestServer } from '../fixtures/src/app.js';
 import { startChildServer } from '../support/child-server.js';
 import { freePort } from '../support/ports.js';
+import type { AnyClient } from '../support/targets.js';
 
 Logger.overrideLogger(false);
 const host = '127.0.0.1';
@@ -38,7 +39,7 @@ async function errorOf(promise: Promise<unknown>): Promise<Error & { code?: stri
   throw new Error('expected the call to fail');
 }
 
-const send = <T = unknown>(client: ClientProxy, pattern: string, data: unknown = {}): Promise<T> =>
+const send = <T = unknown>(client: AnyClient, pattern: string, data: unknown = {}): Promise<T> =>
   lastValueFrom(client.send<T>(pattern, data));
 
 /** Where a restarted server lives, so that the client must move to another tier. */
@@ -96,7 +97,8 @@ describe.each<Tier>(['memory', 'unix', 'tcp'])('lifecycle on %s', (tier) => {
       expect(await Promise.all(answers)).toEqual(expected);
       expect(client.tier).toBe(tier);
       const recorded: { n?: number }[] = [];
-      for (let i = 0; i < 100 && recorded.length < 200; i++) recorded.push(...(await send<{ n?: number }[]>(client, 'recorded')));
+      for (let i = 0; i < 100 && recorded.length < 200; i++)
+        recorded.push(...(await send<{ n?: number }[]>(client, 'recorded')));
       expect(recorded.filter((r) => r.n !== undefined).map((r) => r.n)).toEqual(
         Array.from({ length: 100 }, (_, i) => i * 3),
       );

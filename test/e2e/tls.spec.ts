@@ -4,11 +4,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
-import { ClientTCP, type ClientProxy } from '@nestjs/microservices';
+import { ClientTCP } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { FriendsClient } from '@friends/nest';
 import { startTestServer, type StartedServer } from '../fixtures/src/app.js';
 import { freePort } from '../support/ports.js';
+import type { AnyClient } from '../support/targets.js';
 
 Logger.overrideLogger(false);
 
@@ -20,21 +21,42 @@ describe('TLS', () => {
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'friends-tls-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     key = readFileSync(join(dir, 'key.pem'), 'utf8');
     cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const cases: [string, 'friends' | 'stock', (port: number) => ClientProxy, string][] = [
+  const cases: [string, 'friends' | 'stock', (port: number) => AnyClient, string][] = [
     ['friends client -> friends server, same process', 'friends', (port) => friendsClient(port), 'memory'],
     ['friends client, memory off', 'friends', (port) => friendsClient(port, { memory: false }), 'unix'],
     ['friends client, friends off', 'friends', (port) => friendsClient(port, false), 'tcp'],
-    ['stock client -> friends server', 'friends', (port) => new ClientTCP({ host: '127.0.0.1', port, tlsOptions: { ca: cert } }), 'tcp'],
+    [
+      'stock client -> friends server',
+      'friends',
+      (port) => new ClientTCP({ host: '127.0.0.1', port, tlsOptions: { ca: cert } }),
+      'tcp',
+    ],
     ['friends client -> stock server', 'stock', (port) => friendsClient(port), 'stock'],
   ];
 

@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Logger } from '@nestjs/common';
-import { ClientTCP, type ClientProxy } from '@nestjs/microservices';
+import { ClientTCP } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { encodeStockFrame, StockFrameDecoder } from '@friends/core';
 import { FriendsClient } from '@friends/nest';
 import { startTestServer } from '../fixtures/src/app.js';
 import { freePort } from '../support/ports.js';
+import type { AnyClient } from '../support/targets.js';
 import { rawConnect } from '../support/raw.js';
 
 Logger.overrideLogger(false);
@@ -93,7 +94,7 @@ describe('stock wire, byte for byte', () => {
       await new Promise((resolve) => capture.close(resolve));
     });
 
-    async function conversation(client: ClientProxy): Promise<string> {
+    async function conversation(client: AnyClient): Promise<string> {
       written = [];
       client.setOnDispatchHook((packet) => {
         if (packet.pattern === 'with.metadata') packet.metadata = { trace: 'x' };

@@ -4,9 +4,12 @@ import { startTestServer } from '../fixtures/src/app.js';
 import { startChildServer } from './child-server.js';
 import { freePort } from './ports.js';
 
+/** What the suites use of any Nest client (the stock ones narrow their event and status types). */
+export type AnyClient = Pick<ClientProxy, 'send' | 'emit' | 'connect' | 'close' | 'setOnDispatchHook'>;
+
 /** A client connected to the test microservice, however the pair is made up. */
 export interface Target {
-  client: ClientProxy;
+  client: AnyClient;
   /** The tier the client must report, or 'stock' for a stock client. */
   tier: 'memory' | 'unix' | 'tcp' | 'stock';
   /** What the server's `tier` pattern answers. */
@@ -65,7 +68,7 @@ export async function openTarget(name: TargetName, clientOptions: FriendsClientO
   }
 }
 
-function stopping(client: ClientProxy, stopServer: () => Promise<unknown>): () => Promise<void> {
+function stopping(client: AnyClient, stopServer: () => Promise<unknown>): () => Promise<void> {
   return async () => {
     await client.close();
     await stopServer();

@@ -20,7 +20,9 @@ export class Caller {
     const results: CallResult[] = [];
     for (const { name, client } of this.clients) {
       await client.connect();
-      const { sum, servedOver } = await lastValueFrom(client.send<{ sum: number; servedOver: string }>('math.sum', [1, 2, 3]));
+      const { sum, servedOver } = await lastValueFrom(
+        client.send<{ sum: number; servedOver: string }>('math.sum', [1, 2, 3]),
+      );
       const counted = await lastValueFrom(client.send<number>('math.count', 3).pipe(toArray()));
       client.emit('math.audit', { who: name });
       results.push({ name, tier: (client as FriendsClient).tier ?? 'tcp', sum, servedOver, counted });
@@ -47,7 +49,8 @@ export class CallerModule {
         {
           provide: 'MATH_CLIENTS',
           inject: connections.map(({ name }) => name),
-          useFactory: (...clients: ClientProxy[]) => clients.map((client, i) => ({ name: connections[i]!.name, client })),
+          useFactory: (...clients: ClientProxy[]) =>
+            clients.map((client, i) => ({ name: connections[i]!.name, client })),
         },
       ],
       exports: [Caller],

@@ -12,7 +12,15 @@ export interface TierCounters {
 }
 
 function zero(): TierCounters {
-  return { connectionsOpened: 0, connectionsActive: 0, messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, errors: 0 };
+  return {
+    connectionsOpened: 0,
+    connectionsActive: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    errors: 0,
+  };
 }
 
 /** Live per-tier counters for this process. Read with `metricsSnapshot()`. */

@@ -87,7 +87,10 @@ function probeSocket(path: string, timeoutMs: number): Promise<'live' | 'refused
 export function bindablePath(path: string): { path: string; release: () => void } {
   if (Buffer.byteLength(path) <= MAX_UNIX_PATH) return { path, release: () => undefined };
   if (process.platform !== 'linux') {
-    throw new FriendsError(ErrorCodes.SOCKET_DIR, `Unix socket path is ${Buffer.byteLength(path)} bytes, over the limit`);
+    throw new FriendsError(
+      ErrorCodes.SOCKET_DIR,
+      `Unix socket path is ${Buffer.byteLength(path)} bytes, over the limit`,
+    );
   }
   const fd = openSync(dirname(path), 'r');
   const short = `/proc/self/fd/${fd}/${basename(path)}`;

@@ -5,9 +5,7 @@ export const TIERS: readonly Tier[] = ['memory', 'unix', 'tcp'];
 
 /** Where the other end of a link is. Decided once, in the handshake. */
 export type PeerAddress =
-  | { kind: 'memory'; endpoint: string }
-  | { kind: 'unix'; path: string }
-  | { kind: 'tcp'; host: string; port: number };
+  { kind: 'memory'; endpoint: string } | { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
 
 /** OpenTelemetry `network.transport` for each tier. */
 export function networkTransport(tier: Tier): 'inproc' | 'unix' | 'tcp' {

@@ -26,13 +26,16 @@ type Waiter = (err?: unknown) => void;
 const HELLO_TIMEOUT = 5_000;
 
 /** Events of `FriendsClient.on()`. */
-export interface FriendsClientEvents {
+export type FriendsClientEvents = {
   /** The tier of a new connection was decided. */
-  tier: [tier: Tier, peer: PeerAddress];
+  tier: (tier: Tier, peer: PeerAddress) => void;
   /** A connection ended; `err` says why when it was not a clean close. */
-  close: [err: Error | undefined];
-  error: [err: Error];
-}
+  close: (err: Error | undefined) => void;
+  error: (err: Error) => void;
+};
+
+/** What `status` emits, as the stock TCP client. */
+export type FriendsClientStatus = 'connected' | 'disconnected';
 
 /**
  * A drop-in for the stock TCP transport's client. It connects to host:port
@@ -41,7 +44,7 @@ export interface FriendsClientEvents {
  *
  *   ClientsModule.register([{ name: 'MATH', customClass: FriendsClient, options: { port: 3001 } }])
  */
-export class FriendsClient extends ClientProxy {
+export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClientStatus> {
   protected readonly logger = new Logger('FriendsClient');
   private link: Link<NestPacket> | undefined;
   private connecting: Promise<void> | undefined;
@@ -49,7 +52,7 @@ export class FriendsClient extends ClientProxy {
   /** Bumped by close(): an attempt that started before it must not install its link. */
   private generation = 0;
   private nextId = 0;
-  private readonly events = new EventEmitter<FriendsClientEvents>();
+  private readonly events = new EventEmitter();
 
   constructor(private readonly options: FriendsClientOptions = {}) {
     super();
@@ -90,8 +93,11 @@ export class FriendsClient extends ClientProxy {
     if (link) this._status$.next('disconnected');
   }
 
-  override on<K extends keyof FriendsClientEvents>(event: K, callback: (...args: FriendsClientEvents[K]) => void): void {
-    this.events.on(event, callback as never);
+  override on<
+    K extends keyof FriendsClientEvents = keyof FriendsClientEvents,
+    C extends FriendsClientEvents[K] = FriendsClientEvents[K],
+  >(event: K, callback: C): void {
+    this.events.on(event, callback);
   }
 
   unwrap<T>(): T {
@@ -207,7 +213,13 @@ export class FriendsClient extends ClientProxy {
       maxSendBufferSize: options.maxSendBufferSize,
     };
     const socket = await openSocket(host, port, options);
-    const tcp = new SocketLink<NestPacket>('tcp', socket, { kind: 'tcp', host, port }, stockJsonCodec as never, linkOptions);
+    const tcp = new SocketLink<NestPacket>(
+      'tcp',
+      socket,
+      { kind: 'tcp', host, port },
+      stockJsonCodec as never,
+      linkOptions,
+    );
     const tiers = resolveTiers(options.friends);
     if (!tiers.memory && !tiers.unix) return tcp;
     const attempt = new HelloAttempt<NestPacket>({
@@ -220,7 +232,12 @@ export class FriendsClient extends ClientProxy {
     });
     let answer: NestPacket | undefined;
     try {
-      answer = await askHello(tcp, attempt.hello, this.assignPacketId({ pattern: HELLO_PATTERN, data: null }).id, options.helloTimeout ?? HELLO_TIMEOUT);
+      answer = await askHello(
+        tcp,
+        attempt.hello,
+        this.assignPacketId({ pattern: HELLO_PATTERN, data: null }).id,
+        options.helloTimeout ?? HELLO_TIMEOUT,
+      );
     } catch (err) {
       attempt.cancel();
       if (tcp.closed) throw err;
@@ -246,7 +263,9 @@ export class FriendsClient extends ClientProxy {
     this.link = link;
     link.on('message', (packet) => this.onResponse(packet));
     link.on('close', (err) => this.onClose(link, err));
-    this.logger.log(`connected to ${this.options.host ?? DEFAULT_HOST}:${this.options.port ?? DEFAULT_PORT} over ${link.kind} (${describePeer(link.peer)})`);
+    this.logger.log(
+      `connected to ${this.options.host ?? DEFAULT_HOST}:${this.options.port ?? DEFAULT_PORT} over ${link.kind} (${describePeer(link.peer)})`,
+    );
     this.events.emit('tier', link.kind, link.peer);
     this._status$.next('connected');
     this.flushWaiters();
@@ -289,9 +308,7 @@ function noop(): void {}
 
 function openSocket(host: string, port: number, options: FriendsClientOptions): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = options.tlsOptions
-      ? tlsConnect({ ...options.tlsOptions, host, port })
-      : netConnect({ host, port });
+    const socket = options.tlsOptions ? tlsConnect({ ...options.tlsOptions, host, port }) : netConnect({ host, port });
     const ready = options.tlsOptions ? 'secureConnect' : 'connect';
     const onError = (err: Error): void => {
       socket.destroy();

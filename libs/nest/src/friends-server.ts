@@ -1,17 +1,17 @@
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import {
-  describePeer,
-  FriendsAcceptor,
-  memoryCopies,
-  SocketLink,
-  stockJsonCodec,
-  type Link,
-} from '@friends/core';
+import { describePeer, FriendsAcceptor, memoryCopies, SocketLink, stockJsonCodec, type Link } from '@friends/core';
 import { Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { isObservable } from 'rxjs';
-import { DEFAULT_HOST, DEFAULT_PORT, FRIENDS_TRANSPORT, HELLO_PATTERN, NEST_PROTOCOL, NO_MESSAGE_HANDLER } from './constants.js';
+import {
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  FRIENDS_TRANSPORT,
+  HELLO_PATTERN,
+  NEST_PROTOCOL,
+  NO_MESSAGE_HANDLER,
+} from './constants.js';
 import { FriendsContext } from './friends-context.js';
 import { resolveSocketDir, resolveTiers, type FriendsServerOptions } from './options.js';
 import type { NestPacket } from './wire.js';
@@ -147,7 +147,9 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
 
   unwrap<T>(): T {
     if (!this.netServer) {
-      throw new Error('Not initialized. Please call the "listen"/"startAllMicroservices" method before accessing the server.');
+      throw new Error(
+        'Not initialized. Please call the "listen"/"startAllMicroservices" method before accessing the server.',
+      );
     }
     return this.netServer as T;
   }
@@ -235,7 +237,10 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
     if (!handler) {
       settle();
       // Key order as the stock server writes it: id first.
-      if (!link.send(this.serializer.serialize({ id, status: 'error', err: NO_MESSAGE_HANDLER } as never) as NestPacket)) link.pause();
+      if (
+        !link.send(this.serializer.serialize({ id, status: 'error', err: NO_MESSAGE_HANDLER } as never) as NestPacket)
+      )
+        link.pause();
       return;
     }
     if (this.onProcessingStartHook !== this.defaultStartHook || (this.onProcessingEndHook as unknown)) {

@@ -122,7 +122,9 @@ export class HelloAttempt<M> {
           frame.type !== AUTH_OK_FRAME ||
           !sameSecret(frame.payload.toString('latin1'), nonce)
         ) {
-          fail(new FriendsError(ErrorCodes.BAD_SERVER_PROOF, `Unix endpoint ${path} did not prove it answered the hello`));
+          fail(
+            new FriendsError(ErrorCodes.BAD_SERVER_PROOF, `Unix endpoint ${path} did not prove it answered the hello`),
+          );
           return;
         }
         cleanup();

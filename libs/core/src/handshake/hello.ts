@@ -45,7 +45,8 @@ export function parseAnswer(data: unknown): HelloAnswer | undefined {
   if (tier === 'memory') return { v: 1, tier };
   if (tier === 'unix') {
     const { path, ticket } = data;
-    if (typeof path !== 'string' || path.length === 0 || path.length > MAX_PATH || !path.startsWith('/')) return undefined;
+    if (typeof path !== 'string' || path.length === 0 || path.length > MAX_PATH || !path.startsWith('/'))
+      return undefined;
     if (typeof ticket !== 'string' || !TICKET.test(ticket)) return undefined;
     return { v: 1, tier, path, ticket };
   }

@@ -63,7 +63,8 @@ function copyObject(value: object, stack: object[]): Record<string, unknown> {
     const item = copyProperty((value as Record<string, unknown>)[key], key, stack);
     if (item === undefined) continue;
     // JSON.parse makes "__proto__" an own property; plain assignment would set the prototype.
-    if (key === '__proto__') Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
     else out[key] = item;
   }
   stack.pop();
