@@ -19,6 +19,7 @@ export {
   COMPACT_HEADER_SIZE,
   CompactFrameDecoder,
   encodeCompactFrame,
+  splitFirstCompactFrame,
   type CompactFrame,
 } from './codec/compact-framing.js';
 export {

@@ -110,7 +110,11 @@ describe('CompactFrameDecoder', () => {
   });
 
   test('decodes when split in three at every pair of boundaries', () => {
-    const wire = Buffer.concat([encodeCompactFrame(1, 1, 'ab'), encodeCompactFrame(2, 2), encodeCompactFrame(3, 3, 'é')]);
+    const wire = Buffer.concat([
+      encodeCompactFrame(1, 1, 'ab'),
+      encodeCompactFrame(2, 2),
+      encodeCompactFrame(3, 3, 'é'),
+    ]);
     const expected = decodeAll([wire]);
     expect(expected.map((f) => f.type)).toEqual([1, 2, 3]);
     for (let i = 0; i <= wire.length; i++) {

@@ -27,10 +27,16 @@ describe('jsonCopy equals JSON.parse(JSON.stringify(v))', () => {
     ['primitives', [1, 'a', true, false, null, 0, -1.5, 1e300]],
     ['top-level primitives', 'äö😀'],
     ['non-finite and negative zero', { a: NaN, b: Infinity, c: -Infinity, d: -0, e: [NaN, -0] }],
-    ['undefined, functions, symbols: dropped in objects, null in arrays', { u: undefined, f: () => 1, s: Symbol('x'), a: [undefined, () => 1, Symbol('y')] }],
+    [
+      'undefined, functions, symbols: dropped in objects, null in arrays',
+      { u: undefined, f: () => 1, s: Symbol('x'), a: [undefined, () => 1, Symbol('y')] },
+    ],
     ['Dates', { d: new Date(0), list: [new Date(86_400_000)] }],
     ['invalid Date', { d: new Date(NaN) }],
-    ['toJSON gets its key', { a: { toJSON: (k: string) => `key=${k}` }, list: [{ toJSON: (k: string) => `index=${k}` }] }],
+    [
+      'toJSON gets its key',
+      { a: { toJSON: (k: string) => `key=${k}` }, list: [{ toJSON: (k: string) => `index=${k}` }] },
+    ],
     ['toJSON returning undefined drops the key', { a: { toJSON: () => undefined }, b: 1 }],
     ['nested toJSON results are copied again', { a: { toJSON: () => ({ d: new Date(0), n: NaN }) } }],
     ['wrapper objects are unboxed', { n: Object(5), s: Object('str'), b: Object(false), nn: Object(NaN) }],
@@ -39,7 +45,10 @@ describe('jsonCopy equals JSON.parse(JSON.stringify(v))', () => {
     ['Buffer and typed arrays', { b: Buffer.from('hi'), t: new Uint8Array([1, 2]) }],
     ['sparse arrays', [1, , 3]], // eslint-disable-line no-sparse-arrays
     ['array extra properties are ignored', Object.assign([1, 2], { extra: true })],
-    ['symbol keys and non-enumerable keys are ignored', Object.defineProperty({ [Symbol('k')]: 1, a: 1 }, 'hidden', { value: 2, enumerable: false })],
+    [
+      'symbol keys and non-enumerable keys are ignored',
+      Object.defineProperty({ [Symbol('k')]: 1, a: 1 }, 'hidden', { value: 2, enumerable: false }),
+    ],
     ['inherited properties are ignored', Object.assign(Object.create({ inherited: 1 }), { own: 2 })],
     ['integer-like keys keep the engine order', { b: 1, 2: 'two', a: 3, 1: 'one' }],
     ['lone surrogates', { s: '\ud800x\udfff' }],
@@ -113,7 +122,8 @@ describe('jsonCopy equals JSON.parse(JSON.stringify(v))', () => {
       if (depth > 4 || r < 0.4) return leaves[Math.floor(rand() * leaves.length)]!();
       if (r < 0.7) return Array.from({ length: Math.floor(rand() * 5) }, () => make(depth + 1));
       const out: Record<string, unknown> = {};
-      for (let i = Math.floor(rand() * 5); i > 0; i--) out[rand() < 0.2 ? String(i) : `k${Math.floor(rand() * 50)}`] = make(depth + 1);
+      for (let i = Math.floor(rand() * 5); i > 0; i--)
+        out[rand() < 0.2 ? String(i) : `k${Math.floor(rand() * 50)}`] = make(depth + 1);
       return out;
     };
     for (let i = 0; i < 2000; i++) expectSameAsJson(make(0));

@@ -126,7 +126,7 @@ describe.each<Tier>(['memory', 'unix', 'tcp'])('Link contract over %s', (tier) =
       let ok = true;
       while (ok && sent < maxMessages) ok = a.send({ i: sent++, pad });
       expect(ok).toBe(false);
-      drained = new Promise((resolve) => a.once('drain', resolve));
+      drained = new Promise<void>((resolve) => a.once('drain', () => resolve()));
       if (!(await settlesWithin(drained, 250))) break;
     }
     expect(received).toHaveLength(0);

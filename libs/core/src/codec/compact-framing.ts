@@ -106,3 +106,30 @@ export class CompactFrameDecoder {
     return frames;
   }
 }
+
+/**
+ * The first whole frame of `data` and the bytes after it, or undefined while it
+ * is incomplete. For handshakes, where what follows belongs to someone else.
+ */
+export function splitFirstCompactFrame(
+  data: Buffer,
+  limits: DecoderLimits,
+): { frame: CompactFrame; rest: Buffer } | undefined {
+  if (data.length < LENGTH_SIZE) return undefined;
+  const length = data.readUInt32LE(0);
+  if (length < COMPACT_HEADER_SIZE - LENGTH_SIZE) {
+    throw new FriendsError(ErrorCodes.BAD_FRAME, `Compact frame length ${length} is shorter than its header`);
+  }
+  if (length > limits.maxFrameSize) {
+    throw new FriendsError(
+      ErrorCodes.FRAME_TOO_LARGE,
+      `Frame of ${length} bytes exceeds the limit of ${limits.maxFrameSize}`,
+    );
+  }
+  const end = LENGTH_SIZE + length;
+  if (data.length < end) return undefined;
+  return {
+    frame: { type: data[4]!, id: data.readUInt32LE(5), payload: data.subarray(COMPACT_HEADER_SIZE, end) },
+    rest: data.subarray(end),
+  };
+}

@@ -113,7 +113,10 @@ export class FriendsAcceptor<M> {
     return { v: 1, tier: 'tcp', reason: this.path ? 'no proof' : 'no fast tier' };
   }
 
-  /** Stops the unix listener, drops sockets still being admitted, removes the socket file. */
+  /**
+   * Stops the unix listener, drops sockets still being admitted and removes the
+   * socket file. Links already handed to `onLink` stay open: their owner closes them.
+   */
   async close(): Promise<void> {
     this.tickets.clear();
     for (const socket of this.admitting) socket.destroy();
@@ -122,7 +125,8 @@ export class FriendsAcceptor<M> {
     const path = this.path;
     this.unixServer = undefined;
     this.path = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    // Stop listening now; connections already admitted belong to whoever got them from onLink.
+    server?.close();
     if (path) await removeSocketFile(path);
   }
 

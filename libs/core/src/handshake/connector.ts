@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import type { MessageCodec } from '../codec/codec.js';
-import { CompactFrameDecoder, encodeCompactFrame } from '../codec/compact-framing.js';
+import { encodeCompactFrame, splitFirstCompactFrame } from '../codec/compact-framing.js';
 import { ErrorCodes, FriendsError } from '../errors.js';
 import type { Link } from '../links/link.js';
 import type { MemoryCopy } from '../links/memory-link.js';
@@ -86,7 +86,6 @@ export class HelloAttempt<M> {
         return;
       }
       const socket = connect(target.path);
-      const decoder = new CompactFrameDecoder({ maxFrameSize: AUTH_MAX_FRAME });
       const timer = setTimeout(
         () => fail(new FriendsError(ErrorCodes.HANDSHAKE_TIMEOUT, `Unix admission at ${path} timed out`)),
         options.unixTimeoutMs ?? 2_000,
@@ -106,29 +105,29 @@ export class HelloAttempt<M> {
       };
       const onClose = (): void =>
         fail(new FriendsError(ErrorCodes.BAD_SERVER_PROOF, `Unix endpoint ${path} closed during admission`));
+      let received: Buffer = Buffer.alloc(0);
       const onData = (chunk: Buffer): void => {
-        let frames;
+        received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+        let split;
         try {
-          frames = decoder.push(chunk);
+          split = splitFirstCompactFrame(received, { maxFrameSize: AUTH_MAX_FRAME });
         } catch (err) {
           fail(err as Error);
           return;
         }
-        if (frames.length === 0) return;
-        const frame = frames[0]!;
-        if (
-          frames.length > 1 ||
-          decoder.partial ||
-          frame.type !== AUTH_OK_FRAME ||
-          !sameSecret(frame.payload.toString('latin1'), nonce)
-        ) {
+        if (!split) return;
+        const { frame, rest } = split;
+        if (frame.type !== AUTH_OK_FRAME || !sameSecret(frame.payload.toString('latin1'), nonce)) {
           fail(
             new FriendsError(ErrorCodes.BAD_SERVER_PROOF, `Unix endpoint ${path} did not prove it answered the hello`),
           );
           return;
         }
         cleanup();
-        resolve(new SocketLink<M>('unix', socket, { kind: 'unix', path }, options.unixCodec, options.linkOptions));
+        // The server may speak first: what followed the proof in this read belongs to the link.
+        resolve(
+          new SocketLink<M>('unix', socket, { kind: 'unix', path }, options.unixCodec, options.linkOptions, rest),
+        );
       };
       socket.once('connect', () => {
         target.release();

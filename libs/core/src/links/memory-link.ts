@@ -22,8 +22,15 @@ export type CopyMode = 'json' | 'clone' | 'none';
 
 const identity = (v: unknown): unknown => v;
 
+/** As on a socket, a message JSON cannot represent at all (undefined, a function) fails in send(). */
+function jsonCopyMessage(message: unknown): unknown {
+  const copy = jsonCopy(message);
+  if (copy === undefined) throw new TypeError(`A ${typeof message} message has no JSON representation`);
+  return copy;
+}
+
 export const memoryCopies: Record<CopyMode, MemoryCopy> = {
-  json: { mode: 'json', encode: jsonCopy, decode: identity },
+  json: { mode: 'json', encode: jsonCopyMessage, decode: identity },
   clone: { mode: 'clone', encode: (m) => structuredClone(m), decode: identity },
   none: { mode: 'none', encode: identity, decode: identity },
 };
@@ -127,8 +134,13 @@ export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
       const item = this.inbox[this.head]!;
       this.inbox[this.head++] = undefined;
       if (item === CLOSE_MARK) {
+        // The peer closed: answer with our own mark, behind anything we already
+        // sent, so the peer drains its inbox before it ends (as FIN answers FIN).
+        if (!this.ending) {
+          this.ending = true;
+          this.remote.enqueue(CLOSE_MARK);
+        }
         this.end(undefined);
-        this.remote.end(undefined);
         break;
       }
       metrics.memory.messagesIn++;

@@ -62,7 +62,18 @@ export class SocketLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
       this.error ??= err;
     });
     socket.on('close', () => this.onClose());
-    if (leftover && leftover.length > 0) process.nextTick(() => this.onData(leftover));
+    // Bytes read past a handshake: decoded now and queued ahead of any later read,
+    // delivered once the caller had the link (it attaches listeners in promise callbacks).
+    if (leftover && leftover.length > 0) {
+      this.counters.bytesIn += leftover.length;
+      try {
+        this.pending = this.decoder.push(leftover);
+      } catch (err) {
+        process.nextTick(() => this.destroy(err as Error));
+      }
+      this.armIncompleteTimer();
+      setImmediate(() => this.deliver([]));
+    }
   }
 
   get closed(): boolean {
@@ -97,12 +108,15 @@ export class SocketLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
     if (this.paused) return;
     this.paused = true;
     this.socket.pause();
+    // The rest of a partial frame may be waiting unread: we are not waiting on the peer now.
+    this.clearIncompleteTimer();
   }
 
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
     this.socket.resume();
+    this.armIncompleteTimer();
     if (this.pending.length > 0) process.nextTick(() => this.deliver([]));
   }
 
@@ -152,9 +166,8 @@ export class SocketLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
   private armIncompleteTimer(): void {
     const timeout = this.limits.incompleteMessageTimeout;
     if (!timeout) return;
-    if (!this.decoder.partial) {
-      if (this.incompleteTimer) clearTimeout(this.incompleteTimer);
-      this.incompleteTimer = undefined;
+    if (!this.decoder.partial || this.paused || this.ended) {
+      this.clearIncompleteTimer();
       return;
     }
     if (this.incompleteTimer) {
@@ -172,11 +185,16 @@ export class SocketLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
     this.incompleteTimer.unref();
   }
 
+  private clearIncompleteTimer(): void {
+    if (this.incompleteTimer) clearTimeout(this.incompleteTimer);
+    this.incompleteTimer = undefined;
+  }
+
   private onClose(): void {
     if (this.ended) return;
     this.ended = true;
     this.ending = true;
-    if (this.incompleteTimer) clearTimeout(this.incompleteTimer);
+    this.clearIncompleteTimer();
     this.pending = [];
     this.counters.connectionsActive--;
     if (this.error) this.counters.errors++;

@@ -229,5 +229,8 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what = 'operatio
 
 /** True if `promise` settles within `ms`, false otherwise; the timer is cleared either way. */
 export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  return withTimeout(promise.then(() => true), ms).catch(() => false);
+  return withTimeout(
+    promise.then(() => true),
+    ms,
+  ).catch(() => false);
 }
