@@ -1,9 +1,17 @@
 export interface BenchOptions {
   rounds: number;
+  /** Measured time per variant, concurrency and round. */
   sliceMs: number;
+  /**
+   * A round hands out each slice in pieces of this length, alternating the
+   * variants, so that every variant of a round sees the same machine state.
+   */
+  pieceMs: number;
+  /** sliceMs / pieceMs. */
+  pieces: number;
   /** Unmeasured traffic per variant and concurrency before the first round. */
   warmupMs: number;
-  /** Unmeasured traffic just before each slice, so a variant starts its slice warm after another ran. */
+  /** Unmeasured traffic just before each piece, so a variant starts measuring warm after another ran. */
   leadInMs: number;
   concurrencies: number[];
   /** Variant ids to run; all when undefined. */
@@ -12,6 +20,14 @@ export interface BenchOptions {
   out: string | undefined;
   quick: boolean;
 }
+
+/*
+ * Round trips between processes on a small VM swing between regimes several
+ * times apart (how fast an idle vCPU wakes up), each lasting seconds; pieces
+ * much shorter than that put both sides of every ratio in the same regime.
+ */
+const PIECE_MS = 100;
+const LEAD_IN_MS = 15;
 
 export const USAGE = `usage: node apps/bench/dist/main.js [options]
   --rounds N           interleaved rounds (default 5)
@@ -63,11 +79,14 @@ export function parseArgs(argv: readonly string[]): BenchOptions | 'help' {
   }
   rounds ??= quick ? 1 : 5;
   sliceMs ??= quick ? 200 : 1000;
+  const pieces = Math.max(1, Math.round(sliceMs / PIECE_MS));
   return {
     rounds,
     sliceMs,
+    pieceMs: sliceMs / pieces,
+    pieces,
     warmupMs: Math.max(100, Math.round(sliceMs / 2)),
-    leadInMs: Math.max(20, Math.round(sliceMs / 10)),
+    leadInMs: LEAD_IN_MS,
     concurrencies,
     variants,
     out,

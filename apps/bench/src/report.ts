@@ -25,11 +25,12 @@ export function renderReport({ date, options, variants, results, wallSeconds, lo
   lines.push(
     `- workload: \`await lastValueFrom(client.send('echo', payload))\`, ${PAYLOAD_BYTES}-byte JSON payload, ` +
       `concurrency ${options.concurrencies.join(' and ')} (independent request loops)`,
-    `- ${options.rounds} interleaved round(s) of ${options.sliceMs} ms per variant and concurrency, variant order ` +
-      `rotated each round; ${options.warmupMs} ms warm-up per variant before the first round, ` +
-      `${options.leadInMs} ms unmeasured lead-in before each slice; ${wallSeconds.toFixed(0)} s in all`,
+    `- ${options.rounds} round(s); in each, every variant is measured ${options.sliceMs} ms per concurrency, in ` +
+      `${options.pieces} pieces of ${+options.pieceMs.toFixed(1)} ms that alternate the variants (order rotated per piece), ` +
+      `each after ${options.leadInMs} ms unmeasured; ${options.warmupMs} ms warm-up per variant before the first ` +
+      `round; ${wallSeconds.toFixed(0)} s in all`,
     `- latency from \`process.hrtime.bigint()\`, log-linear histogram (< 1% bucket error); ` +
-      `req/s = median of the rounds, range = slowest and fastest round`,
+      `req/s, p50 and p99 = median of the rounds' figures, range = slowest and fastest round`,
     '',
     '| variant | tier | c | req/s | p50 µs | p99 µs | req/s range |',
     '|---|---|--:|--:|--:|--:|--:|',
@@ -44,10 +45,16 @@ export function renderReport({ date, options, variants, results, wallSeconds, lo
       );
     }
   }
-  lines.push('', '| target | measured | goal | verdict |', '|---|--:|--:|---|');
+  lines.push(
+    '',
+    'Ratios are medians of per-round ratios (both sides measured in the same round, piece by piece).',
+    '',
+    '| target | measured | spread | goal | verdict |',
+    '|---|--:|--:|--:|---|',
+  );
   for (const target of TARGETS) {
     const o = evaluate(target, results);
-    lines.push(`| ${o.label} | ${o.measured} | ${o.goal} | ${o.verdict} |`);
+    lines.push(`| ${o.label} | ${o.measured} | ${o.detail} | ${o.goal} | ${o.verdict} |`);
   }
   return lines.join('\n') + '\n';
 }

@@ -1,7 +1,7 @@
 import type { BenchOptions } from './cli.js';
 import { createClient, tierOf, type EchoClient } from './clients.js';
 import { LatencyHistogram } from './histogram.js';
-import { checkEcho, runSlice } from './measure.js';
+import { checkEcho, runSlice, type SliceResult } from './measure.js';
 import type { ServerPool } from './servers.js';
 import { resultKey, Tally, type Results } from './tally.js';
 import type { Variant } from './variants.js';
@@ -16,8 +16,10 @@ interface Contender {
 
 /**
  * Connects every variant, warms each up, then runs the rounds: in each round
- * every variant gets one slice per concurrency, so slow drifts of the machine
- * (thermal, noisy neighbours, GC state) spread over all variants alike.
+ * every variant gets one slice per concurrency, handed out in short pieces
+ * that alternate the variants (order rotated per piece), so drifts of the
+ * machine (CPU wake-up regimes, noisy neighbours, GC state) spread over all
+ * variants of the round alike.
  */
 export async function runBenchmark(
   options: BenchOptions,
@@ -49,21 +51,39 @@ export async function runBenchmark(
   const tallies = new Map<string, Tally>();
   for (let round = 0; round < options.rounds; round++) {
     for (const c of options.concurrencies) {
-      for (const { variant, client } of rotate(contenders, round)) {
-        await runSlice(client, c, options.leadInMs, scratch);
+      const slices = new Map(contenders.map(({ variant }) => [variant, new SliceTotal()]));
+      for (let piece = 0; piece < options.pieces; piece++) {
+        for (const { variant, client } of rotate(contenders, round + piece)) {
+          await runSlice(client, c, options.leadInMs, scratch);
+          const total = slices.get(variant)!;
+          total.add(await runSlice(client, c, options.pieceMs, total.histogram));
+          // A dropped and re-made connection could land on another tier mid-run.
+          assertTier(variant, client);
+        }
+      }
+      for (const [variant, total] of slices) {
         const key = resultKey(variant.id, c);
         let tally = tallies.get(key);
         if (!tally) tallies.set(key, (tally = new Tally()));
-        const slice = await runSlice(client, c, options.sliceMs, tally.histogram);
-        // A dropped and re-made connection could land on another tier mid-run.
-        assertTier(variant, client);
-        tally.add(slice);
-        const rps = Math.round((slice.requests * 1e9) / slice.elapsedNs);
+        tally.add(total, total.histogram);
+        const rps = Math.round((total.requests * 1e9) / total.elapsedNs);
         progress(`round ${round + 1}/${options.rounds} c=${c} ${variant.id}: ${rps} req/s`);
       }
     }
   }
   return new Map([...tallies].map(([key, tally]) => [key, tally.summary()]));
+}
+
+/** One variant's pieces of a round, added up. */
+class SliceTotal implements SliceResult {
+  readonly histogram = new LatencyHistogram();
+  requests = 0;
+  elapsedNs = 0;
+
+  add(piece: SliceResult): void {
+    this.requests += piece.requests;
+    this.elapsedNs += piece.elapsedNs;
+  }
 }
 
 function assertTier(variant: Variant, client: EchoClient): void {
