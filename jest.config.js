@@ -5,7 +5,7 @@ export default {
   roots: ['<rootDir>/libs', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts'],
   moduleNameMapper: {
-    '^@friends/(core|nest)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@friends/(core|nest|grpc)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -1,0 +1,46 @@
+import { describePeer, type Link } from '@friends/core';
+import type { CallChannel, FriendClientCall } from './client-call.js';
+import type { CallFrame } from './frames.js';
+
+/** The client side of one friend link: numbers calls and routes their frames. */
+export class FriendConnection implements CallChannel {
+  readonly peer: string;
+  private nextId = 0;
+  private readonly calls = new Map<number, FriendClientCall>();
+
+  constructor(
+    readonly link: Link<CallFrame>,
+    onClose: () => void,
+  ) {
+    this.peer = describePeer(link.peer);
+    link.on('message', (frame) => this.calls.get(frame.s)?.receive(frame));
+    link.on('close', () => {
+      onClose();
+      const calls = [...this.calls.values()];
+      this.calls.clear();
+      for (const call of calls) call.connectionLost();
+    });
+  }
+
+  get usable(): boolean {
+    return !this.link.closed;
+  }
+
+  open(call: FriendClientCall): number {
+    const id = ++this.nextId;
+    this.calls.set(id, call);
+    return id;
+  }
+
+  send(frame: CallFrame): void {
+    this.link.send(frame);
+  }
+
+  release(id: number): void {
+    this.calls.delete(id);
+  }
+
+  close(): void {
+    this.link.close();
+  }
+}

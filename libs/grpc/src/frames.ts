@@ -1,0 +1,111 @@
+import { Metadata } from '@grpc/grpc-js';
+import {
+  CompactFrameDecoder,
+  encodeCompactFrame,
+  ErrorCodes,
+  FriendsError,
+  parseJsonFrame,
+  type DecoderLimits,
+  type MessageCodec,
+  type MessageDecoder,
+} from '@friends/core';
+
+/**
+ * gRPC calls between friends, multiplexed on one link by stream id. No HTTP/2:
+ * a call is a `start`, messages (serialized bytes), a half-close and a status;
+ * `read` grants the peer one more message (one message per read, as grpc-js
+ * reads), `cancel` ends a call from the client side.
+ */
+export type CallFrame =
+  | { t: 'start'; s: number; path: string; md: Metadata; deadline: number }
+  | { t: 'msg'; s: number; b: Buffer }
+  | { t: 'read'; s: number }
+  | { t: 'half'; s: number }
+  | { t: 'cancel'; s: number }
+  | { t: 'md'; s: number; md: Metadata }
+  | { t: 'status'; s: number; code: number; details: string; md: Metadata };
+
+const TYPES = ['start', 'msg', 'read', 'half', 'cancel', 'md', 'status'] as const;
+const TYPE_CODE: Record<CallFrame['t'], number> = { start: 1, msg: 2, read: 3, half: 4, cancel: 5, md: 6, status: 7 };
+
+type WireMetadata = Record<string, string[]>;
+
+function metadataToWire(md: Metadata): WireMetadata {
+  const out: WireMetadata = {};
+  for (const [key, values] of Object.entries(md.toJSON())) {
+    out[key] = values.map((v) => (typeof v === 'string' ? v : v.toString('base64')));
+  }
+  return out;
+}
+
+function metadataFromWire(wire: unknown): Metadata {
+  const md = new Metadata();
+  if (typeof wire !== 'object' || wire === null) throw badFrame('metadata is not an object');
+  for (const [key, values] of Object.entries(wire as Record<string, unknown>)) {
+    if (!Array.isArray(values)) throw badFrame(`metadata ${key} is not a list`);
+    for (const v of values) {
+      if (typeof v !== 'string') throw badFrame(`metadata ${key} has a non-string value`);
+      md.add(key, key.endsWith('-bin') ? Buffer.from(v, 'base64') : v);
+    }
+  }
+  return md;
+}
+
+function badFrame(why: string): FriendsError {
+  return new FriendsError(ErrorCodes.BAD_FRAME, `Bad gRPC call frame: ${why}`);
+}
+
+/** Call frames in compact frames (unix tier): the stream id in the header, bytes or JSON after it. */
+export const compactCallCodec: MessageCodec<CallFrame> = {
+  encode(frame: CallFrame): Buffer {
+    const type = TYPE_CODE[frame.t];
+    switch (frame.t) {
+      case 'msg':
+        return encodeCompactFrame(type, frame.s, frame.b);
+      case 'read':
+      case 'half':
+      case 'cancel':
+        return encodeCompactFrame(type, frame.s);
+      case 'start':
+        return encodeCompactFrame(
+          type,
+          frame.s,
+          JSON.stringify({ path: frame.path, md: metadataToWire(frame.md), deadline: frame.deadline }),
+        );
+      case 'md':
+        return encodeCompactFrame(type, frame.s, JSON.stringify({ md: metadataToWire(frame.md) }));
+      case 'status':
+        return encodeCompactFrame(
+          type,
+          frame.s,
+          JSON.stringify({ code: frame.code, details: frame.details, md: metadataToWire(frame.md) }),
+        );
+    }
+  },
+  createDecoder(limits: DecoderLimits): MessageDecoder<CallFrame> {
+    const frames = new CompactFrameDecoder(limits);
+    return {
+      get partial() {
+        return frames.partial;
+      },
+      push(chunk: Buffer): CallFrame[] {
+        return frames.push(chunk).map(({ type, id: s, payload }): CallFrame => {
+          const t = TYPES[type - 1];
+          if (t === undefined) throw badFrame(`unknown type ${type}`);
+          if (t === 'msg') return { t, s, b: Buffer.from(payload) };
+          if (t === 'read' || t === 'half' || t === 'cancel') return { t, s };
+          const body = parseJsonFrame(payload.toString('utf8')) as Record<string, unknown> | null;
+          if (typeof body !== 'object' || body === null) throw badFrame('body is not an object');
+          const md = metadataFromWire(body.md);
+          if (t === 'md') return { t, s, md };
+          if (t === 'start') {
+            if (typeof body.path !== 'string' || typeof body.deadline !== 'number') throw badFrame('bad start');
+            return { t, s, path: body.path, md, deadline: body.deadline };
+          }
+          if (typeof body.code !== 'number' || typeof body.details !== 'string') throw badFrame('bad status');
+          return { t, s, code: body.code, details: body.details, md };
+        });
+      },
+    };
+  },
+};

@@ -1,0 +1,249 @@
+import {
+  Metadata,
+  Server,
+  status as Status,
+  type ServerOptions,
+  type ServerUnaryCall,
+  type sendUnaryData,
+} from '@grpc/grpc-js';
+import type { HandleCall } from '@grpc/grpc-js/build/src/server-call.js';
+import type { ServerInterceptor } from '@grpc/grpc-js/build/src/server-interceptors.js';
+import {
+  defaultSocketDir,
+  describePeer,
+  ErrorCodes,
+  FriendsAcceptor,
+  FriendsError,
+  friendsDisabledByEnv,
+  memoryCopies,
+  type Link,
+} from '@friends/core';
+import { runHandler } from './dispatch.js';
+import { compactCallCodec, type CallFrame } from './frames.js';
+import { handshakeService, helloFromMessage, type HelloAnswerMessage, type HelloRequestMessage } from './handshake.js';
+import { registerLocalServer, GRPC_PROTOCOL } from './local-servers.js';
+import { FriendServerCall, type RegisteredHandler } from './server-call.js';
+
+export interface FriendsGrpcServerOptions {
+  /** Fast tiers. Default both on; `FRIENDS=off` in the environment turns them off. */
+  friends?: boolean | { memory?: boolean; unix?: boolean };
+  /** Where the unix socket lives. Default `$XDG_RUNTIME_DIR/friends` or `<tmpdir>/friends-<uid>`. */
+  socketDir?: string;
+}
+
+const DEFAULT_MAX_RECEIVE = 4 * 1024 * 1024;
+
+/**
+ * A drop-in for `grpc.Server`: it serves standard gRPC over HTTP/2 on every port
+ * it binds, exactly as grpc.Server does, and also serves friends — clients in
+ * this process (memory) or on this kernel (a unix socket, no HTTP/2) — with the
+ * same services, interceptors and call semantics.
+ */
+export class FriendsGrpcServer extends Server {
+  private readonly friendHandlers = new Map<string, RegisteredHandler>();
+  private readonly interceptorList: ServerInterceptor[];
+  private readonly maxSend: number;
+  private readonly maxReceive: number;
+  private readonly friendsOptions: FriendsGrpcServerOptions;
+  private acceptor: FriendsAcceptor<CallFrame> | undefined;
+  private acceptorStarting: Promise<void> | undefined;
+  private readonly links = new Set<Link<CallFrame>>();
+  private unregisterLocal: (() => void) | undefined;
+
+  constructor(options: ServerOptions & { friends?: FriendsGrpcServerOptions } = {}) {
+    const { friends: friendsOptions = {}, ...serverOptions } = options;
+    super(serverOptions);
+    this.friendsOptions = friendsOptions;
+    this.interceptorList = serverOptions.interceptors ?? [];
+    this.maxSend = serverOptions['grpc.max_send_message_length'] ?? -1;
+    this.maxReceive = serverOptions['grpc.max_receive_message_length'] ?? DEFAULT_MAX_RECEIVE;
+    this.addService(handshakeService, {
+      Hello: (
+        call: ServerUnaryCall<HelloRequestMessage, HelloAnswerMessage>,
+        callback: sendUnaryData<HelloAnswerMessage>,
+      ) => {
+        this.answerHello(call.request).then(
+          (answer) => callback(null, answer),
+          (err: Error) => callback({ code: Status.INTERNAL, details: err.message }),
+        );
+      },
+    });
+  }
+
+  override register<RequestType, ResponseType>(
+    name: string,
+    handler: HandleCall<RequestType, ResponseType>,
+    serialize: (value: ResponseType) => Buffer,
+    deserialize: (bytes: Buffer) => RequestType,
+    type: string,
+  ): boolean {
+    const added = super.register(name, handler as never, serialize as never, deserialize as never, type);
+    if (added) {
+      this.friendHandlers.set(name, {
+        path: name,
+        type: type as RegisteredHandler['type'],
+        func: handler as RegisteredHandler['func'],
+        serialize: serialize as RegisteredHandler['serialize'],
+        deserialize: deserialize as RegisteredHandler['deserialize'],
+      });
+    }
+    return added;
+  }
+
+  override unregister(name: string): boolean {
+    this.friendHandlers.delete(name);
+    return super.unregister(name);
+  }
+
+  override bindAsync(
+    port: string,
+    credentials: Parameters<Server['bindAsync']>[1],
+    callback: (error: Error | null, port: number) => void,
+  ): void {
+    super.bindAsync(port, credentials, (error, bound) => {
+      if (!error && this.tiers().memory) {
+        const previous = this.unregisterLocal;
+        const added = registerLocalServer(port, bound, (link) => this.serve(link));
+        this.unregisterLocal = () => {
+          previous?.();
+          added();
+        };
+      }
+      callback(error, bound);
+    });
+  }
+
+  override tryShutdown(callback: (error?: Error) => void): void {
+    this.stopFriends(false);
+    super.tryShutdown(callback);
+  }
+
+  override forceShutdown(): void {
+    this.stopFriends(true);
+    super.forceShutdown();
+  }
+
+  /** The unix socket friends connect to, once the first hello asked for it. */
+  get unixPath(): string | undefined {
+    return this.acceptor?.unixPath;
+  }
+
+  private tiers(): { memory: boolean; unix: boolean } {
+    const option = this.friendsOptions.friends;
+    if (friendsDisabledByEnv() || option === false) return { memory: false, unix: false };
+    if (option === undefined || option === true) return { memory: true, unix: true };
+    return { memory: option.memory ?? true, unix: option.unix ?? true };
+  }
+
+  private async answerHello(message: HelloRequestMessage): Promise<HelloAnswerMessage> {
+    const tiers = this.tiers();
+    if (!tiers.memory && !tiers.unix) return { v: 1, tier: 'tcp', path: '', ticket: '', reason: 'friends off' };
+    if (!this.acceptorStarting) {
+      this.acceptor = new FriendsAcceptor<CallFrame>({
+        protocol: GRPC_PROTOCOL,
+        memory: tiers.memory,
+        unix: tiers.unix,
+        socketDir: this.friendsOptions.socketDir ?? defaultSocketDir(),
+        socketPrefix: 'grpc',
+        memoryCopy: memoryCopies.none,
+        unixCodec: compactCallCodec,
+        onLink: (link) => this.serve(link),
+      });
+      this.acceptorStarting = this.acceptor.start();
+    }
+    await this.acceptorStarting;
+    const answer = this.acceptor!.answer(helloFromMessage(message));
+    return {
+      v: 1,
+      tier: answer.tier,
+      path: answer.tier === 'unix' ? answer.path : '',
+      ticket: answer.tier === 'unix' ? answer.ticket : '',
+      reason: answer.tier === 'tcp' ? answer.reason : '',
+    };
+  }
+
+  private stopFriends(force: boolean): void {
+    this.unregisterLocal?.();
+    this.unregisterLocal = undefined;
+    void this.acceptor?.close();
+    this.acceptor = undefined;
+    this.acceptorStarting = undefined;
+    for (const link of this.links) force ? link.destroy() : link.close();
+    if (force) this.links.clear();
+  }
+
+  private serve(link: Link<CallFrame>): void {
+    this.links.add(link);
+    const calls = new Map<number, FriendServerCall>();
+    const peer = describePeer(link.peer);
+    // Clients number their streams upwards: a frame for a higher id than any started is bogus.
+    let highestStarted = 0;
+    const send = (frame: CallFrame): void => {
+      link.send(frame);
+    };
+    link.on('message', (frame) => {
+      if (frame.t !== 'start') {
+        if (frame.s > highestStarted) {
+          link.destroy(new FriendsError(ErrorCodes.BAD_FRAME, `frame for stream ${frame.s}, which was never started`));
+          return;
+        }
+        calls.get(frame.s)?.receive(frame);
+        return;
+      }
+      if (frame.s <= highestStarted) {
+        link.destroy(new FriendsError(ErrorCodes.BAD_FRAME, `stream ${frame.s} started out of order`));
+        return;
+      }
+      highestStarted = frame.s;
+      this.startCall(frame, calls, send, peer);
+    });
+    link.on('close', () => {
+      this.links.delete(link);
+      for (const call of calls.values()) call.linkClosed();
+      calls.clear();
+    });
+  }
+
+  private startCall(
+    frame: Extract<CallFrame, { t: 'start' }>,
+    calls: Map<number, FriendServerCall>,
+    send: (frame: CallFrame) => void,
+    peer: string,
+  ): void {
+    const handler = this.friendHandlers.get(frame.path);
+    if (!handler) {
+      send({ t: 'md', s: frame.s, md: new Metadata() });
+      send({
+        t: 'status',
+        s: frame.s,
+        code: Status.UNIMPLEMENTED,
+        details: `The server does not implement the method ${frame.path}`,
+        md: new Metadata(),
+      });
+      return;
+    }
+    const base = new FriendServerCall(
+      send,
+      frame.s,
+      handler,
+      frame.md,
+      frame.deadline,
+      peer,
+      { maxSendMessageSize: this.maxSend, maxReceiveMessageSize: this.maxReceive },
+      () => calls.delete(frame.s),
+    );
+    calls.set(frame.s, base);
+    const method = {
+      path: handler.path,
+      requestStream: handler.type === 'clientStream' || handler.type === 'bidi',
+      responseStream: handler.type === 'serverStream' || handler.type === 'bidi',
+      requestDeserialize: handler.deserialize,
+      responseSerialize: handler.serialize,
+    };
+    const call = this.interceptorList.reduce(
+      (next, interceptor) => interceptor(method as never, next) as never,
+      base as Parameters<ServerInterceptor>[1],
+    );
+    runHandler(call, handler);
+  }
+}

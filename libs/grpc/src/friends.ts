@@ -1,0 +1,89 @@
+import type { CallProperties, ClientOptions, Interceptor } from '@grpc/grpc-js';
+import type { InterceptingCallInterface } from '@grpc/grpc-js/build/src/client-interceptors.js';
+import { InterceptingCall, type Channel } from '@grpc/grpc-js';
+import type { InterceptorOptions, NextCall } from '@grpc/grpc-js/build/src/client-interceptors.js';
+import { friendsDisabledByEnv } from '@friends/core';
+import { FriendClientCall, type ClientCallOptions } from './client-call.js';
+import { DeferredCall } from './deferred-call.js';
+import { Router, type Route } from './router.js';
+
+export interface FriendsClientOptions {
+  /** Fast tiers. Default both on; `false` (or `FRIENDS=off`) keeps every call on HTTP/2. */
+  friends?: boolean | { memory?: boolean; unix?: boolean };
+  /** Longest wait for the handshake before staying on HTTP/2. Default 5,000 ms. */
+  helloTimeout?: number;
+  /** As the channel options of the same name: -1 for no limit. Defaults -1 and 4 MiB, as grpc-js. */
+  maxSendMessageLength?: number;
+  maxReceiveMessageLength?: number;
+}
+
+const CHANNEL = Symbol('friends.channel');
+const DEFAULT_MAX_RECEIVE = 4 * 1024 * 1024;
+
+/**
+ * Client options for any grpc-js client constructor:
+ *
+ *   new EchoClient(target, credentials, friends())
+ *
+ * Every call goes in memory, over a unix socket or over standard HTTP/2, as
+ * negotiated once per target. User interceptors run on every tier (ours is
+ * always the innermost), including per-call interceptors.
+ */
+export function friends(options: FriendsClientOptions = {}): ClientOptions & { friendsRouter: Router } {
+  const tiers = resolve(options.friends);
+  const router = new Router({ ...tiers, helloTimeoutMs: options.helloTimeout ?? 5_000 });
+  const interceptor: Interceptor = (callOptions: InterceptorOptions, nextCall: NextCall) => {
+    if (friendsDisabledByEnv() || (!tiers.memory && !tiers.unix)) return new InterceptingCall(nextCall(callOptions));
+    const channel = (callOptions as InterceptorOptions & { [CHANNEL]?: Channel })[CHANNEL];
+    if (!channel) return new InterceptingCall(nextCall(callOptions));
+    const target = channel.getTarget();
+    const callFor = (route: Route): InterceptingCallInterface =>
+      route
+        ? new FriendClientCall(route, callOptions.method_definition, clientCallOptions(callOptions, options))
+        : nextCall(callOptions);
+    const known = router.peek(target);
+    if (known !== undefined) return new InterceptingCall(callFor(known));
+    const deferred = new DeferredCall();
+    router.decide(channel).then(
+      (route) => deferred.resolve(callFor(route)),
+      () => deferred.resolve(nextCall(callOptions)),
+    );
+    return new InterceptingCall(deferred);
+  };
+  return {
+    interceptors: [interceptor],
+    // The only hook that sees the channel; also keeps per-call interceptors from dropping ours.
+    callInvocationTransformer: (properties: CallProperties<unknown, unknown>) => {
+      const callOptions = { ...properties.callOptions, [CHANNEL]: properties.channel } as typeof properties.callOptions;
+      const perCall = callOptions.interceptors;
+      if (perCall && perCall.length > 0 && !perCall.includes(interceptor))
+        callOptions.interceptors = [...perCall, interceptor];
+      return { ...properties, callOptions };
+    },
+    friendsRouter: router,
+  };
+}
+
+function resolve(option: FriendsClientOptions['friends']): { memory: boolean; unix: boolean } {
+  if (option === false) return { memory: false, unix: false };
+  if (option === undefined || option === true) return { memory: true, unix: true };
+  return { memory: option.memory ?? true, unix: option.unix ?? true };
+}
+
+function clientCallOptions(callOptions: InterceptorOptions, options: FriendsClientOptions): ClientCallOptions {
+  const deadline = callOptions.deadline;
+  const credentials = callOptions.credentials;
+  const path = callOptions.method_definition.path;
+  return {
+    deadline: deadline === undefined || deadline === Infinity ? 0 : new Date(deadline).getTime(),
+    maxSendMessageSize: options.maxSendMessageLength ?? -1,
+    maxReceiveMessageSize: options.maxReceiveMessageLength ?? DEFAULT_MAX_RECEIVE,
+    extraMetadata: credentials
+      ? () =>
+          credentials.generateMetadata({
+            service_url: `https://friends/${path.split('/')[1] ?? ''}`,
+            method_name: path.split('/')[2] ?? '',
+          })
+      : undefined,
+  };
+}

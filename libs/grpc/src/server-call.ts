@@ -1,0 +1,224 @@
+import { Metadata, status as Status, type ServerInterceptingCallInterface } from '@grpc/grpc-js';
+import type { AuthContext } from '@grpc/grpc-js/build/src/auth-context.js';
+import type { Deadline } from '@grpc/grpc-js/build/src/deadline.js';
+import type { InterceptingServerListener } from '@grpc/grpc-js/build/src/server-interceptors.js';
+import type { CallFrame } from './frames.js';
+import { orca, type PartialStatusObject } from './grpc-internals.js';
+
+export interface ServerCallOptions {
+  /** -1 for no limit. */
+  maxSendMessageSize: number;
+  maxReceiveMessageSize: number;
+}
+
+export interface RegisteredHandler {
+  path: string;
+  type: 'unary' | 'clientStream' | 'serverStream' | 'bidi';
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  func: (...args: any[]) => void;
+  serialize: (value: unknown) => Buffer;
+  deserialize: (bytes: Buffer) => unknown;
+}
+
+type Incoming = Buffer | 'half';
+
+/**
+ * The server end of one call between friends: grpc-js's own call surface
+ * (ServerInterceptingCallInterface) on top of call frames, so user server
+ * interceptors and the stock call objects work unchanged. Messages are read one
+ * per `startRead()`, and each read grants the client one more message.
+ */
+export class FriendServerCall implements ServerInterceptingCallInterface {
+  private listener: InterceptingServerListener | undefined;
+  private readonly incoming: Incoming[] = [];
+  private readPending = false;
+  private halfClosed = false;
+  private delivering = false;
+  private metadataSent = false;
+  private done = false;
+  private credit = 0;
+  private readonly outgoing: { bytes: Buffer; callback: () => void }[] = [];
+  private pendingStatus: PartialStatusObject | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private readonly metrics = new orca.PerRequestMetricRecorder();
+
+  constructor(
+    private readonly send: (frame: CallFrame) => void,
+    readonly id: number,
+    private readonly handler: RegisteredHandler,
+    private readonly metadata: Metadata,
+    private readonly deadline: number,
+    private readonly peer: string,
+    private readonly options: ServerCallOptions,
+    private readonly onDone: () => void,
+  ) {
+    if (deadline > 0) {
+      this.deadlineTimer = setTimeout(() => this.cancelled(), Math.max(0, deadline - Date.now()));
+      this.deadlineTimer.unref();
+    }
+  }
+
+  start(listener: InterceptingServerListener): void {
+    this.listener = listener;
+    listener.onReceiveMetadata(this.metadata);
+  }
+
+  startRead(): void {
+    if (this.done) return;
+    this.readPending = true;
+    if (this.incoming.length > 0) this.scheduleDelivery();
+    else if (!this.halfClosed) this.send({ t: 'read', s: this.id });
+  }
+
+  sendMetadata(metadata: Metadata): void {
+    if (this.done || this.metadataSent) return;
+    this.metadataSent = true;
+    this.send({ t: 'md', s: this.id, md: metadata.clone() });
+  }
+
+  sendMessage(message: unknown, callback: () => void): void {
+    if (this.done) return;
+    let bytes: Buffer;
+    try {
+      bytes = this.handler.serialize(message);
+    } catch (err) {
+      this.sendStatus({ code: Status.INTERNAL, details: `Error serializing response: ${(err as Error).message}` });
+      return;
+    }
+    const max = this.options.maxSendMessageSize;
+    if (max >= 0 && bytes.length > max) {
+      this.sendStatus({
+        code: Status.RESOURCE_EXHAUSTED,
+        details: `Sent message larger than max (${bytes.length} vs. ${max})`,
+      });
+      return;
+    }
+    this.outgoing.push({ bytes, callback });
+    this.flush();
+  }
+
+  sendStatus(status: PartialStatusObject): void {
+    if (this.done) return;
+    this.pendingStatus = status;
+    this.flush();
+  }
+
+  getPeer(): string {
+    return this.peer;
+  }
+
+  getDeadline(): Deadline {
+    return this.deadline > 0 ? new Date(this.deadline) : Infinity;
+  }
+
+  getHost(): string {
+    return 'friends';
+  }
+
+  getAuthContext(): AuthContext {
+    return {};
+  }
+
+  getConnectionInfo(): Record<string, never> {
+    return {};
+  }
+
+  getMetricsRecorder(): never {
+    return this.metrics as never;
+  }
+
+  /** A frame for this call arrived from the client. */
+  receive(frame: CallFrame): void {
+    if (this.done) return;
+    switch (frame.t) {
+      case 'msg': {
+        const max = this.options.maxReceiveMessageSize;
+        if (max >= 0 && frame.b.length > max) {
+          this.sendStatus({
+            code: Status.RESOURCE_EXHAUSTED,
+            details: `Received message larger than max (${frame.b.length} vs. ${max})`,
+          });
+          return;
+        }
+        this.incoming.push(frame.b);
+        if (this.readPending) this.scheduleDelivery();
+        return;
+      }
+      case 'half':
+        this.halfClosed = true;
+        this.incoming.push('half');
+        if (this.readPending) this.scheduleDelivery();
+        return;
+      case 'read':
+        this.credit++;
+        this.flush();
+        return;
+      case 'cancel':
+        this.cancelled();
+        return;
+    }
+  }
+
+  /** The link under the call went away. */
+  linkClosed(): void {
+    this.cancelled();
+  }
+
+  private scheduleDelivery(): void {
+    if (this.delivering) return;
+    this.delivering = true;
+    queueMicrotask(() => {
+      this.delivering = false;
+      if (this.done || !this.readPending || this.incoming.length === 0) return;
+      const next = this.incoming.shift()!;
+      this.readPending = false;
+      if (next === 'half') {
+        this.listener?.onReceiveHalfClose();
+        return;
+      }
+      let message: unknown;
+      try {
+        message = this.handler.deserialize(next);
+      } catch (err) {
+        this.sendStatus({ code: Status.INTERNAL, details: `Error deserializing request: ${(err as Error).message}` });
+        return;
+      }
+      this.listener?.onReceiveMessage(message);
+    });
+  }
+
+  private flush(): void {
+    while (this.outgoing.length > 0 && this.credit > 0 && !this.done) {
+      const { bytes, callback } = this.outgoing.shift()!;
+      this.credit--;
+      this.ensureMetadata();
+      this.send({ t: 'msg', s: this.id, b: bytes });
+      queueMicrotask(callback);
+    }
+    if (this.outgoing.length === 0 && this.pendingStatus && !this.done) {
+      const { code = Status.UNKNOWN, details = '', metadata } = this.pendingStatus;
+      this.ensureMetadata();
+      this.finish();
+      this.send({ t: 'status', s: this.id, code, details, md: metadata ? metadata.clone() : new Metadata() });
+    }
+  }
+
+  private ensureMetadata(): void {
+    if (this.metadataSent) return;
+    this.metadataSent = true;
+    this.send({ t: 'md', s: this.id, md: new Metadata() });
+  }
+
+  private cancelled(): void {
+    if (this.done) return;
+    this.finish();
+    this.listener?.onCancel();
+  }
+
+  private finish(): void {
+    this.done = true;
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.outgoing.length = 0;
+    this.onDone();
+  }
+}
