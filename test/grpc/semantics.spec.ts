@@ -1,0 +1,282 @@
+import * as grpc from '@grpc/grpc-js';
+import { FriendsGrpcServer, friends } from '@friends/grpc';
+import { echoHandlers, loadEcho, serverEvents, type EchoRequest } from '../fixtures/src/grpc/echo-service.js';
+
+const Echo = loadEcho();
+type EchoClient = grpc.Client & Record<string, Function>;
+
+interface Target {
+  client: EchoClient;
+  /** What the server reports as the peer kind. */
+  serverSees: 'memory' | 'unix' | 'tcp';
+  /** Client-side getPeer() prefix. */
+  clientPeer: RegExp;
+  stop(): void;
+}
+
+type TargetName =
+  | 'memory'
+  | 'unix'
+  | 'tcp'
+  | 'stock client -> friends server'
+  | 'friends client -> stock server'
+  | 'stock client -> stock server';
+const TARGETS: TargetName[] = [
+  'memory',
+  'unix',
+  'tcp',
+  'stock client -> friends server',
+  'friends client -> stock server',
+  'stock client -> stock server',
+];
+
+async function open(
+  name: TargetName,
+  serverOptions: grpc.ServerOptions = {},
+  clientOptions: grpc.ClientOptions = {},
+): Promise<Target> {
+  const friendsServer = name !== 'friends client -> stock server' && name !== 'stock client -> stock server';
+  const server = friendsServer ? new FriendsGrpcServer(serverOptions) : new grpc.Server(serverOptions);
+  server.addService(Echo.service, echoHandlers);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    ),
+  );
+  const options =
+    name === 'memory' || name === 'friends client -> stock server'
+      ? friends()
+      : name === 'unix'
+        ? friends({ friends: { memory: false } })
+        : name === 'tcp'
+          ? friends({ friends: false })
+          : {};
+  const client = new Echo(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+    ...options,
+    ...clientOptions,
+  }) as EchoClient;
+  const serverSees = name === 'memory' ? 'memory' : name === 'unix' ? 'unix' : 'tcp';
+  const clientPeer = name === 'memory' ? /^memory:/ : name === 'unix' ? /^unix:\// : /^127\.0\.0\.1:\d+$/;
+  return { client, serverSees, clientPeer, stop: () => (client.close(), server.forceShutdown()) };
+}
+
+const request = (fields: Partial<EchoRequest>): Partial<EchoRequest> => ({ text: '', ...fields });
+
+function unary(
+  client: EchoClient,
+  req: Partial<EchoRequest>,
+  metadata = new grpc.Metadata(),
+  options: grpc.CallOptions = {},
+) {
+  return new Promise<{
+    err: grpc.ServiceError | null;
+    reply: Record<string, unknown> | undefined;
+    initial?: grpc.Metadata;
+    status?: grpc.StatusObject;
+    peer: string;
+  }>((resolve) => {
+    let initial: grpc.Metadata | undefined;
+    let status: grpc.StatusObject | undefined;
+    let reply: Record<string, unknown> | undefined;
+    let err: grpc.ServiceError | null = null;
+    let pending = 2;
+    const done = (): void => {
+      if (--pending === 0) resolve({ err, reply, initial, status, peer: call.getPeer() });
+    };
+    const call = client.Unary(req, metadata, options, (e: grpc.ServiceError | null, r: Record<string, unknown>) => {
+      err = e;
+      reply = r;
+      done();
+    }) as grpc.ClientUnaryCall;
+    call.on('metadata', (md: grpc.Metadata) => (initial = md));
+    call.on('status', (s: grpc.StatusObject) => {
+      status = s;
+      done();
+    });
+  });
+}
+
+function collect(
+  stream: grpc.ClientReadableStream<unknown>,
+): Promise<{ messages: unknown[]; err?: grpc.ServiceError; status?: grpc.StatusObject }> {
+  return new Promise((resolve) => {
+    const messages: unknown[] = [];
+    let err: grpc.ServiceError | undefined;
+    stream.on('data', (m) => messages.push(m));
+    stream.on('error', (e: grpc.ServiceError) => (err = e));
+    stream.on('status', (status: grpc.StatusObject) => setImmediate(() => resolve({ messages, err, status })));
+  });
+}
+
+describe.each(TARGETS)('gRPC %s', (name) => {
+  let target: Target;
+  beforeAll(async () => {
+    target = await open(name);
+  });
+  afterAll(() => target?.stop());
+
+  test('unary: message, loader options, initial and trailing metadata, peer', async () => {
+    const md = new grpc.Metadata();
+    md.set('x-client', 'ascii value');
+    const { err, reply, initial, status, peer } = await unary(
+      target.client,
+      request({ text: 'hi', big: '9007199254740993', mood: 'HAPPY' }),
+      md,
+    );
+    expect(err).toBeNull();
+    expect(reply).toEqual({
+      text: 'hi',
+      index: 0,
+      big: '9007199254740993',
+      mood: 'HAPPY',
+      peer: target.serverSees,
+      blob: Buffer.alloc(0),
+    });
+    expect(initial?.get('x-initial')).toEqual(['yes']);
+    expect(initial?.get('x-client-echo')).toEqual(['ascii value']);
+    expect(status?.code).toBe(grpc.status.OK);
+    expect(status?.metadata.get('x-trailing')).toEqual(['yes']);
+    expect(status?.metadata.get('x-trailing-bin')).toEqual([Buffer.from([0, 1, 2, 255])]);
+    expect(peer).toMatch(target.clientPeer);
+  });
+
+  test('server streaming, client streaming and bidi', async () => {
+    const stream = await collect(target.client.ServerStream(request({ text: 's', count: 5 })));
+    expect(stream.messages.map((m) => (m as { index: number }).index)).toEqual([0, 1, 2, 3, 4]);
+    expect(stream.status?.metadata.get('x-trailing')).toEqual(['yes']);
+
+    const summed = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      const call = target.client.ClientStream((e: Error | null, r: Record<string, unknown>) =>
+        e ? reject(e) : resolve(r),
+      );
+      for (const text of ['a', 'b', 'c']) call.write(request({ text }));
+      call.end();
+    });
+    expect(summed).toMatchObject({ text: 'a,b,c', index: 3 });
+
+    const bidi = target.client.Bidi() as grpc.ClientDuplexStream<unknown, unknown>;
+    const result = collect(bidi);
+    bidi.write(request({ text: 'x' }));
+    bidi.write(request({ text: 'y' }));
+    bidi.end();
+    expect((await result).messages.map((m) => (m as { text: string }).text)).toEqual(['X', 'Y']);
+  });
+
+  test('status codes and messages round-trip Unicode and whitespace; trailers on errors', async () => {
+    const details = '  spaces, tabs\tand ünïcödé 😀 and a\nnewline ';
+    const { err } = await unary(
+      target.client,
+      request({ fail_code: grpc.status.FAILED_PRECONDITION, fail_details: details }),
+    );
+    expect(err?.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(err?.details).toBe(details);
+    expect(err?.metadata.get('x-trailing')).toEqual(['yes']);
+    const thrown = await unary(target.client, request({ text: 'throw' }));
+    expect(thrown.err?.code).toBe(grpc.status.UNKNOWN);
+    const streamed = await collect(
+      target.client.ServerStream(request({ count: 2, fail_code: grpc.status.ABORTED, fail_details: 'stop' })),
+    );
+    expect(streamed.messages).toHaveLength(2);
+    expect(streamed.err?.code).toBe(grpc.status.ABORTED);
+  });
+
+  test('deadline: DEADLINE_EXCEEDED at the client, cancelled at the server', async () => {
+    serverEvents.length = 0;
+    const { err } = await unary(target.client, request({ text: 'slow', delay_ms: 400 }), new grpc.Metadata(), {
+      deadline: Date.now() + 50,
+    });
+    expect(err?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(serverEvents).toContain('cancelled:slow');
+  });
+
+  test('client cancel: CANCELLED at the client, cancelled at the server', async () => {
+    serverEvents.length = 0;
+    const call = target.client.ServerStream(
+      request({ text: 'cancel-me', count: 1000, delay_ms: 5 }),
+    ) as grpc.ClientReadableStream<unknown>;
+    const result = collect(call);
+    await new Promise<void>((resolve) => call.once('data', () => resolve()));
+    call.cancel();
+    expect((await result).err?.code).toBe(grpc.status.CANCELLED);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(serverEvents).toContain('cancelled:cancel-me');
+  });
+
+  test('a response over the default 4 MiB receive limit is RESOURCE_EXHAUSTED', async () => {
+    const { err } = await unary(target.client, request({ count: 5 * 1024 * 1024 }));
+    expect(err?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    const ok = await unary(target.client, request({ count: 1024 * 1024 }));
+    expect((ok.reply?.blob as Buffer).length).toBe(1024 * 1024);
+  });
+
+  test('unimplemented method and unimplemented service', async () => {
+    const call = (path: string) =>
+      new Promise<grpc.ServiceError>((resolve) =>
+        target.client.makeUnaryRequest(
+          path,
+          (x: Buffer) => x,
+          (x: Buffer) => x,
+          Buffer.alloc(0),
+          (e) => resolve(e!),
+        ),
+      );
+    const method = await call('/friends.test.Echo/Nope');
+    expect(method.code).toBe(grpc.status.UNIMPLEMENTED);
+    const service = await call('/no.such.Service/Call');
+    expect(service.code).toBe(grpc.status.UNIMPLEMENTED);
+  });
+
+  test('100 concurrent unary calls', async () => {
+    const replies = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => unary(target.client, request({ text: `n${i}` }))),
+    );
+    expect(replies.map((r) => r.reply?.text)).toEqual(Array.from({ length: 100 }, (_, i) => `n${i}`));
+  });
+});
+
+describe.each(TARGETS)('gRPC interceptors on %s', (name) => {
+  test('client interceptors (client-level and per-call) and server interceptors run', async () => {
+    const seen: string[] = [];
+    const clientInterceptor =
+      (label: string): grpc.Interceptor =>
+      (options, nextCall) =>
+        new grpc.InterceptingCall(nextCall(options), {
+          start(metadata, listener, next) {
+            seen.push(`${label}:start`);
+            metadata.set('x-client', label);
+            next(metadata, listener);
+          },
+        });
+    // The handshake is an ordinary RPC, so server interceptors see it too (and may refuse it).
+    const serverInterceptor: grpc.ServerInterceptor = (method, call) =>
+      new grpc.ServerInterceptingCall(call, {
+        sendStatus(status, next) {
+          if (method.path !== '/friends.v1.Handshake/Hello') seen.push(`server:status:${status.code}`);
+          next(status);
+        },
+      });
+    const friendsOptions =
+      name === 'memory' || name === 'friends client -> stock server'
+        ? friends()
+        : name === 'unix'
+          ? friends({ friends: { memory: false } })
+          : name === 'tcp'
+            ? friends({ friends: false })
+            : {};
+    const interceptors = [clientInterceptor('client'), ...((friendsOptions as grpc.ClientOptions).interceptors ?? [])];
+    const target = await open(name, { interceptors: [serverInterceptor] }, { ...friendsOptions, interceptors });
+    try {
+      const first = await unary(target.client, request({ text: 'a' }));
+      expect(first.initial?.get('x-client-echo')).toEqual(['client']);
+      const second = await unary(target.client, request({ text: 'b' }), new grpc.Metadata(), {
+        interceptors: [clientInterceptor('per-call')],
+      });
+      expect(second.initial?.get('x-client-echo')).toEqual(['per-call']);
+      expect(second.peer).toMatch(target.clientPeer);
+      expect(seen).toEqual(['client:start', 'server:status:0', 'per-call:start', 'server:status:0']);
+    } finally {
+      target.stop();
+    }
+  });
+});
