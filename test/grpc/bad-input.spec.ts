@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { encodeCompactFrame, kernelIdentity, kernelProof } from '@friends/core';
+import { FriendsGrpcServer, friends, handshakeService } from '@friends/grpc';
+import { echoHandlers, loadEcho } from '../fixtures/src/grpc/echo-service.js';
+import { closesWithin, rawConnect, ticketFrame } from '../support/raw.js';
+
+const Echo = loadEcho();
+type EchoClient = grpc.Client & Record<string, Function>;
+type Answer = { tier: string; path: string; ticket: string; reason: string };
+
+/**
+ * Bad input on the friends unix socket and the handshake costs only the
+ * connection that sent it: clients on every tier keep being served.
+ */
+describe('gRPC bad input', () => {
+  let server: FriendsGrpcServer;
+  let target: string;
+  const healthy: Record<string, EchoClient> = {};
+
+  const hello = (request: Record<string, unknown>): Promise<Answer> => {
+    const Handshake = grpc.makeGenericClientConstructor(handshakeService, 'Handshake');
+    const client = new Handshake(target, grpc.credentials.createInsecure());
+    return new Promise((resolve, reject) =>
+      (client as unknown as Record<string, Function>).Hello(request, (err: Error | null, answer: Answer) => {
+        client.close();
+        if (err) reject(err);
+        else resolve(answer);
+      }),
+    );
+  };
+  const unixHello = (): Promise<Answer> => {
+    const nonce = randomBytes(16).toString('hex');
+    return hello({ v: 1, nonce, kernel: kernelProof(kernelIdentity()!, nonce), endpoint: '' });
+  };
+  const admitted = async () => {
+    const answer = await unixHello();
+    expect(answer.tier).toBe('unix');
+    const peer = await rawConnect({ path: answer.path });
+    peer.socket.write(ticketFrame(answer.ticket));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(peer.isClosed()).toBe(false);
+    return peer;
+  };
+
+  beforeAll(async () => {
+    server = new FriendsGrpcServer();
+    server.addService(Echo.service, echoHandlers);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
+    target = `127.0.0.1:${port}`;
+    healthy.memory = new Echo(target, grpc.credentials.createInsecure(), friends()) as EchoClient;
+    healthy.unix = new Echo(
+      target,
+      grpc.credentials.createInsecure(),
+      friends({ friends: { memory: false } }),
+    ) as EchoClient;
+    healthy.tcp = new Echo(target, grpc.credentials.createInsecure()) as EchoClient;
+  });
+
+  afterAll(() => {
+    for (const client of Object.values(healthy)) client.close();
+    server.forceShutdown();
+  });
+
+  afterEach(async () => {
+    for (const [name, client] of Object.entries(healthy)) {
+      const peer = await new Promise<string>((resolve, reject) =>
+        client.Unary({ text: name }, (err: Error | null, reply: { text: string; peer: string }) =>
+          err ? reject(err) : resolve(reply.peer),
+        ),
+      );
+      expect([name, peer]).toEqual([name, name]);
+    }
+  });
+
+  test.each([
+    ['malformed hello', { v: 1, nonce: 'short' }],
+    ['wrong kernel proof', { v: 1, nonce: randomBytes(16).toString('hex'), kernel: 'ab'.repeat(32) }],
+    [
+      'a pending endpoint that does not exist',
+      { v: 1, nonce: randomBytes(16).toString('hex'), endpoint: randomBytes(16).toString('hex') },
+    ],
+  ])('handshake: %s is answered tcp', async (_name, request) => {
+    expect((await hello(request)).tier).toBe('tcp');
+  });
+
+  test('unix: a forged ticket closes the connection', async () => {
+    const answer = await unixHello();
+    const peer = await rawConnect({ path: answer.path });
+    peer.socket.write(ticketFrame(randomBytes(24).toString('base64url')));
+    expect(await closesWithin(peer, 1_000)).toBe(true);
+  });
+
+  test('unix: a reused ticket closes the connection', async () => {
+    const answer = await unixHello();
+    const first = await rawConnect({ path: answer.path });
+    first.socket.write(ticketFrame(answer.ticket));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const second = await rawConnect({ path: answer.path });
+    second.socket.write(ticketFrame(answer.ticket));
+    expect(await closesWithin(second, 1_000)).toBe(true);
+    expect(first.isClosed()).toBe(false);
+    first.socket.destroy();
+  });
+
+  test.each([
+    ['a frame for a stream never opened', encodeCompactFrame(2, 7, Buffer.from('x'))],
+    ['garbage', Buffer.from('this is not a compact frame at all, not even close')],
+    ['an oversized frame', Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0])],
+    ['an unknown frame type', encodeCompactFrame(99, 1)],
+    ['a start frame with a bad body', encodeCompactFrame(1, 1, '{"path":5}')],
+  ])('unix, after admission: %s closes only that connection', async (_name, bytes) => {
+    const peer = await admitted();
+    peer.socket.write(bytes);
+    expect(await closesWithin(peer, 1_000)).toBe(true);
+  });
+});
