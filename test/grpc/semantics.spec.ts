@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { FriendsGrpcServer, friends } from '@friends/grpc';
-import { echoHandlers, loadEcho, serverEvents, type EchoRequest } from '../fixtures/src/grpc/echo-service.js';
+import { echoHandlers, loadEcho, relay, serverEvents, type EchoRequest } from '../fixtures/src/grpc/echo-service.js';
 
 const Echo = loadEcho();
 type EchoClient = grpc.Client & Record<string, Function>;
@@ -225,6 +225,38 @@ describe.each(TARGETS)('gRPC %s', (name) => {
     expect(method.code).toBe(grpc.status.UNIMPLEMENTED);
     const service = await call('/no.such.Service/Call');
     expect(service.code).toBe(grpc.status.UNIMPLEMENTED);
+  });
+
+  test("call credentials' metadata reaches the server", async () => {
+    const credentials = grpc.credentials.createFromMetadataGenerator((_params, callback) => {
+      const md = new grpc.Metadata();
+      md.set('x-auth', 'token-1');
+      callback(null, md);
+    });
+    const { err, initial } = await unary(target.client, request({ text: 'auth' }), new grpc.Metadata(), {
+      credentials,
+    });
+    expect(err).toBeNull();
+    expect(initial?.get('x-auth-echo')).toEqual(['token-1']);
+  });
+
+  test('a call made with a parent inherits its deadline and its cancellation', async () => {
+    relay.client = target.client;
+    serverEvents.length = 0;
+    const timed = await unary(target.client, request({ text: 'relay' }), new grpc.Metadata(), {
+      deadline: Date.now() + 100,
+    });
+    expect(timed.err?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(serverEvents).toContain('cancelled:child');
+
+    serverEvents.length = 0;
+    const call = target.client.Unary(request({ text: 'relay' }), () => undefined) as grpc.ClientUnaryCall;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    call.cancel();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(serverEvents).toEqual(expect.arrayContaining(['cancelled:relay', 'cancelled:child']));
+    relay.client = undefined;
   });
 
   test('100 concurrent unary calls', async () => {

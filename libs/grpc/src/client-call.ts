@@ -11,6 +11,8 @@ export interface ClientCallOptions {
   maxReceiveMessageSize: number;
   /** Metadata to add before the call starts (call credentials); may reject. */
   extraMetadata?: () => Promise<Metadata | undefined>;
+  /** A parent server call whose cancellation this call follows (Propagate.CANCELLATION). */
+  cancelWith?: { on(event: 'cancelled', listener: () => void): unknown };
 }
 
 /** The half of a friend connection a call talks to. */
@@ -52,7 +54,8 @@ export class FriendClientCall implements InterceptingCallInterface {
 
   start(metadata: Metadata, listener?: InterceptingListener): void {
     this.listener = listener;
-    const { deadline } = this.options;
+    const { deadline, cancelWith } = this.options;
+    cancelWith?.on('cancelled', () => this.cancelWithStatus(Status.CANCELLED, 'Cancelled by parent call'));
     if (deadline > 0) {
       this.deadlineTimer = setTimeout(
         () => this.cancelWithStatus(Status.DEADLINE_EXCEEDED, 'Deadline exceeded'),

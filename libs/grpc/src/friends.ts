@@ -1,6 +1,7 @@
 import type { CallProperties, ClientOptions, Interceptor } from '@grpc/grpc-js';
 import type { InterceptingCallInterface } from '@grpc/grpc-js/build/src/client-interceptors.js';
-import { InterceptingCall, type Channel } from '@grpc/grpc-js';
+import { InterceptingCall, propagate as Propagate, type Channel, type Deadline } from '@grpc/grpc-js';
+import type { ServerSurfaceCall } from '@grpc/grpc-js/build/src/server-call.js';
 import type { InterceptorOptions, NextCall } from '@grpc/grpc-js/build/src/client-interceptors.js';
 import { friendsDisabledByEnv } from '@friends/core';
 import { FriendClientCall, type ClientCallOptions } from './client-call.js';
@@ -64,6 +65,11 @@ export function friends(options: FriendsClientOptions = {}): ClientOptions & { f
   };
 }
 
+function toMillis(deadline: Deadline | undefined): number {
+  if (deadline === undefined || deadline === Infinity) return 0;
+  return deadline instanceof Date ? deadline.getTime() : deadline;
+}
+
 function resolve(option: FriendsClientOptions['friends']): { memory: boolean; unix: boolean } {
   if (option === false) return { memory: false, unix: false };
   if (option === undefined || option === true) return { memory: true, unix: true };
@@ -71,11 +77,19 @@ function resolve(option: FriendsClientOptions['friends']): { memory: boolean; un
 }
 
 function clientCallOptions(callOptions: InterceptorOptions, options: FriendsClientOptions): ClientCallOptions {
-  const deadline = callOptions.deadline;
   const credentials = callOptions.credentials;
   const path = callOptions.method_definition.path;
+  // Propagation from a parent server call, as grpc-js's channel does it.
+  const parent = callOptions.parent as (ServerSurfaceCall & { getDeadline(): Deadline }) | undefined;
+  const flags = callOptions.propagate_flags ?? Propagate.DEFAULTS;
+  let deadline = toMillis(callOptions.deadline);
+  if (parent && flags & Propagate.DEADLINE) {
+    const inherited = toMillis(parent.getDeadline());
+    if (inherited > 0 && (deadline === 0 || inherited < deadline)) deadline = inherited;
+  }
   return {
-    deadline: deadline === undefined || deadline === Infinity ? 0 : new Date(deadline).getTime(),
+    cancelWith: parent && flags & Propagate.CANCELLATION ? parent : undefined,
+    deadline,
     maxSendMessageSize: options.maxSendMessageLength ?? -1,
     maxReceiveMessageSize: options.maxReceiveMessageLength ?? DEFAULT_MAX_RECEIVE,
     extraMetadata: credentials
