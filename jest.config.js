@@ -6,6 +6,7 @@ export default {
   testMatch: ['**/*.spec.ts'],
   moduleNameMapper: {
     '^@friends/(core|nest|grpc)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@friends/grpc/nest$': '<rootDir>/libs/grpc/src/nest/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -51,7 +51,7 @@ export function friends(options: FriendsClientOptions = {}): ClientOptions & { f
     );
     return new InterceptingCall(deferred);
   };
-  return {
+  const clientOptions = {
     interceptors: [interceptor],
     // The only hook that sees the channel; also keeps per-call interceptors from dropping ours.
     callInvocationTransformer: (properties: CallProperties<unknown, unknown>) => {
@@ -61,8 +61,10 @@ export function friends(options: FriendsClientOptions = {}): ClientOptions & { f
         callOptions.interceptors = [...perCall, interceptor];
       return { ...properties, callOptions };
     },
-    friendsRouter: router,
   };
+  // Not enumerable: Nest spreads these options into channel options, where it has no business.
+  Object.defineProperty(clientOptions, 'friendsRouter', { value: router, enumerable: false });
+  return clientOptions as ClientOptions & { friendsRouter: Router };
 }
 
 function toMillis(deadline: Deadline | undefined): number {

@@ -1,0 +1,1 @@
+export { FriendsServerGrpc } from './friends-server-grpc.js';
