@@ -11,6 +11,8 @@ export interface ClientCallOptions {
   maxReceiveMessageSize: number;
   /** Metadata to add before the call starts (call credentials); may reject. */
   extraMetadata?: () => Promise<Metadata | undefined>;
+  /** Memory tier only: messages are passed as objects, without the serialize round trip. */
+  byReference?: boolean;
   /** A parent server call whose cancellation this call follows (Propagate.CANCELLATION). */
   cancelWith?: { on(event: 'cancelled', listener: () => void): unknown };
 }
@@ -18,13 +20,17 @@ export interface ClientCallOptions {
 /** The half of a friend connection a call talks to. */
 export interface CallChannel {
   readonly peer: string;
+  readonly kind: 'memory' | 'unix' | 'tcp';
   open(call: FriendClientCall): number;
   send(frame: CallFrame): void;
   release(id: number): void;
 }
 
 type Incoming =
-  { kind: 'md'; md: Metadata } | { kind: 'msg'; bytes: Buffer } | { kind: 'status'; status: StatusObject };
+  | { kind: 'md'; md: Metadata }
+  | { kind: 'msg'; bytes: Buffer; value?: unknown }
+  | { kind: 'status'; status: StatusObject };
+const NO_BYTES = Buffer.alloc(0);
 
 /**
  * The client end of one call between friends, standing where grpc-js's bottom
@@ -35,7 +41,7 @@ export class FriendClientCall implements InterceptingCallInterface {
   private listener: InterceptingListener | undefined;
   private id = 0;
   private credit = 0;
-  private readonly outgoing: { bytes: Buffer; callback?: () => void }[] = [];
+  private readonly outgoing: { bytes: Buffer; value?: unknown; callback?: () => void }[] = [];
   private halfClosePending = false;
   private readonly incoming: Incoming[] = [];
   private readsWanted = 0;
@@ -44,13 +50,16 @@ export class FriendClientCall implements InterceptingCallInterface {
   private done = false;
   private started = false;
   private deadlineTimer: NodeJS.Timeout | undefined;
+  private readonly byReference: boolean;
 
   constructor(
     private readonly channel: CallChannel,
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     private readonly method: ClientMethodDefinition<any, any>,
     private readonly options: ClientCallOptions,
-  ) {}
+  ) {
+    this.byReference = options.byReference === true && channel.kind === 'memory';
+  }
 
   start(metadata: Metadata, listener?: InterceptingListener): void {
     this.listener = listener;
@@ -67,7 +76,14 @@ export class FriendClientCall implements InterceptingCallInterface {
       if (this.done) return;
       this.id = this.channel.open(this);
       this.started = true;
-      this.channel.send({ t: 'start', s: this.id, path: this.method.path, md, deadline });
+      this.channel.send({
+        t: 'start',
+        s: this.id,
+        path: this.method.path,
+        md,
+        deadline,
+        byReference: this.byReference,
+      });
       // Unary responses are read by the call itself, as grpc-js's unary bottom call does.
       if (!this.method.responseStream) this.startRead();
       else if (this.readsWanted > 0) this.channel.send({ t: 'read', s: this.id });
@@ -92,6 +108,11 @@ export class FriendClientCall implements InterceptingCallInterface {
 
   sendMessageWithContext(context: MessageContext, message: unknown): void {
     if (this.done) return;
+    if (this.byReference) {
+      this.outgoing.push({ bytes: NO_BYTES, value: message, callback: context.callback });
+      this.flush();
+      return;
+    }
     let bytes: Buffer;
     try {
       bytes = this.method.requestSerialize(message);
@@ -158,7 +179,7 @@ export class FriendClientCall implements InterceptingCallInterface {
           );
           return;
         }
-        this.incoming.push({ kind: 'msg', bytes: frame.b });
+        this.incoming.push({ kind: 'msg', bytes: frame.b, value: frame.v });
         break;
       }
       case 'status':
@@ -181,9 +202,11 @@ export class FriendClientCall implements InterceptingCallInterface {
   private flush(): void {
     if (!this.started || this.done) return;
     while (this.outgoing.length > 0 && this.credit > 0) {
-      const { bytes, callback } = this.outgoing.shift()!;
+      const { bytes, value, callback } = this.outgoing.shift()!;
       this.credit--;
-      this.channel.send({ t: 'msg', s: this.id, b: bytes });
+      this.channel.send(
+        this.byReference ? { t: 'msg', s: this.id, b: bytes, v: value } : { t: 'msg', s: this.id, b: bytes },
+      );
       if (callback) queueMicrotask(callback);
     }
     if (this.halfClosePending && this.outgoing.length === 0) {
@@ -206,7 +229,7 @@ export class FriendClientCall implements InterceptingCallInterface {
           this.incoming.shift();
           let message: unknown;
           try {
-            message = this.method.responseDeserialize(next.bytes);
+            message = this.byReference ? next.value : this.method.responseDeserialize(next.bytes);
           } catch (err) {
             this.cancelWithStatus(Status.INTERNAL, `Failed to parse server response: ${(err as Error).message}`);
             return;

@@ -5,6 +5,7 @@ import type { CallFrame } from './frames.js';
 /** The client side of one friend link: numbers calls and routes their frames. */
 export class FriendConnection implements CallChannel {
   readonly peer: string;
+  readonly kind: 'memory' | 'unix' | 'tcp';
   private nextId = 0;
   private readonly calls = new Map<number, FriendClientCall>();
 
@@ -13,6 +14,7 @@ export class FriendConnection implements CallChannel {
     onClose: () => void,
   ) {
     this.peer = describePeer(link.peer);
+    this.kind = link.kind;
     link.on('message', (frame) => this.calls.get(frame.s)?.receive(frame));
     link.on('close', () => {
       onClose();

@@ -12,13 +12,14 @@ import {
 
 /**
  * gRPC calls between friends, multiplexed on one link by stream id. No HTTP/2:
- * a call is a `start`, messages (serialized bytes), a half-close and a status;
+ * a call is a `start`, messages (serialized bytes; on the memory tier, with
+ * `byReference`, the objects themselves), a half-close and a status;
  * `read` grants the peer one more message (one message per read, as grpc-js
  * reads), `cancel` ends a call from the client side.
  */
 export type CallFrame =
-  | { t: 'start'; s: number; path: string; md: Metadata; deadline: number }
-  | { t: 'msg'; s: number; b: Buffer }
+  | { t: 'start'; s: number; path: string; md: Metadata; deadline: number; byReference?: boolean }
+  | { t: 'msg'; s: number; b: Buffer; v?: unknown }
   | { t: 'read'; s: number }
   | { t: 'half'; s: number }
   | { t: 'cancel'; s: number }

@@ -195,7 +195,7 @@ export class FriendsGrpcServer extends Server {
         return;
       }
       highestStarted = frame.s;
-      this.startCall(frame, calls, send, peer);
+      this.startCall(frame, calls, send, peer, link.kind);
     });
     link.on('close', () => {
       this.links.delete(link);
@@ -209,6 +209,7 @@ export class FriendsGrpcServer extends Server {
     calls: Map<number, FriendServerCall>,
     send: (frame: CallFrame) => void,
     peer: string,
+    kind: Link<CallFrame>['kind'],
   ): void {
     const handler = this.friendHandlers.get(frame.path);
     if (!handler) {
@@ -229,7 +230,11 @@ export class FriendsGrpcServer extends Server {
       frame.md,
       frame.deadline,
       peer,
-      { maxSendMessageSize: this.maxSend, maxReceiveMessageSize: this.maxReceive },
+      {
+        maxSendMessageSize: this.maxSend,
+        maxReceiveMessageSize: this.maxReceive,
+        byReference: frame.byReference === true && kind === 'memory',
+      },
       () => calls.delete(frame.s),
     );
     calls.set(frame.s, base);

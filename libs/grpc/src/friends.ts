@@ -16,6 +16,13 @@ export interface FriendsClientOptions {
   /** As the channel options of the same name: -1 for no limit. Defaults -1 and 4 MiB, as grpc-js. */
   maxSendMessageLength?: number;
   maxReceiveMessageLength?: number;
+  /**
+   * 'none': on the memory tier, messages are handed over as the objects
+   * themselves, skipping the serialize/deserialize round trip (and its size
+   * checks). Only for callers that never mutate a message after sending it, and
+   * whose loader options do not matter. Default: the method's own round trip.
+   */
+  copy?: 'serialize' | 'none';
 }
 
 const CHANNEL = Symbol('friends.channel');
@@ -91,6 +98,7 @@ function clientCallOptions(callOptions: InterceptorOptions, options: FriendsClie
   }
   return {
     cancelWith: parent && flags & Propagate.CANCELLATION ? parent : undefined,
+    byReference: options.copy === 'none',
     deadline,
     maxSendMessageSize: options.maxSendMessageLength ?? -1,
     maxReceiveMessageSize: options.maxReceiveMessageLength ?? DEFAULT_MAX_RECEIVE,

@@ -6,6 +6,8 @@ import type { CallFrame } from './frames.js';
 import { orca, type PartialStatusObject } from './grpc-internals.js';
 
 export interface ServerCallOptions {
+  /** The client asked for objects by reference (memory tier only). */
+  byReference: boolean;
   /** -1 for no limit. */
   maxSendMessageSize: number;
   maxReceiveMessageSize: number;
@@ -20,7 +22,8 @@ export interface RegisteredHandler {
   deserialize: (bytes: Buffer) => unknown;
 }
 
-type Incoming = Buffer | 'half';
+type Incoming = { bytes: Buffer; value?: unknown } | 'half';
+const NO_BYTES = Buffer.alloc(0);
 
 /**
  * The server end of one call between friends: grpc-js's own call surface
@@ -37,7 +40,7 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
   private metadataSent = false;
   private done = false;
   private credit = 0;
-  private readonly outgoing: { bytes: Buffer; callback: () => void }[] = [];
+  private readonly outgoing: { bytes: Buffer; value?: unknown; callback: () => void }[] = [];
   private pendingStatus: PartialStatusObject | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private readonly metrics = new orca.PerRequestMetricRecorder();
@@ -78,6 +81,11 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
 
   sendMessage(message: unknown, callback: () => void): void {
     if (this.done) return;
+    if (this.options.byReference) {
+      this.outgoing.push({ bytes: NO_BYTES, value: message, callback });
+      this.flush();
+      return;
+    }
     let bytes: Buffer;
     try {
       bytes = this.handler.serialize(message);
@@ -140,7 +148,7 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
           });
           return;
         }
-        this.incoming.push(frame.b);
+        this.incoming.push({ bytes: frame.b, value: frame.v });
         if (this.readPending) this.scheduleDelivery();
         return;
       }
@@ -178,7 +186,7 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
       }
       let message: unknown;
       try {
-        message = this.handler.deserialize(next);
+        message = this.options.byReference ? next.value : this.handler.deserialize(next.bytes);
       } catch (err) {
         this.sendStatus({ code: Status.INTERNAL, details: `Error deserializing request: ${(err as Error).message}` });
         return;
@@ -189,10 +197,12 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
 
   private flush(): void {
     while (this.outgoing.length > 0 && this.credit > 0 && !this.done) {
-      const { bytes, callback } = this.outgoing.shift()!;
+      const { bytes, value, callback } = this.outgoing.shift()!;
       this.credit--;
       this.ensureMetadata();
-      this.send({ t: 'msg', s: this.id, b: bytes });
+      this.send(
+        this.options.byReference ? { t: 'msg', s: this.id, b: bytes, v: value } : { t: 'msg', s: this.id, b: bytes },
+      );
       queueMicrotask(callback);
     }
     if (this.outgoing.length === 0 && this.pendingStatus && !this.done) {
