@@ -1,11 +1,7 @@
-import { lastValueFrom } from 'rxjs';
-import type { EchoClient } from './clients.js';
-import { ECHO_PATTERN } from './echo-module.js';
-import { LatencyHistogram } from './histogram.js';
+import type { LatencyHistogram } from './histogram.js';
 
-/** 56 characters in `{"s":…}` make a 64-byte JSON payload. */
-export const PAYLOAD_BYTES = 64;
-export const PAYLOAD = { s: 'x'.repeat(PAYLOAD_BYTES - '{"s":""}'.length) };
+/** One unit of measured work: a round trip, or a whole stream. */
+export type Request = () => Promise<unknown>;
 
 export interface SliceResult {
   requests: number;
@@ -13,12 +9,12 @@ export interface SliceResult {
 }
 
 /**
- * `concurrency` loops, each sending one echo and awaiting its answer, until
+ * `concurrency` loops, each making one request and awaiting it, until
  * `durationMs` has passed. Throughput is counted over the whole slice,
  * including the requests still in flight at the deadline.
  */
 export async function runSlice(
-  client: EchoClient,
+  request: Request,
   concurrency: number,
   durationMs: number,
   histogram: LatencyHistogram,
@@ -30,7 +26,7 @@ export async function runSlice(
     let now = process.hrtime.bigint();
     while (now < deadline) {
       const sent = now;
-      await lastValueFrom(client.send(ECHO_PATTERN, PAYLOAD));
+      await request();
       now = process.hrtime.bigint();
       histogram.record(Number(now - sent));
       requests++;
@@ -40,10 +36,4 @@ export async function runSlice(
   for (let i = 0; i < concurrency; i++) loops.push(loop());
   await Promise.all(loops);
   return { requests, elapsedNs: Number(process.hrtime.bigint() - start) };
-}
-
-/** One round trip, checked: the echo must come back equal. */
-export async function checkEcho(client: EchoClient): Promise<void> {
-  const answer = await lastValueFrom(client.send<typeof PAYLOAD>(ECHO_PATTERN, PAYLOAD));
-  if (answer?.s !== PAYLOAD.s) throw new Error(`echo came back different: ${JSON.stringify(answer)}`);
 }

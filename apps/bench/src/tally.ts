@@ -20,7 +20,7 @@ export interface Summary {
   roundRps: readonly number[];
 }
 
-/** Everything measured for one variant at one concurrency, across rounds. */
+/** Everything measured for one variant on one workload, across rounds. */
 export class Tally {
   private requests = 0;
   private readonly rps: number[] = [];
@@ -55,6 +55,6 @@ export function median(values: readonly number[]): number {
 
 export type Results = Map<string, Summary>;
 
-export function resultKey(variantId: string, concurrency: number): string {
-  return `${variantId}@${concurrency}`;
+export function resultKey(variantId: string, workloadKey: string): string {
+  return `${variantId}@${workloadKey}`;
 }

@@ -1,20 +1,10 @@
 import { median, resultKey, type Results } from './tally.js';
+import type { Workload } from './workload.js';
 
-/** The goals the fast tiers are held to, as ratios against the stock transport on the same run. */
+/** A goal a fast path is held to, as a ratio against a stock variant of the same run, or a latency bound. */
 export type Target =
-  | { kind: 'speedup'; variant: string; baseline: string; concurrency: number; atLeast: number }
-  | { kind: 'p50'; variant: string; concurrency: number; atMostUs: number };
-
-export const TARGETS: readonly Target[] = [
-  { kind: 'speedup', variant: 'friends-memory', baseline: 'stock-inproc', concurrency: 1, atLeast: 6 },
-  { kind: 'p50', variant: 'friends-memory', concurrency: 1, atMostUs: 6 },
-  { kind: 'speedup', variant: 'friends-unix', baseline: 'stock-across', concurrency: 1, atLeast: 1.3 },
-  { kind: 'speedup', variant: 'friends-unix', baseline: 'stock-across', concurrency: 32, atLeast: 2 },
-  { kind: 'speedup', variant: 'friends-tcp', baseline: 'stock-across', concurrency: 1, atLeast: 1 },
-  { kind: 'speedup', variant: 'friends-tcp', baseline: 'stock-across', concurrency: 32, atLeast: 1 },
-  { kind: 'speedup', variant: 'stock-to-friends', baseline: 'stock-across', concurrency: 1, atLeast: 0.95 },
-  { kind: 'speedup', variant: 'stock-to-friends', baseline: 'stock-across', concurrency: 32, atLeast: 0.95 },
-];
+  | { kind: 'speedup'; variant: string; baseline: string; workload: string; atLeast: number }
+  | { kind: 'p50'; variant: string; workload: string; atMostUs: number };
 
 export type Verdict = 'PASS' | 'MISS' | 'n/a';
 
@@ -33,19 +23,20 @@ export interface TargetOutcome {
  * ratio ran in the same round, seconds apart, so a machine-wide slowdown
  * that lasts a few rounds cancels out instead of landing on one side.
  */
-export function evaluate(target: Target, results: Results): TargetOutcome {
-  const c = target.concurrency;
-  const own = results.get(resultKey(target.variant, c));
+export function evaluate(target: Target, results: Results, workloads: readonly Workload[]): TargetOutcome {
+  const workload = workloads.find((w) => w.key === target.workload);
+  const where = workload?.label ?? target.workload;
+  const own = results.get(resultKey(target.variant, target.workload));
   if (target.kind === 'p50') {
-    const label = `${target.variant} p50, c=${c}`;
+    const label = `${target.variant} p50, ${where}`;
     const goal = `<= ${target.atMostUs} µs`;
     if (!own) return { label, measured: 'not run', detail: '', goal, verdict: 'n/a' };
     const verdict = own.p50Us <= target.atMostUs ? 'PASS' : 'MISS';
     return { label, measured: `${own.p50Us.toFixed(1)} µs`, detail: 'median of rounds', goal, verdict };
   }
-  const label = `${target.variant} / ${target.baseline} req/s, c=${c}`;
+  const label = `${target.variant} / ${target.baseline} ${workload?.unit ?? 'req/s'}, ${where}`;
   const goal = `>= ${target.atLeast}x`;
-  const base = results.get(resultKey(target.baseline, c));
+  const base = results.get(resultKey(target.baseline, target.workload));
   if (!own || !base) return { label, measured: 'not run', detail: '', goal, verdict: 'n/a' };
   const ratios = own.roundRps.map((rps, round) => rps / base.roundRps[round]!);
   const ratio = median(ratios);
