@@ -1,6 +1,10 @@
+import { SUITE_NAMES, type SuiteName } from './suite.js';
+
 export interface BenchOptions {
+  /** Suites to run, each in its own interleaved run and report. */
+  suites: SuiteName[];
   rounds: number;
-  /** Measured time per variant, concurrency and round. */
+  /** Measured time per variant, workload and round. */
   sliceMs: number;
   /**
    * A round hands out each slice in pieces of this length, alternating the
@@ -9,14 +13,14 @@ export interface BenchOptions {
   pieceMs: number;
   /** sliceMs / pieceMs. */
   pieces: number;
-  /** Unmeasured traffic per variant and concurrency before the first round. */
+  /** Unmeasured traffic per variant and workload before the first round. */
   warmupMs: number;
   /** Unmeasured traffic just before each piece, so a variant starts measuring warm after another ran. */
   leadInMs: number;
   concurrencies: number[];
   /** Variant ids to run; all when undefined. */
   variants: string[] | undefined;
-  /** Markdown destination; undefined means bench/results/nest-<date>.md. */
+  /** Markdown destination, for a single suite; undefined means bench/results/<suite>-<date>.md. */
   out: string | undefined;
   quick: boolean;
 }
@@ -30,14 +34,16 @@ const PIECE_MS = 100;
 const LEAD_IN_MS = 15;
 
 export const USAGE = `usage: node apps/bench/dist/main.js [options]
+  --suite nest|grpc    run one suite (default: both, one after the other)
   --rounds N           interleaved rounds (default 5)
-  --slice-ms N         measured time per variant, concurrency and round (default 1000)
+  --slice-ms N         measured time per variant, workload and round (default 1000)
   --quick              smoke run: 1 round, 200 ms slices
-  --concurrency A,B    concurrent request loops (default 1,32)
-  --variants A,B       run only these variant ids (default: all)
-  --out FILE           markdown report path (default bench/results/nest-<YYYY-MM-DD>.md)`;
+  --concurrency A,B    concurrent request loops of the round-trip workloads (default 1,32)
+  --variants A,B       run only these variant ids, in whichever suite has them (default: all)
+  --out FILE           markdown report path, with --suite (default bench/results/<suite>-<YYYY-MM-DD>.md)`;
 
 export function parseArgs(argv: readonly string[]): BenchOptions | 'help' {
+  let suites: SuiteName[] = [...SUITE_NAMES];
   let rounds: number | undefined;
   let sliceMs: number | undefined;
   let quick = false;
@@ -52,6 +58,9 @@ export function parseArgs(argv: readonly string[]): BenchOptions | 'help' {
       return v;
     };
     switch (flag) {
+      case '--suite':
+        suites = [suiteName(value())];
+        break;
       case '--rounds':
         rounds = positiveInt(flag, value());
         break;
@@ -77,10 +86,12 @@ export function parseArgs(argv: readonly string[]): BenchOptions | 'help' {
         throw new Error(`unknown option ${flag}\n${USAGE}`);
     }
   }
+  if (out !== undefined && suites.length > 1) throw new Error(`--out needs --suite: each suite writes its own report`);
   rounds ??= quick ? 1 : 5;
   sliceMs ??= quick ? 200 : 1000;
   const pieces = Math.max(1, Math.round(sliceMs / PIECE_MS));
   return {
+    suites,
     rounds,
     sliceMs,
     pieceMs: sliceMs / pieces,
@@ -92,6 +103,12 @@ export function parseArgs(argv: readonly string[]): BenchOptions | 'help' {
     out,
     quick,
   };
+}
+
+function suiteName(text: string): SuiteName {
+  const name = SUITE_NAMES.find((s) => s === text);
+  if (!name) throw new Error(`--suite must be one of ${SUITE_NAMES.join(', ')}, got '${text}'`);
+  return name;
 }
 
 function positiveInt(flag: string, text: string): number {

@@ -1,5 +1,7 @@
 import { createServer, type AddressInfo } from 'node:net';
-import { LOOPBACK } from './server-kind.js';
+
+/** The only address the benchmark listens on or connects to. */
+export const LOOPBACK = '127.0.0.1';
 
 /** A port the kernel just handed out and released, for a server that cannot bind port 0 and tell us. */
 export function freePort(): Promise<number> {

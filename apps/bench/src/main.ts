@@ -2,14 +2,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Logger } from '@nestjs/common';
-import type { EchoClient } from './clients.js';
 import { killAllChildren } from './child-server.js';
-import { parseArgs, USAGE } from './cli.js';
+import { parseArgs, USAGE, type BenchOptions } from './cli.js';
 import { renderReport } from './report.js';
-import { runBenchmark } from './run.js';
-import { ServerPool } from './servers.js';
-import { selectVariants } from './variants.js';
+import type { Suite, SuiteName } from './suite.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
 
@@ -25,8 +21,15 @@ for (const [signal, code] of [
   });
 }
 
-// The clients log each connection; the numbers are the only output wanted.
-Logger.overrideLogger(false);
+/** Loaded on demand, so one suite does not pay for the other's framework. */
+async function loadSuite(name: SuiteName): Promise<Suite> {
+  switch (name) {
+    case 'nest':
+      return (await import('./nest/suite.js')).nestSuite;
+    case 'grpc':
+      return (await import('./grpc/suite.js')).grpcSuite;
+  }
+}
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
@@ -34,25 +37,38 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const variants = selectVariants(options.variants);
-  const pool = new ServerPool();
-  const clients: EchoClient[] = [];
+  const suites = await Promise.all(options.suites.map(loadSuite));
+  const known = new Set(suites.flatMap((s) => s.variantIds));
+  const unknown = (options.variants ?? []).filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    throw new Error(`unknown variant(s) ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
+  }
+  for (const suite of suites) {
+    const ids = options.variants?.filter((id) => suite.variantIds.includes(id));
+    if (ids?.length === 0) continue;
+    await runSuite(suite, options, ids);
+  }
+}
+
+async function runSuite(suite: Suite, options: BenchOptions, variantIds: string[] | undefined): Promise<void> {
   const started = Date.now();
   const loadAtStart = loadavg()[0]!;
-  try {
-    const results = await runBenchmark(options, variants, pool, clients, (line) => console.error(line));
-    const date = localDate();
-    const wallSeconds = (Date.now() - started) / 1e3;
-    const report = renderReport({ date, options, variants, results, wallSeconds, loadAtStart });
-    const out = options.out ? resolve(options.out) : resolve(RESULTS_DIR, `nest-${date}.md`);
-    await mkdir(dirname(out), { recursive: true });
-    await writeFile(out, report);
-    console.log(report);
-    console.error(`written to ${out}`);
-  } finally {
-    for (const client of clients) client.close();
-    await pool.close();
-  }
+  const progress = (line: string): void => console.error(`[${suite.name}] ${line}`);
+  const outcome = await suite.run(options, variantIds, progress);
+  const date = localDate();
+  const report = renderReport({
+    ...outcome,
+    title: suite.title,
+    date,
+    plan: options,
+    wallSeconds: (Date.now() - started) / 1e3,
+    loadAtStart,
+  });
+  const out = options.out ? resolve(options.out) : resolve(RESULTS_DIR, `${suite.name}-${date}.md`);
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, report);
+  console.log(report);
+  console.error(`written to ${out}`);
 }
 
 function localDate(): string {

@@ -1,48 +1,67 @@
 import { loadavg } from 'node:os';
-import type { BenchOptions } from './cli.js';
 import { machineInfo } from './machine.js';
-import { PAYLOAD_BYTES } from './measure.js';
-import { resultKey, type Results } from './tally.js';
-import { evaluate, TARGETS } from './targets.js';
-import type { Variant } from './variants.js';
+import type { RoundPlan } from './rounds.js';
+import { resultKey, type Results, type Summary } from './tally.js';
+import { evaluate, type Target } from './targets.js';
+import type { Workload } from './workload.js';
+
+/** What the report says about a variant. */
+export interface ReportedVariant {
+  id: string;
+  label: string;
+  /** The path its calls took, as checked during the run. */
+  tier: string;
+}
 
 export interface ReportInput {
+  title: string;
   date: string;
-  options: BenchOptions;
-  variants: readonly Variant[];
+  plan: RoundPlan & { sliceMs: number };
+  /** Suite-specific bullet points: what each request is. */
+  workloadLines: readonly string[];
+  workloads: readonly Workload[];
+  variants: readonly ReportedVariant[];
   results: Results;
+  targets: readonly Target[];
   wallSeconds: number;
   /** 1-minute load average when the run began. */
   loadAtStart: number;
 }
 
-export function renderReport({ date, options, variants, results, wallSeconds, loadAtStart }: ReportInput): string {
+export function renderReport(input: ReportInput): string {
+  const { plan, results, variants } = input;
   const lines: string[] = [];
-  lines.push(`# Nest transport benchmark, ${date}`, '');
+  lines.push(`# ${input.title}, ${input.date}`, '');
   for (const line of machineInfo()) lines.push(`- ${line}`);
   // Other busy processes change cross-process round trips most, so say whether there were any.
-  lines.push(`- 1-minute load average: ${loadAtStart.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end`);
+  lines.push(`- 1-minute load average: ${input.loadAtStart.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end`);
+  for (const line of input.workloadLines) lines.push(`- ${line}`);
   lines.push(
-    `- workload: \`await lastValueFrom(client.send('echo', payload))\`, ${PAYLOAD_BYTES}-byte JSON payload, ` +
-      `concurrency ${options.concurrencies.join(' and ')} (independent request loops)`,
-    `- ${options.rounds} round(s); in each, every variant is measured ${options.sliceMs} ms per concurrency, in ` +
-      `${options.pieces} pieces of ${+options.pieceMs.toFixed(1)} ms that alternate the variants (order rotated per piece), ` +
-      `each after ${options.leadInMs} ms unmeasured; ${options.warmupMs} ms warm-up per variant before the first ` +
-      `round; ${wallSeconds.toFixed(0)} s in all`,
+    `- ${plan.rounds} round(s); in each, every variant is measured ${plan.sliceMs} ms per workload, in ` +
+      `${plan.pieces} pieces of ${+plan.pieceMs.toFixed(1)} ms that alternate the variants (order rotated per piece), ` +
+      `each after ${plan.leadInMs} ms unmeasured; ${plan.warmupMs} ms warm-up per variant and workload before the ` +
+      `first round; ${input.wallSeconds.toFixed(0)} s in all`,
     `- latency from \`process.hrtime.bigint()\`, log-linear histogram (< 1% bucket error); ` +
-      `req/s, p50 and p99 = median of the rounds' figures, range = slowest and fastest round`,
-    '',
-    '| variant | tier | c | req/s | p50 µs | p99 µs | req/s range |',
-    '|---|---|--:|--:|--:|--:|--:|',
+      `rate, p50 and p99 = median of the rounds' figures, range = slowest and fastest round`,
   );
-  for (const c of options.concurrencies) {
-    for (const v of variants) {
-      const s = results.get(resultKey(v.id, c));
-      if (!s) continue;
-      lines.push(
-        `| ${v.id}: ${v.label} | ${v.tier} | ${c} | ${int(s.rps)} | ${s.p50Us.toFixed(1)} | ${s.p99Us.toFixed(1)} | ` +
-          `${int(s.minRoundRps)}–${int(s.maxRoundRps)} |`,
-      );
+  for (const group of tables(input.workloads)) {
+    const { unit, latencyUnit } = group[0]!;
+    const scale = latencyUnit === 'ms' ? 1e3 : 1;
+    lines.push(
+      '',
+      `| variant | tier | workload | ${unit} | p50 ${latencyUnit} | p99 ${latencyUnit} | ${unit} range |`,
+      '|---|---|---|--:|--:|--:|--:|',
+    );
+    for (const workload of group) {
+      for (const v of variants) {
+        const s = results.get(resultKey(v.id, workload.key));
+        if (!s) continue;
+        const rate = (r: number): string => int(r * workload.items);
+        lines.push(
+          `| ${v.id}: ${v.label} | ${v.tier} | ${workload.label} | ${rate(s.rps)} | ${latency(s, 'p50Us', scale)} | ` +
+            `${latency(s, 'p99Us', scale)} | ${rate(s.minRoundRps)}–${rate(s.maxRoundRps)} |`,
+        );
+      }
     }
   }
   lines.push(
@@ -52,11 +71,27 @@ export function renderReport({ date, options, variants, results, wallSeconds, lo
     '| target | measured | spread | goal | verdict |',
     '|---|--:|--:|--:|---|',
   );
-  for (const target of TARGETS) {
-    const o = evaluate(target, results);
+  for (const target of input.targets) {
+    const o = evaluate(target, results, input.workloads);
     lines.push(`| ${o.label} | ${o.measured} | ${o.detail} | ${o.goal} | ${o.verdict} |`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** Workloads that share units share a table, in order of first appearance. */
+function tables(workloads: readonly Workload[]): Workload[][] {
+  const groups = new Map<string, Workload[]>();
+  for (const w of workloads) {
+    const key = `${w.unit} ${w.latencyUnit}`;
+    const group = groups.get(key);
+    if (group) group.push(w);
+    else groups.set(key, [w]);
+  }
+  return [...groups.values()];
+}
+
+function latency(s: Summary, field: 'p50Us' | 'p99Us', scale: number): string {
+  return (s[field] / scale).toFixed(scale === 1 ? 1 : 2);
 }
 
 function int(n: number): string {

@@ -168,7 +168,10 @@ export class FriendsGrpcServer extends Server {
     void this.acceptor?.close();
     this.acceptor = undefined;
     this.acceptorStarting = undefined;
-    for (const link of this.links) force ? link.destroy() : link.close();
+    for (const link of this.links) {
+      if (force) link.destroy();
+      else link.close();
+    }
     if (force) this.links.clear();
   }
 
