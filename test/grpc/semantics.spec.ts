@@ -30,6 +30,14 @@ const TARGETS: TargetName[] = [
   'stock client -> stock server',
 ];
 
+/** The client options each target's client is made with. */
+function friendsOptionsFor(name: TargetName): grpc.ClientOptions {
+  if (name === 'memory' || name === 'friends client -> stock server') return friends();
+  if (name === 'unix') return friends({ friends: { memory: false } });
+  if (name === 'tcp') return friends({ friends: false });
+  return {};
+}
+
 async function open(
   name: TargetName,
   serverOptions: grpc.ServerOptions = {},
@@ -43,14 +51,7 @@ async function open(
       err ? reject(err) : resolve(bound),
     ),
   );
-  const options =
-    name === 'memory' || name === 'friends client -> stock server'
-      ? friends()
-      : name === 'unix'
-        ? friends({ friends: { memory: false } })
-        : name === 'tcp'
-          ? friends({ friends: false })
-          : {};
+  const options = friendsOptionsFor(name);
   const client = new Echo(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
     ...options,
     ...clientOptions,
@@ -288,14 +289,7 @@ describe.each(TARGETS)('gRPC interceptors on %s', (name) => {
           next(status);
         },
       });
-    const friendsOptions =
-      name === 'memory' || name === 'friends client -> stock server'
-        ? friends()
-        : name === 'unix'
-          ? friends({ friends: { memory: false } })
-          : name === 'tcp'
-            ? friends({ friends: false })
-            : {};
+    const friendsOptions = friendsOptionsFor(name);
     const interceptors = [clientInterceptor('client'), ...((friendsOptions as grpc.ClientOptions).interceptors ?? [])];
     const target = await open(name, { interceptors: [serverInterceptor] }, { ...friendsOptions, interceptors });
     try {
