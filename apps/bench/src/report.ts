@@ -1,6 +1,6 @@
 import { loadavg } from 'node:os';
 import { machineInfo } from './machine.js';
-import type { RoundPlan } from './rounds.js';
+import { piecesOf, type RoundPlan } from './rounds.js';
 import { resultKey, type Results, type Summary } from './tally.js';
 import { evaluate, type Target } from './targets.js';
 import type { Workload } from './workload.js';
@@ -16,7 +16,7 @@ export interface ReportedVariant {
 export interface ReportInput {
   title: string;
   date: string;
-  plan: RoundPlan & { sliceMs: number };
+  plan: RoundPlan;
   /** Suite-specific bullet points: what each request is. */
   workloadLines: readonly string[];
   workloads: readonly Workload[];
@@ -41,6 +41,12 @@ export function renderReport(input: ReportInput): string {
       `${plan.pieces} pieces of ${+plan.pieceMs.toFixed(1)} ms that alternate the variants (order rotated per piece), ` +
       `each after ${plan.leadInMs} ms unmeasured; ${plan.warmupMs} ms warm-up per variant and workload before the ` +
       `first round; ${input.wallSeconds.toFixed(0)} s in all`,
+    ...input.workloads
+      .filter((w) => piecesOf(plan, w).pieceMs !== plan.pieceMs)
+      .map((w) => {
+        const { pieces, pieceMs } = piecesOf(plan, w);
+        return `- ${w.label}: ${pieces} piece(s) of ${+pieceMs.toFixed(1)} ms per slice instead (a piece always runs at least one whole request)`;
+      }),
     `- latency from \`process.hrtime.bigint()\`, log-linear histogram (< 1% bucket error); ` +
       `rate, p50 and p99 = median of the rounds' figures, range = slowest and fastest round`,
   );

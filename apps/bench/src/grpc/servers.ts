@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ChildServer } from '../child-server.js';
+import { LOOPBACK } from '../free-port.js';
+import { startGrpcServer, stockSocketPath, type GrpcEchoServer } from './start-server.js';
+
+const SERVER_ENTRY = fileURLToPath(new URL('./server-process.js', import.meta.url));
+
+/** Where a variant's server runs and which class it is. */
+export type GrpcServerSlot = 'stock-local' | 'stock-child' | 'friends-local' | 'friends-child';
+
+/** How the client names the server: its loopback port, or the stock server's unix socket. */
+export type Address = 'tcp' | 'unix';
+
+/**
+ * Starts each server slot once, on first use, and stops them all together.
+ * Every socket file lives in one private temporary directory, removed on
+ * close and, failing that, when the process exits.
+ */
+export class GrpcServerPool {
+  private readonly dir = mkdtempSync(join(tmpdir(), 'friends-bench-'));
+  private readonly removeDir = (): void => rmSync(this.dir, { recursive: true, force: true });
+  private readonly local = new Map<GrpcServerSlot, GrpcEchoServer>();
+  private readonly children = new Map<GrpcServerSlot, ChildServer>();
+  private readonly starting = new Map<GrpcServerSlot, Promise<number>>();
+
+  constructor() {
+    process.on('exit', this.removeDir);
+  }
+
+  /** The target a client passes to its constructor. */
+  async target(slot: GrpcServerSlot, address: Address): Promise<string> {
+    let port = this.starting.get(slot);
+    if (!port) {
+      port = this.start(slot);
+      this.starting.set(slot, port);
+    }
+    const bound = await port;
+    if (address === 'tcp') return `${LOOPBACK}:${bound}`;
+    if (slot !== 'stock-child') throw new Error(`only the stock child server listens on a unix socket, not ${slot}`);
+    return `unix://${stockSocketPath(this.dir)}`;
+  }
+
+  async close(): Promise<void> {
+    const stops = [...this.children.values()].map((child) => child.stop());
+    for (const server of this.local.values()) server.close();
+    this.children.clear();
+    this.local.clear();
+    this.starting.clear();
+    await Promise.allSettled(stops);
+    this.removeDir();
+    process.off('exit', this.removeDir);
+  }
+
+  private async start(slot: GrpcServerSlot): Promise<number> {
+    switch (slot) {
+      case 'stock-local':
+      case 'friends-local': {
+        const server = await startGrpcServer(slot === 'stock-local' ? 'stock' : 'friends', this.dir, false);
+        this.local.set(slot, server);
+        return server.port;
+      }
+      case 'stock-child':
+      case 'friends-child': {
+        const kind = slot === 'stock-child' ? 'stock' : 'friends';
+        const child = await ChildServer.start(SERVER_ENTRY, [kind, this.dir], `${kind} gRPC`);
+        this.children.set(slot, child);
+        return child.port;
+      }
+    }
+  }
+}

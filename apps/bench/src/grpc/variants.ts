@@ -1,0 +1,93 @@
+import type { GrpcClientKind, GrpcPath } from './clients.js';
+import type { Address, GrpcServerSlot } from './servers.js';
+
+export interface GrpcVariant {
+  readonly id: string;
+  readonly label: string;
+  readonly client: GrpcClientKind;
+  readonly server: GrpcServerSlot;
+  readonly address: Address;
+  /** The path every call must take, by `call.getPeer()`; anything else aborts the run. */
+  readonly tier: GrpcPath;
+  /**
+   * Whether it also runs the server-stream workload; the variants whose
+   * stream figures no target needs and another variant's stream already
+   * covers sit it out, to keep the default run within a few minutes.
+   */
+  readonly streams: boolean;
+}
+
+export const GRPC_VARIANTS: readonly GrpcVariant[] = [
+  {
+    id: 'stock-inproc',
+    label: 'stock client -> grpc.Server, same process, TCP loopback',
+    client: 'stock',
+    server: 'stock-local',
+    address: 'tcp',
+    tier: 'http2',
+    streams: true,
+  },
+  {
+    id: 'stock-across',
+    label: 'stock client -> grpc.Server, two processes, TCP loopback',
+    client: 'stock',
+    server: 'stock-child',
+    address: 'tcp',
+    tier: 'http2',
+    streams: true,
+  },
+  {
+    id: 'stock-across-unix',
+    label: 'stock client -> grpc.Server, two processes, unix:/// socket',
+    client: 'stock',
+    server: 'stock-child',
+    address: 'unix',
+    tier: 'http2',
+    streams: false,
+  },
+  {
+    id: 'friends-memory',
+    label: 'friends() -> FriendsGrpcServer, same process',
+    client: 'friends',
+    server: 'friends-local',
+    address: 'tcp',
+    tier: 'memory',
+    streams: true,
+  },
+  {
+    id: 'friends-unix',
+    label: 'friends() -> FriendsGrpcServer, two processes',
+    client: 'friends',
+    server: 'friends-child',
+    address: 'tcp',
+    tier: 'unix',
+    streams: true,
+  },
+  {
+    id: 'friends-tcp',
+    label: 'friends({ friends: false }) -> FriendsGrpcServer, two processes',
+    client: 'friends-off',
+    server: 'friends-child',
+    address: 'tcp',
+    tier: 'http2',
+    streams: true,
+  },
+  {
+    id: 'stock-to-friends',
+    label: 'stock client -> FriendsGrpcServer, two processes',
+    client: 'stock',
+    server: 'friends-child',
+    address: 'tcp',
+    tier: 'http2',
+    streams: false,
+  },
+];
+
+export function selectGrpcVariants(ids: readonly string[] | undefined): GrpcVariant[] {
+  if (!ids) return [...GRPC_VARIANTS];
+  return ids.map((id) => {
+    const variant = GRPC_VARIANTS.find((v) => v.id === id);
+    if (!variant) throw new Error(`unknown variant '${id}' (known: ${GRPC_VARIANTS.map((v) => v.id).join(', ')})`);
+    return variant;
+  });
+}

@@ -1,0 +1,40 @@
+import { Logger } from '@nestjs/common';
+import { runRounds } from '../rounds.js';
+import type { Suite } from '../suite.js';
+import { roundTrips } from '../workload.js';
+import { PAYLOAD_BYTES, type EchoClient } from './clients.js';
+import { connectVariants } from './run.js';
+import { ServerPool } from './servers.js';
+import { NEST_TARGETS } from './targets.js';
+import { selectVariants, VARIANTS } from './variants.js';
+
+export const nestSuite: Suite = {
+  name: 'nest',
+  title: 'Nest transport benchmark',
+  variantIds: VARIANTS.map((v) => v.id),
+  async run(options, variantIds, progress) {
+    // The clients log each connection; the numbers are the only output wanted.
+    Logger.overrideLogger(false);
+    const variants = selectVariants(variantIds);
+    const workloads = roundTrips(options.concurrencies);
+    const pool = new ServerPool();
+    const clients: EchoClient[] = [];
+    try {
+      const contenders = await connectVariants(variants, workloads, pool, clients);
+      const results = await runRounds(options, workloads, contenders, progress);
+      return {
+        workloadLines: [
+          `workload: \`await lastValueFrom(client.send('echo', payload))\`, ${PAYLOAD_BYTES}-byte JSON payload, ` +
+            `concurrency ${options.concurrencies.join(' and ')} (independent request loops)`,
+        ],
+        workloads,
+        variants,
+        results,
+        targets: NEST_TARGETS,
+      };
+    } finally {
+      for (const client of clients) client.close();
+      await pool.close();
+    }
+  },
+};

@@ -1,0 +1,105 @@
+import { LatencyHistogram } from './histogram.js';
+import { runSlice, type Request, type SliceResult } from './measure.js';
+import { resultKey, Tally, type Results } from './tally.js';
+import type { Workload } from './workload.js';
+
+export type Progress = (line: string) => void;
+
+/** The timing part of the options. */
+export interface RoundPlan {
+  rounds: number;
+  /** Measured time per variant, workload and round, in `pieces` pieces of `pieceMs`. */
+  sliceMs: number;
+  pieceMs: number;
+  pieces: number;
+  warmupMs: number;
+  leadInMs: number;
+}
+
+/** A connected variant, ready to be measured. */
+export interface Contender {
+  id: string;
+  /** Its requests by workload key; a contender without one sits that workload out. */
+  requests: ReadonlyMap<string, { measured: Request; leadIn: Request }>;
+  /** Throws when the client is not on the path the variant is about. */
+  check(): void | Promise<void>;
+}
+
+/**
+ * Warms each contender up, then runs the rounds: in each round every
+ * contender gets one slice per workload, handed out in short pieces that
+ * alternate the contenders (order rotated per piece), so drifts of the
+ * machine (CPU wake-up regimes, noisy neighbours, GC state) spread over all
+ * contenders of the round alike.
+ */
+export async function runRounds(
+  plan: RoundPlan,
+  workloads: readonly Workload[],
+  contenders: readonly Contender[],
+  progress: Progress,
+): Promise<Results> {
+  const scratch = new LatencyHistogram();
+  for (const workload of workloads) {
+    for (const contender of contenders) {
+      const request = contender.requests.get(workload.key);
+      if (!request) continue;
+      await runSlice(request.measured, workload.concurrency, plan.warmupMs, scratch);
+      await contender.check();
+    }
+  }
+  progress(`warmed up ${contenders.length} variant(s)`);
+
+  const tallies = new Map<string, Tally>();
+  for (let round = 0; round < plan.rounds; round++) {
+    for (const workload of workloads) {
+      const taking = contenders.filter((c) => c.requests.has(workload.key));
+      const slices = new Map(taking.map((c) => [c, new SliceTotal()]));
+      const { pieces, pieceMs } = piecesOf(plan, workload);
+      for (let piece = 0; piece < pieces; piece++) {
+        for (const contender of rotate(taking, round + piece)) {
+          const request = contender.requests.get(workload.key)!;
+          await runSlice(request.leadIn, workload.concurrency, plan.leadInMs, scratch);
+          const total = slices.get(contender)!;
+          total.add(await runSlice(request.measured, workload.concurrency, pieceMs, total.histogram));
+          // A dropped and re-made connection could land on another path mid-run.
+          await contender.check();
+        }
+      }
+      for (const [contender, total] of slices) {
+        const key = resultKey(contender.id, workload.key);
+        let tally = tallies.get(key);
+        if (!tally) tallies.set(key, (tally = new Tally()));
+        tally.add(total, total.histogram);
+        const rate = Math.round((total.requests * workload.items * 1e9) / total.elapsedNs);
+        progress(`round ${round + 1}/${plan.rounds} ${workload.label} ${contender.id}: ${rate} ${workload.unit}`);
+      }
+    }
+  }
+  return new Map([...tallies].map(([key, tally]) => [key, tally.summary()]));
+}
+
+/** How a workload's slice is cut: the plan's pieces, unless the workload needs longer ones. */
+export function piecesOf(plan: RoundPlan, workload: Workload): { pieces: number; pieceMs: number } {
+  if (!workload.minPieceMs || plan.pieceMs >= workload.minPieceMs)
+    return { pieces: plan.pieces, pieceMs: plan.pieceMs };
+  const pieces = Math.max(1, Math.floor(plan.sliceMs / workload.minPieceMs));
+  return { pieces, pieceMs: plan.sliceMs / pieces };
+}
+
+/** One contender's pieces of a round, added up. */
+class SliceTotal implements SliceResult {
+  readonly histogram = new LatencyHistogram();
+  requests = 0;
+  elapsedNs = 0;
+
+  add(piece: SliceResult): void {
+    this.requests += piece.requests;
+    this.elapsedNs += piece.elapsedNs;
+  }
+}
+
+function rotate<T>(items: readonly T[], by: number): T[] {
+  if (items.length === 0) return [];
+  const n = by % items.length;
+  return [...items.slice(n), ...items.slice(0, n)];
+}
