@@ -2,7 +2,7 @@ import { Metadata, status as Status, type InterceptingListener, type StatusObjec
 import type { MessageContext } from '@grpc/grpc-js/build/src/call-interface.js';
 import type { InterceptingCallInterface } from '@grpc/grpc-js/build/src/client-interceptors.js';
 import type { ClientMethodDefinition } from '@grpc/grpc-js/build/src/make-client.js';
-import type { CallFrame } from './frames.js';
+import { WINDOW, type CallFrame } from './frames.js';
 
 export interface ClientCallOptions {
   /** Absolute deadline in ms since the epoch, 0 for none. */
@@ -84,9 +84,9 @@ export class FriendClientCall implements InterceptingCallInterface {
         deadline,
         byReference: this.byReference,
       });
+      this.channel.send({ t: 'read', s: this.id, n: WINDOW });
       // Unary responses are read by the call itself, as grpc-js's unary bottom call does.
       if (!this.method.responseStream) this.startRead();
-      else if (this.readsWanted > 0) this.channel.send({ t: 'read', s: this.id });
       this.flush();
     };
     const extra = this.options.extraMetadata;
@@ -142,7 +142,6 @@ export class FriendClientCall implements InterceptingCallInterface {
     if (this.done) return;
     this.readsWanted++;
     if (this.incoming.some((item) => item.kind === 'msg')) this.deliver();
-    else if (this.started) this.channel.send({ t: 'read', s: this.id });
   }
 
   cancelWithStatus(code: Status, details: string): void {
@@ -164,7 +163,7 @@ export class FriendClientCall implements InterceptingCallInterface {
     if (this.done) return;
     switch (frame.t) {
       case 'read':
-        this.credit++;
+        this.credit += frame.n ?? 1;
         this.flush();
         return;
       case 'md':
@@ -227,6 +226,8 @@ export class FriendClientCall implements InterceptingCallInterface {
           if (this.readsWanted === 0) return;
           this.readsWanted--;
           this.incoming.shift();
+          // A consumed message makes room for another in the window.
+          this.channel.send({ t: 'read', s: this.id });
           let message: unknown;
           try {
             message = this.byReference ? next.value : this.method.responseDeserialize(next.bytes);

@@ -14,17 +14,22 @@ import {
  * gRPC calls between friends, multiplexed on one link by stream id. No HTTP/2:
  * a call is a `start`, messages (serialized bytes; on the memory tier, with
  * `byReference`, the objects themselves), a half-close and a status;
- * `read` grants the peer one more message (one message per read, as grpc-js
- * reads), `cancel` ends a call from the client side.
+ * `read` grants the peer `n` (default 1) more messages — a window that each
+ * consumed message refills, so memory stays bounded while messages stream —
+ * and `cancel` ends a call from the client side.
  */
 export type CallFrame =
   | { t: 'start'; s: number; path: string; md: Metadata; deadline: number; byReference?: boolean }
   | { t: 'msg'; s: number; b: Buffer; v?: unknown }
-  | { t: 'read'; s: number }
+  | { t: 'read'; s: number; n?: number }
   | { t: 'half'; s: number }
   | { t: 'cancel'; s: number }
   | { t: 'md'; s: number; md: Metadata }
   | { t: 'status'; s: number; code: number; details: string; md: Metadata };
+
+/** Messages a receiver lets the sender have in flight per call. */
+export const WINDOW = 16;
+const MAX_WINDOW = 1 << 16;
 
 const TYPES = ['start', 'msg', 'read', 'half', 'cancel', 'md', 'status'] as const;
 const TYPE_CODE: Record<CallFrame['t'], number> = { start: 1, msg: 2, read: 3, half: 4, cancel: 5, md: 6, status: 7 };
@@ -64,6 +69,7 @@ export const compactCallCodec: MessageCodec<CallFrame> = {
       case 'msg':
         return encodeCompactFrame(type, frame.s, frame.b);
       case 'read':
+        return encodeCompactFrame(type, frame.s, frame.n && frame.n > 1 ? String(frame.n) : undefined);
       case 'half':
       case 'cancel':
         return encodeCompactFrame(type, frame.s);
@@ -94,7 +100,13 @@ export const compactCallCodec: MessageCodec<CallFrame> = {
           const t = TYPES[type - 1];
           if (t === undefined) throw badFrame(`unknown type ${type}`);
           if (t === 'msg') return { t, s, b: Buffer.from(payload) };
-          if (t === 'read' || t === 'half' || t === 'cancel') return { t, s };
+          if (t === 'read') {
+            if (payload.length === 0) return { t, s };
+            const n = Number(payload.toString('latin1'));
+            if (!Number.isInteger(n) || n < 1 || n > MAX_WINDOW) throw badFrame(`bad read count`);
+            return { t, s, n };
+          }
+          if (t === 'half' || t === 'cancel') return { t, s };
           const body = parseJsonFrame(payload.toString('utf8')) as Record<string, unknown> | null;
           if (typeof body !== 'object' || body === null) throw badFrame('body is not an object');
           const md = metadataFromWire(body.md);

@@ -39,9 +39,14 @@ const DEFAULT_MAX_RECEIVE = 4 * 1024 * 1024;
  */
 export function friends(options: FriendsClientOptions = {}): ClientOptions & { friendsRouter: Router } {
   const tiers = resolve(options.friends);
+  // Off means off: plain options, nothing between the caller and grpc-js.
+  if ((!tiers.memory && !tiers.unix) || friendsDisabledByEnv()) {
+    const plain = {};
+    Object.defineProperty(plain, 'friendsRouter', { value: undefined, enumerable: false });
+    return plain as ClientOptions & { friendsRouter: Router };
+  }
   const router = new Router({ ...tiers, helloTimeoutMs: options.helloTimeout ?? 5_000 });
   const interceptor: Interceptor = (callOptions: InterceptorOptions, nextCall: NextCall) => {
-    if (friendsDisabledByEnv() || (!tiers.memory && !tiers.unix)) return new InterceptingCall(nextCall(callOptions));
     const channel = (callOptions as InterceptorOptions & { [CHANNEL]?: Channel })[CHANNEL];
     if (!channel) return new InterceptingCall(nextCall(callOptions));
     const target = channel.getTarget();

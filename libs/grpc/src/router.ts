@@ -1,6 +1,6 @@
 import { Client, Metadata, status as Status, type Channel, type ServiceError } from '@grpc/grpc-js';
 import { debuglog } from 'node:util';
-import { createMemoryLinkPair, HelloAttempt, memoryCopies, type Tier } from '@friends/core';
+import { createMemoryLinkPair, friendsDisabledByEnv, HelloAttempt, memoryCopies, type Tier } from '@friends/core';
 import { compactCallCodec, type CallFrame } from './frames.js';
 import { helloMethod, type HelloAnswerMessage, type HelloRequestMessage } from './handshake.js';
 import { FriendConnection } from './connection.js';
@@ -82,7 +82,7 @@ export class Router {
   private async negotiate(channel: Channel): Promise<Route> {
     const target = channel.getTarget();
     const { memory, unix } = this.options;
-    if (!memory && !unix) return null;
+    if ((!memory && !unix) || friendsDisabledByEnv()) return null;
     const local = memory ? findLocalServer(target) : undefined;
     if (local) {
       const [client, server] = createMemoryLinkPair<CallFrame>(

@@ -2,7 +2,7 @@ import { Metadata, status as Status, type ServerInterceptingCallInterface } from
 import type { AuthContext } from '@grpc/grpc-js/build/src/auth-context.js';
 import type { Deadline } from '@grpc/grpc-js/build/src/deadline.js';
 import type { InterceptingServerListener } from '@grpc/grpc-js/build/src/server-interceptors.js';
-import type { CallFrame } from './frames.js';
+import { WINDOW, type CallFrame } from './frames.js';
 import { orca, type PartialStatusObject } from './grpc-internals.js';
 
 export interface ServerCallOptions {
@@ -59,6 +59,7 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
       this.deadlineTimer = setTimeout(() => this.cancelled(), Math.max(0, deadline - Date.now()));
       this.deadlineTimer.unref();
     }
+    send({ t: 'read', s: id, n: WINDOW });
   }
 
   start(listener: InterceptingServerListener): void {
@@ -70,7 +71,6 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
     if (this.done) return;
     this.readPending = true;
     if (this.incoming.length > 0) this.scheduleDelivery();
-    else if (!this.halfClosed) this.send({ t: 'read', s: this.id });
   }
 
   sendMetadata(metadata: Metadata): void {
@@ -158,7 +158,7 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
         if (this.readPending) this.scheduleDelivery();
         return;
       case 'read':
-        this.credit++;
+        this.credit += frame.n ?? 1;
         this.flush();
         return;
       case 'cancel':
@@ -184,6 +184,8 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
         this.listener?.onReceiveHalfClose();
         return;
       }
+      // A consumed message makes room for another in the window.
+      if (!this.halfClosed) this.send({ t: 'read', s: this.id });
       let message: unknown;
       try {
         message = this.options.byReference ? next.value : this.handler.deserialize(next.bytes);
