@@ -37,13 +37,13 @@ const DEFAULT_MAX_RECEIVE = 4 * 1024 * 1024;
  * negotiated once per target. User interceptors run on every tier (ours is
  * always the innermost), including per-call interceptors.
  */
-export function friends(options: FriendsClientOptions = {}): ClientOptions & { friendsRouter: Router } {
+export function friends(options: FriendsClientOptions = {}): ClientOptions & { friendsRouter?: Router } {
   const tiers = resolve(options.friends);
   // Off means off: plain options, nothing between the caller and grpc-js.
   if ((!tiers.memory && !tiers.unix) || friendsDisabledByEnv()) {
     const plain = {};
     Object.defineProperty(plain, 'friendsRouter', { value: undefined, enumerable: false });
-    return plain as ClientOptions & { friendsRouter: Router };
+    return plain as ClientOptions & { friendsRouter?: Router };
   }
   const router = new Router({ ...tiers, helloTimeoutMs: options.helloTimeout ?? 5_000 });
   const interceptor: Interceptor = (callOptions: InterceptorOptions, nextCall: NextCall) => {
@@ -76,7 +76,7 @@ export function friends(options: FriendsClientOptions = {}): ClientOptions & { f
   };
   // Not enumerable: Nest spreads these options into channel options, where it has no business.
   Object.defineProperty(clientOptions, 'friendsRouter', { value: router, enumerable: false });
-  return clientOptions as ClientOptions & { friendsRouter: Router };
+  return clientOptions as ClientOptions & { friendsRouter?: Router };
 }
 
 function toMillis(deadline: Deadline | undefined): number {

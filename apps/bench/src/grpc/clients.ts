@@ -42,7 +42,7 @@ export class GrpcEchoClient {
     } else {
       const options = friends(kind === 'friends' ? {} : { friends: false });
       this.stub = new EchoClient(target, credentials, { ...options, ...OWN_CONNECTION });
-      this.closeFriends = () => options.friendsRouter.close();
+      this.closeFriends = () => options.friendsRouter?.close();
     }
   }
 
