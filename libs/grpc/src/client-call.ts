@@ -2,7 +2,7 @@ import { Metadata, status as Status, type InterceptingListener, type StatusObjec
 import type { MessageContext } from '@grpc/grpc-js/build/src/call-interface.js';
 import type { InterceptingCallInterface } from '@grpc/grpc-js/build/src/client-interceptors.js';
 import type { ClientMethodDefinition } from '@grpc/grpc-js/build/src/make-client.js';
-import { WINDOW, type CallFrame } from './frames.js';
+import { REFILL, WINDOW, type CallFrame } from './frames.js';
 
 export interface ClientCallOptions {
   /** Absolute deadline in ms since the epoch, 0 for none. */
@@ -45,6 +45,7 @@ export class FriendClientCall implements InterceptingCallInterface {
   private halfClosePending = false;
   private readonly incoming: Incoming[] = [];
   private readsWanted = 0;
+  private consumed = 0;
   private delivering = false;
   private receivedMessage = false;
   private done = false;
@@ -226,8 +227,11 @@ export class FriendClientCall implements InterceptingCallInterface {
           if (this.readsWanted === 0) return;
           this.readsWanted--;
           this.incoming.shift();
-          // A consumed message makes room for another in the window.
-          this.channel.send({ t: 'read', s: this.id });
+          // Consumed messages make room in the window, acknowledged in batches.
+          if (++this.consumed >= REFILL) {
+            this.channel.send({ t: 'read', s: this.id, n: this.consumed });
+            this.consumed = 0;
+          }
           let message: unknown;
           try {
             message = this.byReference ? next.value : this.method.responseDeserialize(next.bytes);

@@ -29,6 +29,8 @@ export type CallFrame =
 
 /** Messages a receiver lets the sender have in flight per call. */
 export const WINDOW = 16;
+/** Consumed messages are acknowledged in batches of this many (fewer frames, same bound). */
+export const REFILL = WINDOW / 2;
 const MAX_WINDOW = 1 << 16;
 
 const TYPES = ['start', 'msg', 'read', 'half', 'cancel', 'md', 'status'] as const;

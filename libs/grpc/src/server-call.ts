@@ -2,7 +2,7 @@ import { Metadata, status as Status, type ServerInterceptingCallInterface } from
 import type { AuthContext } from '@grpc/grpc-js/build/src/auth-context.js';
 import type { Deadline } from '@grpc/grpc-js/build/src/deadline.js';
 import type { InterceptingServerListener } from '@grpc/grpc-js/build/src/server-interceptors.js';
-import { WINDOW, type CallFrame } from './frames.js';
+import { REFILL, WINDOW, type CallFrame } from './frames.js';
 import { orca, type PartialStatusObject } from './grpc-internals.js';
 
 export interface ServerCallOptions {
@@ -35,6 +35,7 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
   private listener: InterceptingServerListener | undefined;
   private readonly incoming: Incoming[] = [];
   private readPending = false;
+  private consumed = 0;
   private halfClosed = false;
   private delivering = false;
   private metadataSent = false;
@@ -184,8 +185,11 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
         this.listener?.onReceiveHalfClose();
         return;
       }
-      // A consumed message makes room for another in the window.
-      if (!this.halfClosed) this.send({ t: 'read', s: this.id });
+      // Consumed messages make room in the window, acknowledged in batches.
+      if (++this.consumed >= REFILL && !this.halfClosed) {
+        this.send({ t: 'read', s: this.id, n: this.consumed });
+        this.consumed = 0;
+      }
       let message: unknown;
       try {
         message = this.options.byReference ? next.value : this.handler.deserialize(next.bytes);
