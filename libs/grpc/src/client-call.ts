@@ -40,7 +40,8 @@ const NO_BYTES = Buffer.alloc(0);
 export class FriendClientCall implements InterceptingCallInterface {
   private listener: InterceptingListener | undefined;
   private id = 0;
-  private credit = 0;
+  /** Set in the constructor: see there. */
+  private credit: number;
   private readonly outgoing: { bytes: Buffer; value?: unknown; callback?: () => void }[] = [];
   private halfClosePending = false;
   private readonly incoming: Incoming[] = [];
@@ -60,6 +61,11 @@ export class FriendClientCall implements InterceptingCallInterface {
     private readonly options: ClientCallOptions,
   ) {
     this.byReference = options.byReference === true && channel.kind === 'memory';
+    // One request message (unary, server streaming): send it at once, no round trip.
+    // A request stream waits for the server's first grant, which it sends once the call
+    // is set up: handlers that buffer early messages (Nest's @GrpcStreamMethod) then see
+    // them in order, as they do over HTTP/2.
+    this.credit = method.requestStream ? 0 : WINDOW;
   }
 
   start(metadata: Metadata, listener?: InterceptingListener): void {
@@ -85,7 +91,6 @@ export class FriendClientCall implements InterceptingCallInterface {
         deadline,
         byReference: this.byReference,
       });
-      this.channel.send({ t: 'read', s: this.id, n: WINDOW });
       // Unary responses are read by the call itself, as grpc-js's unary bottom call does.
       if (!this.method.responseStream) this.startRead();
       this.flush();

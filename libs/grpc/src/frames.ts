@@ -14,8 +14,9 @@ import {
  * gRPC calls between friends, multiplexed on one link by stream id. No HTTP/2:
  * a call is a `start`, messages (serialized bytes; on the memory tier, with
  * `byReference`, the objects themselves), a half-close and a status;
- * `read` grants the peer `n` (default 1) more messages — a window that each
- * consumed message refills, so memory stays bounded while messages stream —
+ * each side may send WINDOW messages before any `read`, and `read` grants the
+ * peer `n` (default 1) more as messages are consumed — a window that bounds
+ * memory without a round trip before the first message —
  * and `cancel` ends a call from the client side.
  */
 export type CallFrame =

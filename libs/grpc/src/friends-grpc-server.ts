@@ -239,6 +239,7 @@ export class FriendsGrpcServer extends Server {
         byReference: frame.byReference === true && kind === 'memory',
       },
       () => calls.delete(frame.s),
+      handler.type === 'clientStream' || handler.type === 'bidi',
     );
     calls.set(frame.s, base);
     const method = {

@@ -40,7 +40,8 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
   private delivering = false;
   private metadataSent = false;
   private done = false;
-  private credit = 0;
+  /** Each side starts with a full window: no round trip before the first message. */
+  private credit = WINDOW;
   private readonly outgoing: { bytes: Buffer; value?: unknown; callback: () => void }[] = [];
   private pendingStatus: PartialStatusObject | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
@@ -55,12 +56,13 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
     private readonly peer: string,
     private readonly options: ServerCallOptions,
     private readonly onDone: () => void,
+    requestStream: boolean,
   ) {
     if (deadline > 0) {
       this.deadlineTimer = setTimeout(() => this.cancelled(), Math.max(0, deadline - Date.now()));
       this.deadlineTimer.unref();
     }
-    send({ t: 'read', s: id, n: WINDOW });
+    if (requestStream) queueMicrotask(() => !this.done && this.send({ t: 'read', s: id, n: WINDOW }));
   }
 
   start(listener: InterceptingServerListener): void {
