@@ -29,7 +29,7 @@ export type CallFrame =
   | { t: 'status'; s: number; code: number; details: string; md: Metadata };
 
 /** Messages a receiver lets the sender have in flight per call. */
-export const WINDOW = 16;
+export const WINDOW = 64;
 /** Consumed messages are acknowledged in batches of this many (fewer frames, same bound). */
 export const REFILL = WINDOW / 2;
 const MAX_WINDOW = 1 << 16;
