@@ -47,7 +47,9 @@ export class FriendsGrpcServer extends Server {
   private readonly friendsOptions: FriendsGrpcServerOptions;
   private acceptor: FriendsAcceptor<CallFrame> | undefined;
   private acceptorStarting: Promise<void> | undefined;
-  private readonly links = new Set<Link<CallFrame>>();
+  /** Friend links and the calls in flight on each. */
+  private readonly links = new Map<Link<CallFrame>, Map<number, FriendServerCall>>();
+  private draining = false;
   private unregisterLocal: (() => void) | undefined;
 
   constructor(options: ServerOptions & { friends?: FriendsGrpcServerOptions } = {}) {
@@ -113,9 +115,10 @@ export class FriendsGrpcServer extends Server {
     });
   }
 
+  /** As grpc.Server's: calls in flight finish, on friend links too, before the callback. */
   override tryShutdown(callback: (error?: Error) => void): void {
-    this.stopFriends(false);
-    super.tryShutdown(callback);
+    const friendsDone = this.stopFriends(false);
+    super.tryShutdown((error) => void friendsDone.then(() => callback(error)));
   }
 
   override forceShutdown(): void {
@@ -162,22 +165,28 @@ export class FriendsGrpcServer extends Server {
     };
   }
 
-  private stopFriends(force: boolean): void {
+  /** No new friends; existing friend links close now (force) or once their calls finish. */
+  private stopFriends(force: boolean): Promise<void> {
     this.unregisterLocal?.();
     this.unregisterLocal = undefined;
     void this.acceptor?.close();
     this.acceptor = undefined;
     this.acceptorStarting = undefined;
-    for (const link of this.links) {
+    this.draining = true;
+    const closed = Promise.all(
+      [...this.links.keys()].map((link) => new Promise<void>((resolve) => link.once('close', () => resolve()))),
+    ).then(() => undefined);
+    for (const [link, calls] of this.links) {
       if (force) link.destroy();
-      else link.close();
+      else if (calls.size === 0) link.close();
     }
     if (force) this.links.clear();
+    return closed;
   }
 
   private serve(link: Link<CallFrame>): void {
-    this.links.add(link);
     const calls = new Map<number, FriendServerCall>();
+    this.links.set(link, calls);
     const peer = describePeer(link.peer);
     // Clients number their streams upwards: a frame for a higher id than any started is bogus.
     let highestStarted = 0;
@@ -198,7 +207,18 @@ export class FriendsGrpcServer extends Server {
         return;
       }
       highestStarted = frame.s;
-      this.startCall(frame, calls, send, peer, link.kind);
+      if (this.draining) {
+        send({ t: 'md', s: frame.s, md: new Metadata() });
+        send({
+          t: 'status',
+          s: frame.s,
+          code: Status.UNAVAILABLE,
+          details: 'Server is shutting down',
+          md: new Metadata(),
+        });
+        return;
+      }
+      this.startCall(frame, calls, send, peer, link);
     });
     link.on('close', () => {
       this.links.delete(link);
@@ -212,8 +232,9 @@ export class FriendsGrpcServer extends Server {
     calls: Map<number, FriendServerCall>,
     send: (frame: CallFrame) => void,
     peer: string,
-    kind: Link<CallFrame>['kind'],
+    link: Link<CallFrame>,
   ): void {
+    const kind = link.kind;
     const handler = this.friendHandlers.get(frame.path);
     if (!handler) {
       send({ t: 'md', s: frame.s, md: new Metadata() });
@@ -238,7 +259,10 @@ export class FriendsGrpcServer extends Server {
         maxReceiveMessageSize: this.maxReceive,
         byReference: frame.byReference === true && kind === 'memory',
       },
-      () => calls.delete(frame.s),
+      () => {
+        calls.delete(frame.s);
+        if (this.draining && calls.size === 0) link.close();
+      },
       handler.type === 'clientStream' || handler.type === 'bidi',
     );
     calls.set(frame.s, base);

@@ -216,8 +216,8 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
     if (this.outgoing.length === 0 && this.pendingStatus && !this.done) {
       const { code = Status.UNKNOWN, details = '', metadata } = this.pendingStatus;
       this.ensureMetadata();
-      this.finish();
       this.send({ t: 'status', s: this.id, code, details, md: metadata ? metadata.clone() : new Metadata() });
+      this.finish();
     }
   }
 
