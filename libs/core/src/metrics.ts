@@ -1,6 +1,10 @@
 import type { Tier } from './tier.js';
 
-/** Counters for one tier. Connections count link ends opened in this process. */
+/**
+ * Counters for one tier. Connections count link ends opened in this process;
+ * bytes are what socket links wrote and read (characters for stock frames, which
+ * are strings); the memory tier counts messages only.
+ */
 export interface TierCounters {
   connectionsOpened: number;
   connectionsActive: number;
