@@ -13,7 +13,13 @@ export {
 } from './links/memory-link.js';
 export { jsonCopy } from './links/json-copy.js';
 export { SocketLink, SOCKET_LINK_DEFAULTS, type SocketLinkOptions } from './links/socket-link.js';
-export type { DecoderLimits, MessageCodec, MessageDecoder } from './codec/codec.js';
+export {
+  mapFrames,
+  type DecoderLimits,
+  type FrameSplitter,
+  type MessageCodec,
+  type MessageDecoder,
+} from './codec/codec.js';
 export { StockFrameDecoder, encodeStockFrame, parseJsonFrame, stockJsonCodec } from './codec/stock-framing.js';
 export {
   COMPACT_HEADER_SIZE,

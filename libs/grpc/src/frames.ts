@@ -4,7 +4,9 @@ import {
   encodeCompactFrame,
   ErrorCodes,
   FriendsError,
+  mapFrames,
   parseJsonFrame,
+  type CompactFrame,
   type DecoderLimits,
   type MessageCodec,
   type MessageDecoder,
@@ -92,36 +94,29 @@ export const compactCallCodec: MessageCodec<CallFrame> = {
         );
     }
   },
-  createDecoder(limits: DecoderLimits): MessageDecoder<CallFrame> {
-    const frames = new CompactFrameDecoder(limits);
-    return {
-      get partial() {
-        return frames.partial;
-      },
-      push(chunk: Buffer): CallFrame[] {
-        return frames.push(chunk).map(({ type, id: s, payload }): CallFrame => {
-          const t = TYPES[type - 1];
-          if (t === undefined) throw badFrame(`unknown type ${type}`);
-          if (t === 'msg') return { t, s, b: Buffer.from(payload) };
-          if (t === 'read') {
-            if (payload.length === 0) return { t, s };
-            const n = Number(payload.toString('latin1'));
-            if (!Number.isInteger(n) || n < 1 || n > MAX_WINDOW) throw badFrame(`bad read count`);
-            return { t, s, n };
-          }
-          if (t === 'half' || t === 'cancel') return { t, s };
-          const body = parseJsonFrame(payload.toString('utf8')) as Record<string, unknown> | null;
-          if (typeof body !== 'object' || body === null) throw badFrame('body is not an object');
-          const md = metadataFromWire(body.md);
-          if (t === 'md') return { t, s, md };
-          if (t === 'start') {
-            if (typeof body.path !== 'string' || typeof body.deadline !== 'number') throw badFrame('bad start');
-            return { t, s, path: body.path, md, deadline: body.deadline };
-          }
-          if (typeof body.code !== 'number' || typeof body.details !== 'string') throw badFrame('bad status');
-          return { t, s, code: body.code, details: body.details, md };
-        });
-      },
-    };
-  },
+  createDecoder: (limits: DecoderLimits): MessageDecoder<CallFrame> =>
+    mapFrames(new CompactFrameDecoder(limits), decodeCallFrame),
 };
+
+function decodeCallFrame({ type, id: s, payload }: CompactFrame): CallFrame {
+  const t = TYPES[type - 1];
+  if (t === undefined) throw badFrame(`unknown type ${type}`);
+  if (t === 'msg') return { t, s, b: Buffer.from(payload) };
+  if (t === 'read') {
+    if (payload.length === 0) return { t, s };
+    const n = Number(payload.toString('latin1'));
+    if (!Number.isInteger(n) || n < 1 || n > MAX_WINDOW) throw badFrame(`bad read count`);
+    return { t, s, n };
+  }
+  if (t === 'half' || t === 'cancel') return { t, s };
+  const body = parseJsonFrame(payload.toString('utf8')) as Record<string, unknown> | null;
+  if (typeof body !== 'object' || body === null) throw badFrame('body is not an object');
+  const md = metadataFromWire(body.md);
+  if (t === 'md') return { t, s, md };
+  if (t === 'start') {
+    if (typeof body.path !== 'string' || typeof body.deadline !== 'number') throw badFrame('bad start');
+    return { t, s, path: body.path, md, deadline: body.deadline };
+  }
+  if (typeof body.code !== 'number' || typeof body.details !== 'string') throw badFrame('bad status');
+  return { t, s, code: body.code, details: body.details, md };
+}

@@ -1,6 +1,6 @@
 import { Client, Metadata, status as Status, type Channel, type ServiceError } from '@grpc/grpc-js';
 import { debuglog } from 'node:util';
-import { createMemoryLinkPair, friendsDisabledByEnv, HelloAttempt, memoryCopies, type Tier } from '@friends/core';
+import { createMemoryLinkPair, friendsDisabledByEnv, HelloAttempt, memoryCopies } from '@friends/core';
 import { compactCallCodec, type CallFrame } from './frames.js';
 import { helloMethod, type HelloAnswerMessage, type HelloRequestMessage } from './handshake.js';
 import { FriendConnection } from './connection.js';
@@ -146,5 +146,3 @@ function askHello(
     );
   });
 }
-
-export type { Tier };

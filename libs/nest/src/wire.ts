@@ -3,6 +3,7 @@ import {
   encodeCompactFrame,
   ErrorCodes,
   FriendsError,
+  mapFrames,
   parseJsonFrame,
   type DecoderLimits,
   type MessageCodec,
@@ -24,20 +25,11 @@ export const compactNestCodec: MessageCodec<NestPacket> = {
   encode(packet: NestPacket): Buffer {
     return encodeCompactFrame(NEST_PACKET_FRAME, 0, JSON.stringify(packet));
   },
-  createDecoder(limits: DecoderLimits): MessageDecoder<NestPacket> {
-    const frames = new CompactFrameDecoder(limits);
-    return {
-      get partial() {
-        return frames.partial;
-      },
-      push(chunk: Buffer): NestPacket[] {
-        return frames.push(chunk).map((frame) => {
-          if (frame.type !== NEST_PACKET_FRAME) {
-            throw new FriendsError(ErrorCodes.BAD_FRAME, `Unexpected frame type ${frame.type} on a Nest unix link`);
-          }
-          return (parseJsonFrame(frame.payload.toString('utf8')) as NestPacket | null) ?? {};
-        });
-      },
-    };
-  },
+  createDecoder: (limits: DecoderLimits): MessageDecoder<NestPacket> =>
+    mapFrames(new CompactFrameDecoder(limits), (frame) => {
+      if (frame.type !== NEST_PACKET_FRAME) {
+        throw new FriendsError(ErrorCodes.BAD_FRAME, `Unexpected frame type ${frame.type} on a Nest unix link`);
+      }
+      return (parseJsonFrame(frame.payload.toString('utf8')) as NestPacket | null) ?? {};
+    }),
 };

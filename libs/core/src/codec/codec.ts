@@ -18,3 +18,19 @@ export interface DecoderLimits {
   /** Largest frame accepted, checked against the declared length before buffering it. */
   maxFrameSize: number;
 }
+
+/** Anything that splits a byte stream into frames (stock or compact framing). */
+export interface FrameSplitter<F> {
+  push(chunk: Buffer): F[];
+  readonly partial: boolean;
+}
+
+/** A decoder made of a frame splitter and what turns one frame into a message. */
+export function mapFrames<F, M>(frames: FrameSplitter<F>, toMessage: (frame: F) => M): MessageDecoder<M> {
+  return {
+    get partial() {
+      return frames.partial;
+    },
+    push: (chunk) => frames.push(chunk).map(toMessage),
+  };
+}

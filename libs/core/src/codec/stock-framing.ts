@@ -1,6 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import { ErrorCodes, FriendsError } from '../errors.js';
-import type { DecoderLimits, MessageCodec, MessageDecoder } from './codec.js';
+import { mapFrames, type DecoderLimits, type MessageCodec, type MessageDecoder } from './codec.js';
 
 /**
  * The stock NestJS TCP framing: `<length>#<json>` back to back, where length is
@@ -83,15 +83,6 @@ export const stockJsonCodec: MessageCodec<object> = {
   encode(message: object): string {
     return encodeStockFrame(JSON.stringify(message));
   },
-  createDecoder(limits: DecoderLimits): MessageDecoder<object> {
-    const frames = new StockFrameDecoder(limits);
-    return {
-      get partial() {
-        return frames.partial;
-      },
-      push(chunk: Buffer): object[] {
-        return frames.push(chunk).map((json) => (parseJsonFrame(json) as object | null) ?? {});
-      },
-    };
-  },
+  createDecoder: (limits: DecoderLimits): MessageDecoder<object> =>
+    mapFrames(new StockFrameDecoder(limits), (json) => (parseJsonFrame(json) as object | null) ?? {}),
 };
