@@ -12,6 +12,7 @@ export {
   type MemoryLinkOptions,
 } from './links/memory-link.js';
 export { jsonCopy } from './links/json-copy.js';
+export { microtask } from './links/schedule.js';
 export { SocketLink, SOCKET_LINK_DEFAULTS, type SocketLinkOptions } from './links/socket-link.js';
 export {
   mapFrames,

@@ -2,6 +2,7 @@ import { Metadata, status as Status, type InterceptingListener, type StatusObjec
 import type { MessageContext } from '@grpc/grpc-js/build/src/call-interface.js';
 import type { InterceptingCallInterface } from '@grpc/grpc-js/build/src/client-interceptors.js';
 import type { ClientMethodDefinition } from '@grpc/grpc-js/build/src/make-client.js';
+import { microtask } from '@friends/core';
 import { REFILL, WINDOW, type CallFrame } from './frames.js';
 
 export interface ClientCallOptions {
@@ -48,6 +49,7 @@ export class FriendClientCall implements InterceptingCallInterface {
   private readsWanted = 0;
   private consumed = 0;
   private delivering = false;
+  private flushing = false;
   private receivedMessage = false;
   private done = false;
   private started = false;
@@ -204,55 +206,72 @@ export class FriendClientCall implements InterceptingCallInterface {
     this.finish({ code: Status.UNAVAILABLE, details: 'Connection dropped', metadata: new Metadata() });
   }
 
+  /** Sends what the window allows; a write's callback runs as its message goes out. */
   private flush(): void {
-    if (!this.started || this.done) return;
-    while (this.outgoing.length > 0 && this.credit > 0) {
-      const { bytes, value, callback } = this.outgoing.shift()!;
-      this.credit--;
-      this.channel.send(
-        this.byReference ? { t: 'msg', s: this.id, b: bytes, v: value } : { t: 'msg', s: this.id, b: bytes },
-      );
-      if (callback) queueMicrotask(callback);
+    if (!this.started || this.done || this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.outgoing.length > 0 && this.credit > 0 && !this.done) {
+        const { bytes, value, callback } = this.outgoing.shift()!;
+        this.credit--;
+        this.channel.send(
+          this.byReference ? { t: 'msg', s: this.id, b: bytes, v: value } : { t: 'msg', s: this.id, b: bytes },
+        );
+        callback?.();
+      }
+    } finally {
+      this.flushing = false;
     }
-    if (this.halfClosePending && this.outgoing.length === 0) {
+    if (this.halfClosePending && this.outgoing.length === 0 && !this.done) {
       this.halfClosePending = false;
       this.channel.send({ t: 'half', s: this.id });
     }
   }
 
-  /** Delivers metadata, then one message per wanted read, then the status after the last message. */
+  /**
+   * Delivers metadata, then one message per wanted read, then the status after
+   * the last message, in a microtask; reads asked for while it runs are served
+   * by the same pass.
+   */
   private deliver(): void {
     if (this.delivering) return;
     this.delivering = true;
-    queueMicrotask(() => {
-      this.delivering = false;
-      while (!this.done && this.incoming.length > 0) {
-        const next = this.incoming[0]!;
-        if (next.kind === 'msg') {
-          if (this.readsWanted === 0) return;
-          this.readsWanted--;
-          this.incoming.shift();
-          // Consumed messages make room in the window, acknowledged in batches.
-          if (++this.consumed >= REFILL) {
-            this.channel.send({ t: 'read', s: this.id, n: this.consumed });
-            this.consumed = 0;
-          }
-          let message: unknown;
-          try {
-            message = this.byReference ? next.value : this.method.responseDeserialize(next.bytes);
-          } catch (err) {
-            this.cancelWithStatus(Status.INTERNAL, `Failed to parse server response: ${(err as Error).message}`);
-            return;
-          }
-          this.receivedMessage = true;
-          this.listener?.onReceiveMessage(message);
-          continue;
-        }
-        this.incoming.shift();
-        if (next.kind === 'md') this.listener?.onReceiveMetadata(next.md);
-        else this.finish(next.status);
+    microtask(() => {
+      try {
+        this.deliverNow();
+      } finally {
+        this.delivering = false;
       }
     });
+  }
+
+  private deliverNow(): void {
+    while (!this.done && this.incoming.length > 0) {
+      const next = this.incoming[0]!;
+      if (next.kind === 'msg') {
+        if (this.readsWanted === 0) return;
+        this.readsWanted--;
+        this.incoming.shift();
+        // Consumed messages make room in the window, acknowledged in batches.
+        if (++this.consumed >= REFILL) {
+          this.channel.send({ t: 'read', s: this.id, n: this.consumed });
+          this.consumed = 0;
+        }
+        let message: unknown;
+        try {
+          message = this.byReference ? next.value : this.method.responseDeserialize(next.bytes);
+        } catch (err) {
+          this.cancelWithStatus(Status.INTERNAL, `Failed to parse server response: ${(err as Error).message}`);
+          return;
+        }
+        this.receivedMessage = true;
+        this.listener?.onReceiveMessage(message);
+        continue;
+      }
+      this.incoming.shift();
+      if (next.kind === 'md') this.listener?.onReceiveMetadata(next.md);
+      else this.finish(next.status);
+    }
   }
 
   private finish(status: StatusObject): void {

@@ -2,6 +2,7 @@ import { Metadata, status as Status, type ServerInterceptingCallInterface } from
 import type { AuthContext } from '@grpc/grpc-js/build/src/auth-context.js';
 import type { Deadline } from '@grpc/grpc-js/build/src/deadline.js';
 import type { InterceptingServerListener } from '@grpc/grpc-js/build/src/server-interceptors.js';
+import { microtask } from '@friends/core';
 import { REFILL, WINDOW, type CallFrame } from './frames.js';
 import { orca, type PartialStatusObject } from './grpc-internals.js';
 
@@ -38,6 +39,7 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
   private consumed = 0;
   private halfClosed = false;
   private delivering = false;
+  private flushing = false;
   private metadataSent = false;
   private done = false;
   /** Each side starts with a full window: no round trip before the first message. */
@@ -62,7 +64,7 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
       this.deadlineTimer = setTimeout(() => this.cancelled(), Math.max(0, deadline - Date.now()));
       this.deadlineTimer.unref();
     }
-    if (requestStream) queueMicrotask(() => !this.done && this.send({ t: 'read', s: id, n: WINDOW }));
+    if (requestStream) microtask(() => !this.done && this.send({ t: 'read', s: id, n: WINDOW }));
   }
 
   start(listener: InterceptingServerListener): void {
@@ -178,7 +180,7 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
   private scheduleDelivery(): void {
     if (this.delivering) return;
     this.delivering = true;
-    queueMicrotask(() => {
+    microtask(() => {
       this.delivering = false;
       if (this.done || !this.readPending || this.incoming.length === 0) return;
       const next = this.incoming.shift()!;
@@ -203,15 +205,26 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
     });
   }
 
+  /**
+   * Sends what the window allows, then the status once nothing is left. A
+   * write's callback runs as its message goes out (a Writable takes its next
+   * chunk from there); what it writes or ends meanwhile joins this same loop.
+   */
   private flush(): void {
-    while (this.outgoing.length > 0 && this.credit > 0 && !this.done) {
-      const { bytes, value, callback } = this.outgoing.shift()!;
-      this.credit--;
-      this.ensureMetadata();
-      this.send(
-        this.options.byReference ? { t: 'msg', s: this.id, b: bytes, v: value } : { t: 'msg', s: this.id, b: bytes },
-      );
-      queueMicrotask(callback);
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.outgoing.length > 0 && this.credit > 0 && !this.done) {
+        const { bytes, value, callback } = this.outgoing.shift()!;
+        this.credit--;
+        this.ensureMetadata();
+        this.send(
+          this.options.byReference ? { t: 'msg', s: this.id, b: bytes, v: value } : { t: 'msg', s: this.id, b: bytes },
+        );
+        callback();
+      }
+    } finally {
+      this.flushing = false;
     }
     if (this.outgoing.length === 0 && this.pendingStatus && !this.done) {
       const { code = Status.UNKNOWN, details = '', metadata } = this.pendingStatus;

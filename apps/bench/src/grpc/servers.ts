@@ -8,8 +8,13 @@ import { startGrpcServer, stockSocketPath, type GrpcEchoServer } from './start-s
 
 const SERVER_ENTRY = fileURLToPath(new URL('./server-process.js', import.meta.url));
 
-/** Where a variant's server runs and which class it is. */
-export type GrpcServerSlot = 'stock-local' | 'stock-child' | 'friends-local' | 'friends-child';
+/**
+ * Where a variant's server runs and which class it is. The friends server of
+ * the HTTP/2 variants has a process of its own, as the stock server does, so
+ * the no-penalty ratios compare a server process serving HTTP/2 with another
+ * serving HTTP/2 (and not one that also took the unix tier's load).
+ */
+export type GrpcServerSlot = 'stock-local' | 'stock-child' | 'friends-local' | 'friends-child' | 'friends-child-h2';
 
 /** How the client names the server: its loopback port, or the stock server's unix socket. */
 export type Address = 'tcp' | 'unix';
@@ -63,7 +68,8 @@ export class GrpcServerPool {
         return server.port;
       }
       case 'stock-child':
-      case 'friends-child': {
+      case 'friends-child':
+      case 'friends-child-h2': {
         const kind = slot === 'stock-child' ? 'stock' : 'friends';
         const child = await ChildServer.start(SERVER_ENTRY, [kind, this.dir], `${kind} gRPC`);
         this.children.set(slot, child);
