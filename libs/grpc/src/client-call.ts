@@ -198,7 +198,7 @@ export class FriendClientCall implements InterceptingCallInterface {
       default:
         return;
     }
-    this.deliver();
+    this.deliverFromLink();
   }
 
   /** The connection under the call dropped. */
@@ -230,19 +230,29 @@ export class FriendClientCall implements InterceptingCallInterface {
 
   /**
    * Delivers metadata, then one message per wanted read, then the status after
-   * the last message, in a microtask; reads asked for while it runs are served
-   * by the same pass.
+   * the last message. A read the caller asks for is answered a hop later; a
+   * frame from the link (never on the caller's stack) is delivered at once.
+   * Reads asked for during a pass are served by the same pass.
    */
   private deliver(): void {
     if (this.delivering) return;
     this.delivering = true;
-    microtask(() => {
-      try {
-        this.deliverNow();
-      } finally {
-        this.delivering = false;
-      }
-    });
+    microtask(this.deliverScheduled);
+  }
+
+  private readonly deliverScheduled = (): void => {
+    this.delivering = false;
+    this.deliverFromLink();
+  };
+
+  private deliverFromLink(): void {
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      this.deliverNow();
+    } finally {
+      this.delivering = false;
+    }
   }
 
   private deliverNow(): void {

@@ -1,5 +1,6 @@
 import { describePeer, type Link } from '@friends/core';
 import type { CallChannel, FriendClientCall } from './client-call.js';
+import { CallTable } from './call-table.js';
 import type { CallFrame } from './frames.js';
 
 /** The client side of one friend link: numbers calls and routes their frames. */
@@ -7,7 +8,7 @@ export class FriendConnection implements CallChannel {
   readonly peer: string;
   readonly kind: 'memory' | 'unix' | 'tcp';
   private nextId = 0;
-  private readonly calls = new Map<number, FriendClientCall>();
+  private readonly calls = new CallTable<FriendClientCall>();
 
   constructor(
     readonly link: Link<CallFrame>,
@@ -18,9 +19,7 @@ export class FriendConnection implements CallChannel {
     link.on('message', (frame) => this.calls.get(frame.s)?.receive(frame));
     link.on('close', () => {
       onClose();
-      const calls = [...this.calls.values()];
-      this.calls.clear();
-      for (const call of calls) call.connectionLost();
+      for (const call of this.calls.drain()) call.connectionLost();
     });
   }
 

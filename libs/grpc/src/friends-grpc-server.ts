@@ -18,11 +18,12 @@ import {
   memoryCopies,
   type Link,
 } from '@friends/core';
+import { CallTable } from './call-table.js';
 import { runHandler } from './dispatch.js';
 import { compactCallCodec, type CallFrame } from './frames.js';
 import { handshakeService, helloFromMessage, type HelloAnswerMessage, type HelloRequestMessage } from './handshake.js';
 import { registerLocalServer, GRPC_PROTOCOL } from './local-servers.js';
-import { FriendServerCall, type RegisteredHandler } from './server-call.js';
+import { FriendServerCall, type RegisteredHandler, type ServerCallOptions } from './server-call.js';
 
 export interface FriendsGrpcServerOptions {
   /** Fast tiers. Default both on; `FRIENDS=off` in the environment turns them off. */
@@ -42,13 +43,13 @@ const DEFAULT_MAX_RECEIVE = 4 * 1024 * 1024;
 export class FriendsGrpcServer extends Server {
   private readonly friendHandlers = new Map<string, RegisteredHandler>();
   private readonly interceptorList: ServerInterceptor[];
-  private readonly maxSend: number;
-  private readonly maxReceive: number;
+  private readonly callOptions: ServerCallOptions;
+  private readonly byReferenceCallOptions: ServerCallOptions;
   private readonly friendsOptions: FriendsGrpcServerOptions;
   private acceptor: FriendsAcceptor<CallFrame> | undefined;
   private acceptorStarting: Promise<void> | undefined;
   /** Friend links and the calls in flight on each. */
-  private readonly links = new Map<Link<CallFrame>, Map<number, FriendServerCall>>();
+  private readonly links = new Map<Link<CallFrame>, CallTable<FriendServerCall>>();
   private draining = false;
   private unregisterLocal: (() => void) | undefined;
 
@@ -57,8 +58,10 @@ export class FriendsGrpcServer extends Server {
     super(serverOptions);
     this.friendsOptions = friendsOptions;
     this.interceptorList = serverOptions.interceptors ?? [];
-    this.maxSend = serverOptions['grpc.max_send_message_length'] ?? -1;
-    this.maxReceive = serverOptions['grpc.max_receive_message_length'] ?? DEFAULT_MAX_RECEIVE;
+    const maxSendMessageSize = serverOptions['grpc.max_send_message_length'] ?? -1;
+    const maxReceiveMessageSize = serverOptions['grpc.max_receive_message_length'] ?? DEFAULT_MAX_RECEIVE;
+    this.callOptions = { maxSendMessageSize, maxReceiveMessageSize, byReference: false };
+    this.byReferenceCallOptions = { maxSendMessageSize, maxReceiveMessageSize, byReference: true };
     this.addService(handshakeService, {
       Hello: (
         call: ServerUnaryCall<HelloRequestMessage, HelloAnswerMessage>,
@@ -81,12 +84,22 @@ export class FriendsGrpcServer extends Server {
   ): boolean {
     const added = super.register(name, handler as never, serialize as never, deserialize as never, type);
     if (added) {
+      const kind = type as RegisteredHandler['type'];
+      const requestStream = kind === 'clientStream' || kind === 'bidi';
       this.friendHandlers.set(name, {
         path: name,
-        type: type as RegisteredHandler['type'],
+        type: kind,
         func: handler as RegisteredHandler['func'],
         serialize: serialize as RegisteredHandler['serialize'],
         deserialize: deserialize as RegisteredHandler['deserialize'],
+        requestStream,
+        method: {
+          path: name,
+          requestStream,
+          responseStream: kind === 'serverStream' || kind === 'bidi',
+          requestDeserialize: deserialize as RegisteredHandler['deserialize'],
+          responseSerialize: serialize as RegisteredHandler['serialize'],
+        },
       });
     }
     return added;
@@ -185,7 +198,7 @@ export class FriendsGrpcServer extends Server {
   }
 
   private serve(link: Link<CallFrame>): void {
-    const calls = new Map<number, FriendServerCall>();
+    const calls = new CallTable<FriendServerCall>();
     this.links.set(link, calls);
     const peer = describePeer(link.peer);
     // Clients number their streams upwards: a frame for a higher id than any started is bogus.
@@ -222,14 +235,13 @@ export class FriendsGrpcServer extends Server {
     });
     link.on('close', () => {
       this.links.delete(link);
-      for (const call of calls.values()) call.linkClosed();
-      calls.clear();
+      for (const call of calls.drain()) call.linkClosed();
     });
   }
 
   private startCall(
     frame: Extract<CallFrame, { t: 'start' }>,
-    calls: Map<number, FriendServerCall>,
+    calls: CallTable<FriendServerCall>,
     send: (frame: CallFrame) => void,
     peer: string,
     link: Link<CallFrame>,
@@ -254,29 +266,15 @@ export class FriendsGrpcServer extends Server {
       frame.md,
       frame.deadline,
       peer,
-      {
-        maxSendMessageSize: this.maxSend,
-        maxReceiveMessageSize: this.maxReceive,
-        byReference: frame.byReference === true && kind === 'memory',
-      },
+      frame.byReference === true && kind === 'memory' ? this.byReferenceCallOptions : this.callOptions,
       () => {
         calls.delete(frame.s);
         if (this.draining && calls.size === 0) link.close();
       },
-      handler.type === 'clientStream' || handler.type === 'bidi',
     );
     calls.set(frame.s, base);
-    const method = {
-      path: handler.path,
-      requestStream: handler.type === 'clientStream' || handler.type === 'bidi',
-      responseStream: handler.type === 'serverStream' || handler.type === 'bidi',
-      requestDeserialize: handler.deserialize,
-      responseSerialize: handler.serialize,
-    };
-    const call = this.interceptorList.reduce(
-      (next, interceptor) => interceptor(method as never, next) as never,
-      base as Parameters<ServerInterceptor>[1],
-    );
+    let call: Parameters<ServerInterceptor>[1] = base;
+    for (const interceptor of this.interceptorList) call = interceptor(handler.method as never, call) as never;
     runHandler(call, handler);
   }
 }

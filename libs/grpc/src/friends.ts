@@ -49,7 +49,7 @@ export function friends(options: FriendsClientOptions = {}): ClientOptions & { f
   const interceptor: Interceptor = (callOptions: InterceptorOptions, nextCall: NextCall) => {
     const channel = (callOptions as InterceptorOptions & { [CHANNEL]?: Channel })[CHANNEL];
     if (!channel) return new InterceptingCall(nextCall(callOptions));
-    const target = channel.getTarget();
+    const target = router.targetOf(channel);
     const callFor = (route: Route): InterceptingCallInterface =>
       route
         ? new FriendClientCall(route, callOptions.method_definition, clientCallOptions(callOptions, options))

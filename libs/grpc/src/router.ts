@@ -32,8 +32,20 @@ interface Entry {
  */
 export class Router {
   private readonly entries = new Map<string, Entry>();
+  /** Each channel's target, read once: getTarget() builds a new string on every call. */
+  private readonly targets = new WeakMap<Channel, string>();
 
   constructor(private readonly options: RouteOptions) {}
+
+  /** The target calls on `channel` go to. */
+  targetOf(channel: Channel): string {
+    let target = this.targets.get(channel);
+    if (target === undefined) {
+      target = channel.getTarget();
+      this.targets.set(channel, target);
+    }
+    return target;
+  }
 
   /** The decided route, or undefined while it is being decided. */
   peek(target: string): Route | undefined {
@@ -47,7 +59,7 @@ export class Router {
   }
 
   decide(channel: Channel): Promise<Route> {
-    const target = channel.getTarget();
+    const target = this.targetOf(channel);
     const known = this.peek(target);
     if (known !== undefined) return Promise.resolve(known);
     let entry = this.entries.get(target);
@@ -80,7 +92,7 @@ export class Router {
   }
 
   private async negotiate(channel: Channel): Promise<Route> {
-    const target = channel.getTarget();
+    const target = this.targetOf(channel);
     const { memory, unix } = this.options;
     if ((!memory && !unix) || friendsDisabledByEnv()) return null;
     const local = memory ? findLocalServer(target) : undefined;

@@ -21,6 +21,15 @@ export interface RegisteredHandler {
   func: (...args: any[]) => void;
   serialize: (value: unknown) => Buffer;
   deserialize: (bytes: Buffer) => unknown;
+  requestStream: boolean;
+  /** What server interceptors are given as the method. */
+  method: {
+    path: string;
+    requestStream: boolean;
+    responseStream: boolean;
+    requestDeserialize: (bytes: Buffer) => unknown;
+    responseSerialize: (value: unknown) => Buffer;
+  };
 }
 
 type Incoming = { bytes: Buffer; value?: unknown } | 'half';
@@ -47,7 +56,7 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
   private readonly outgoing: { bytes: Buffer; value?: unknown; callback: () => void }[] = [];
   private pendingStatus: PartialStatusObject | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
-  private readonly metrics = new orca.PerRequestMetricRecorder();
+  private metrics: InstanceType<typeof orca.PerRequestMetricRecorder> | undefined;
 
   constructor(
     private readonly send: (frame: CallFrame) => void,
@@ -58,13 +67,12 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
     private readonly peer: string,
     private readonly options: ServerCallOptions,
     private readonly onDone: () => void,
-    requestStream: boolean,
   ) {
     if (deadline > 0) {
       this.deadlineTimer = setTimeout(() => this.cancelled(), Math.max(0, deadline - Date.now()));
       this.deadlineTimer.unref();
     }
-    if (requestStream) microtask(() => !this.done && this.send({ t: 'read', s: id, n: WINDOW }));
+    if (handler.requestStream) microtask(() => !this.done && this.send({ t: 'read', s: id, n: WINDOW }));
   }
 
   start(listener: InterceptingServerListener): void {
@@ -75,7 +83,11 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
   startRead(): void {
     if (this.done) return;
     this.readPending = true;
-    if (this.incoming.length > 0) this.scheduleDelivery();
+    // Never from inside the caller's own startRead(): a hop later, unless a delivery pass is running.
+    if (this.incoming.length > 0 && !this.delivering) {
+      this.delivering = true;
+      microtask(this.deliverScheduled);
+    }
   }
 
   sendMetadata(metadata: Metadata): void {
@@ -137,6 +149,7 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
   }
 
   getMetricsRecorder(): never {
+    this.metrics ??= new orca.PerRequestMetricRecorder();
     return this.metrics as never;
   }
 
@@ -154,13 +167,13 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
           return;
         }
         this.incoming.push({ bytes: frame.b, value: frame.v });
-        if (this.readPending) this.scheduleDelivery();
+        this.deliver();
         return;
       }
       case 'half':
         this.halfClosed = true;
         this.incoming.push('half');
-        if (this.readPending) this.scheduleDelivery();
+        this.deliver();
         return;
       case 'read':
         this.credit += frame.n ?? 1;
@@ -177,32 +190,44 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
     this.cancelled();
   }
 
-  private scheduleDelivery(): void {
+  private readonly deliverScheduled = (): void => {
+    this.delivering = false;
+    this.deliver();
+  };
+
+  /**
+   * Hands the listener one message (or the half-close) per read it asked for.
+   * Frames arrive from the link, never from the caller's stack, so this runs
+   * at once; reads asked for during the pass are served by the same pass.
+   */
+  private deliver(): void {
     if (this.delivering) return;
     this.delivering = true;
-    microtask(() => {
+    try {
+      while (!this.done && this.readPending && this.incoming.length > 0) {
+        const next = this.incoming.shift()!;
+        this.readPending = false;
+        if (next === 'half') {
+          this.listener?.onReceiveHalfClose();
+          continue;
+        }
+        // Consumed messages make room in the window, acknowledged in batches.
+        if (++this.consumed >= REFILL && !this.halfClosed) {
+          this.send({ t: 'read', s: this.id, n: this.consumed });
+          this.consumed = 0;
+        }
+        let message: unknown;
+        try {
+          message = this.options.byReference ? next.value : this.handler.deserialize(next.bytes);
+        } catch (err) {
+          this.sendStatus({ code: Status.INTERNAL, details: `Error deserializing request: ${(err as Error).message}` });
+          return;
+        }
+        this.listener?.onReceiveMessage(message);
+      }
+    } finally {
       this.delivering = false;
-      if (this.done || !this.readPending || this.incoming.length === 0) return;
-      const next = this.incoming.shift()!;
-      this.readPending = false;
-      if (next === 'half') {
-        this.listener?.onReceiveHalfClose();
-        return;
-      }
-      // Consumed messages make room in the window, acknowledged in batches.
-      if (++this.consumed >= REFILL && !this.halfClosed) {
-        this.send({ t: 'read', s: this.id, n: this.consumed });
-        this.consumed = 0;
-      }
-      let message: unknown;
-      try {
-        message = this.options.byReference ? next.value : this.handler.deserialize(next.bytes);
-      } catch (err) {
-        this.sendStatus({ code: Status.INTERNAL, details: `Error deserializing request: ${(err as Error).message}` });
-        return;
-      }
-      this.listener?.onReceiveMessage(message);
-    });
+    }
   }
 
   /**
