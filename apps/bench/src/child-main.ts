@@ -3,6 +3,8 @@ import type { ChildMessage, ParentMessage } from './child-protocol.js';
 /** A started server, as a child process reports it. */
 export interface ChildService {
   port: number;
+  /** When it serves more than one: all of them, `port` first. */
+  ports?: number[];
   close(): Promise<void>;
 }
 
@@ -23,7 +25,7 @@ export async function serveInChild(start: () => Promise<ChildService>): Promise<
       if (message.type !== 'stop') return;
       service.close().finally(() => process.exit(0));
     });
-    await tell({ type: 'ready', port: service.port });
+    await tell({ type: 'ready', port: service.port, ports: service.ports ?? [service.port] });
   } catch (err) {
     await tell({ type: 'failed', message: (err as Error).message });
     process.exit(1);

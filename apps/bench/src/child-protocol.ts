@@ -1,4 +1,5 @@
 /** Messages between the benchmark and a server child, over the fork IPC channel. */
-export type ChildMessage = { type: 'ready'; port: number } | { type: 'failed'; message: string };
+/** `ports`: every port the child serves, `port` being the first. */
+export type ChildMessage = { type: 'ready'; port: number; ports: number[] } | { type: 'failed'; message: string };
 
 export type ParentMessage = { type: 'stop' };

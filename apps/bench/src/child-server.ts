@@ -11,8 +11,13 @@ const live = new Set<ChildProcess>();
 export class ChildServer {
   private constructor(
     private readonly child: ChildProcess,
-    readonly port: number,
+    /** Every port the child serves; `port` is the first. */
+    readonly ports: readonly number[],
   ) {}
+
+  get port(): number {
+    return this.ports[0]!;
+  }
 
   /** `name` is for error messages. */
   static async start(entry: string, args: readonly string[], name: string): Promise<ChildServer> {
@@ -24,8 +29,8 @@ export class ChildServer {
     live.add(child);
     child.once('exit', () => live.delete(child));
     try {
-      const bound = await waitReady(child, name);
-      return new ChildServer(child, bound);
+      const ports = await waitReady(child, name);
+      return new ChildServer(child, ports);
     } catch (err) {
       child.kill('SIGKILL');
       throw err;
@@ -51,24 +56,24 @@ export function killAllChildren(): void {
   live.clear();
 }
 
-function waitReady(child: ChildProcess, name: string): Promise<number> {
+function waitReady(child: ChildProcess, name: string): Promise<number[]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
       () => finish(new Error(`${name} server process not ready after ${READY_TIMEOUT_MS} ms`)),
       READY_TIMEOUT_MS,
     );
     const onMessage = (message: ChildMessage): void => {
-      if (message.type === 'ready') finish(undefined, message.port);
+      if (message.type === 'ready') finish(undefined, message.ports);
       else finish(new Error(`${name} server process failed: ${message.message}`));
     };
     const onExit = (code: number | null, signal: string | null): void =>
       finish(new Error(`${name} server process exited before ready (code ${code}, signal ${signal})`));
-    function finish(err: Error | undefined, port?: number): void {
+    function finish(err: Error | undefined, ports?: number[]): void {
       clearTimeout(timer);
       child.off('message', onMessage);
       child.off('exit', onExit);
       if (err) reject(err);
-      else resolve(port!);
+      else resolve(ports!);
     }
     child.on('message', onMessage);
     child.on('exit', onExit);

@@ -38,7 +38,7 @@ export function renderReport(input: ReportInput): string {
   for (const line of input.workloadLines) lines.push(`- ${line}`);
   lines.push(
     `- ${plan.rounds} round(s); in each, every variant is measured ${plan.sliceMs} ms per workload, in ` +
-      `${plan.pieces} pieces of ${+plan.pieceMs.toFixed(1)} ms that alternate the variants (order rotated per piece), ` +
+      `${plan.pieces} pieces of ${+plan.pieceMs.toFixed(1)} ms that alternate the variants (in a new seeded random order each piece), ` +
       `each after ${plan.leadInMs} ms unmeasured; ${plan.warmupMs} ms warm-up per variant and workload before the ` +
       `first round; ${input.wallSeconds.toFixed(0)} s in all`,
     ...input.workloads

@@ -28,9 +28,11 @@ export interface Contender {
 /**
  * Warms each contender up, then runs the rounds: in each round every
  * contender gets one slice per workload, handed out in short pieces that
- * alternate the contenders (order rotated per piece), so drifts of the
- * machine (CPU wake-up regimes, noisy neighbours, GC state) spread over all
- * contenders of the round alike.
+ * alternate the contenders, so drifts of the machine (CPU wake-up regimes,
+ * noisy neighbours) spread over all contenders of the round alike. Each piece
+ * takes the contenders in a fresh (seeded) shuffled order: with a fixed cycle,
+ * a contender would always follow the same one and inherit its after-effects
+ * (garbage to collect, a peer process gone idle) every time.
  */
 export async function runRounds(
   plan: RoundPlan,
@@ -50,13 +52,14 @@ export async function runRounds(
   progress(`warmed up ${contenders.length} variant(s)`);
 
   const tallies = new Map<string, Tally>();
+  const random = seededRandom(0x5eed);
   for (let round = 0; round < plan.rounds; round++) {
     for (const workload of workloads) {
       const taking = contenders.filter((c) => c.requests.has(workload.key));
       const slices = new Map(taking.map((c) => [c, new SliceTotal()]));
       const { pieces, pieceMs } = piecesOf(plan, workload);
       for (let piece = 0; piece < pieces; piece++) {
-        for (const contender of rotate(taking, round + piece)) {
+        for (const contender of shuffled(taking, random)) {
           const request = contender.requests.get(workload.key)!;
           await runSlice(request.leadIn, workload.concurrency, plan.leadInMs, scratch);
           const total = slices.get(contender)!;
@@ -98,8 +101,24 @@ class SliceTotal implements SliceResult {
   }
 }
 
-function rotate<T>(items: readonly T[], by: number): T[] {
-  if (items.length === 0) return [];
-  const n = by % items.length;
-  return [...items.slice(n), ...items.slice(0, n)];
+/** A copy of `items` in random order (Fisher–Yates). */
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/** A small deterministic generator (mulberry32), so every run uses the same orders. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

@@ -9,8 +9,8 @@ import {
   type StreamRequest,
 } from './echo-service.js';
 
-/** `friends-off` is a client built with `friends({ friends: false })`: stock HTTP/2 from our options. */
-export type GrpcClientKind = 'stock' | 'friends' | 'friends-off';
+/** A stock grpc-js client, or one built with `friends()`. */
+export type GrpcClientKind = 'stock' | 'friends';
 
 /** Which way a call went, from the client's `call.getPeer()`. */
 export type GrpcPath = 'memory' | 'unix' | 'http2';
@@ -40,7 +40,7 @@ export class GrpcEchoClient {
       this.stub = new EchoClient(target, credentials, OWN_CONNECTION);
       this.closeFriends = () => undefined;
     } else {
-      const options = friends(kind === 'friends' ? {} : { friends: false });
+      const options = friends();
       this.stub = new EchoClient(target, credentials, { ...options, ...OWN_CONNECTION });
       this.closeFriends = () => options.friendsRouter?.close();
     }

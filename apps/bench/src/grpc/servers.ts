@@ -9,12 +9,21 @@ import { startGrpcServer, stockSocketPath, type GrpcEchoServer } from './start-s
 const SERVER_ENTRY = fileURLToPath(new URL('./server-process.js', import.meta.url));
 
 /**
- * Where a variant's server runs and which class it is. The friends server of
- * the HTTP/2 variants has a process of its own, as the stock server does, so
- * the no-penalty ratios compare a server process serving HTTP/2 with another
- * serving HTTP/2 (and not one that also took the unix tier's load).
+ * Where a variant's server runs and which class it is. `stock-child`,
+ * `friends-child-h2` and `friends-child-remote` (a FriendsGrpcServer that
+ * offers no unix socket, as one on another host) are servers in one process, so the no-penalty ratios
+ * (HTTP/2 to a FriendsGrpcServer against HTTP/2 to a grpc.Server) compare the
+ * server classes alone: how a process happens to be placed on the CPUs moves
+ * cross-process round trips by more than the few percent those ratios judge.
+ * The unix tier's server (`friends-child`) has a process of its own.
  */
-export type GrpcServerSlot = 'stock-local' | 'stock-child' | 'friends-local' | 'friends-child' | 'friends-child-h2';
+export type GrpcServerSlot =
+  | 'stock-local'
+  | 'stock-child'
+  | 'friends-local'
+  | 'friends-child'
+  | 'friends-child-h2'
+  | 'friends-child-remote';
 
 /** How the client names the server: its loopback port, or the stock server's unix socket. */
 export type Address = 'tcp' | 'unix';
@@ -28,7 +37,7 @@ export class GrpcServerPool {
   private readonly dir = mkdtempSync(join(tmpdir(), 'friends-bench-'));
   private readonly removeDir = (): void => rmSync(this.dir, { recursive: true, force: true });
   private readonly local = new Map<GrpcServerSlot, GrpcEchoServer>();
-  private readonly children = new Map<GrpcServerSlot, ChildServer>();
+  private readonly children = new Map<'friends' | 'pair', Promise<ChildServer>>();
   private readonly starting = new Map<GrpcServerSlot, Promise<number>>();
 
   constructor() {
@@ -49,7 +58,7 @@ export class GrpcServerPool {
   }
 
   async close(): Promise<void> {
-    const stops = [...this.children.values()].map((child) => child.stop());
+    const stops = [...this.children.values()].map((child) => child.then((c) => c.stop()));
     for (const server of this.local.values()) server.close();
     this.children.clear();
     this.local.clear();
@@ -67,14 +76,23 @@ export class GrpcServerPool {
         this.local.set(slot, server);
         return server.port;
       }
-      case 'stock-child':
       case 'friends-child':
-      case 'friends-child-h2': {
-        const kind = slot === 'stock-child' ? 'stock' : 'friends';
-        const child = await ChildServer.start(SERVER_ENTRY, [kind, this.dir], `${kind} gRPC`);
-        this.children.set(slot, child);
-        return child.port;
-      }
+        return (await this.child('friends')).port;
+      case 'stock-child':
+        return (await this.child('pair')).ports[0]!;
+      case 'friends-child-h2':
+        return (await this.child('pair')).ports[1]!;
+      case 'friends-child-remote':
+        return (await this.child('pair')).ports[2]!;
     }
+  }
+
+  private child(kind: 'friends' | 'pair'): Promise<ChildServer> {
+    let child = this.children.get(kind);
+    if (!child) {
+      child = ChildServer.start(SERVER_ENTRY, [kind, this.dir], `${kind} gRPC`);
+      this.children.set(kind, child);
+    }
+    return child;
   }
 }

@@ -4,8 +4,12 @@ import { FriendsGrpcServer } from '@friends/grpc';
 import { LOOPBACK } from '../free-port.js';
 import { echoHandlers, echoService } from './echo-service.js';
 
-/** Which server class runs the echo service. */
-export type GrpcServerKind = 'stock' | 'friends';
+/**
+ * Which server class runs the echo service. `friends-tcp`: a FriendsGrpcServer
+ * that offers no unix socket, so a friends() client in another process is
+ * told 'tcp' and stays on HTTP/2, exactly as with a server on another host.
+ */
+export type GrpcServerKind = 'stock' | 'friends' | 'friends-tcp';
 
 export interface GrpcEchoServer {
   port: number;
@@ -23,7 +27,10 @@ export function stockSocketPath(dir: string): string {
  * friends server's unix tier.
  */
 export async function startGrpcServer(kind: GrpcServerKind, dir: string, unix: boolean): Promise<GrpcEchoServer> {
-  const server = kind === 'stock' ? new grpc.Server() : new FriendsGrpcServer({ friends: { socketDir: dir } });
+  const server =
+    kind === 'stock'
+      ? new grpc.Server()
+      : new FriendsGrpcServer({ friends: { socketDir: dir, friends: kind === 'friends' ? true : { unix: false } } });
   server.addService(echoService, echoHandlers);
   try {
     const port = await bind(server, `${LOOPBACK}:0`);

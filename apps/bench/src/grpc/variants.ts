@@ -74,9 +74,9 @@ export const GRPC_VARIANTS: readonly GrpcVariant[] = [
   },
   {
     id: 'friends-tcp',
-    label: 'friends({ friends: false }) -> FriendsGrpcServer, two processes',
-    client: 'friends-off',
-    server: 'friends-child-h2',
+    label: 'friends() -> FriendsGrpcServer offering no unix socket (as on another host), two processes',
+    client: 'friends',
+    server: 'friends-child-remote',
     address: 'tcp',
     tier: 'http2',
     streams: true,
