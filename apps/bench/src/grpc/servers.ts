@@ -18,12 +18,7 @@ const SERVER_ENTRY = fileURLToPath(new URL('./server-process.js', import.meta.ur
  * The unix tier's server (`friends-child`) has a process of its own.
  */
 export type GrpcServerSlot =
-  | 'stock-local'
-  | 'stock-child'
-  | 'friends-local'
-  | 'friends-child'
-  | 'friends-child-h2'
-  | 'friends-child-remote';
+  'stock-local' | 'stock-child' | 'friends-local' | 'friends-child' | 'friends-child-h2' | 'friends-child-remote';
 
 /** How the client names the server: its loopback port, or the stock server's unix socket. */
 export type Address = 'tcp' | 'unix';
