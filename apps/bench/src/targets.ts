@@ -4,9 +4,11 @@ import type { Workload } from './workload.js';
 /** A goal a fast path is held to, as a ratio against a stock variant of the same run, or a latency bound. */
 export type Target =
   | { kind: 'speedup'; variant: string; baseline: string; workload: string; atLeast: number }
-  | { kind: 'p50'; variant: string; workload: string; atMostUs: number };
+  | { kind: 'p50'; variant: string; workload: string; atMostUs: number }
+  /** A ratio reported for context, with no goal: how far the platform floor is from stock. */
+  | { kind: 'reference'; variant: string; baseline: string; workload: string };
 
-export type Verdict = 'PASS' | 'MISS' | 'n/a';
+export type Verdict = 'PASS' | 'MISS' | 'n/a' | 'reference';
 
 export interface TargetOutcome {
   label: string;
@@ -35,7 +37,7 @@ export function evaluate(target: Target, results: Results, workloads: readonly W
     return { label, measured: `${own.p50Us.toFixed(1)} µs`, detail: 'median of rounds', goal, verdict };
   }
   const label = `${target.variant} / ${target.baseline} ${workload?.unit ?? 'req/s'}, ${where}`;
-  const goal = `>= ${target.atLeast}x`;
+  const goal = target.kind === 'reference' ? '(none)' : `>= ${target.atLeast}x`;
   const base = results.get(resultKey(target.baseline, target.workload));
   if (!own || !base) return { label, measured: 'not run', detail: '', goal, verdict: 'n/a' };
   const ratios = own.roundRps.map((rps, round) => rps / base.roundRps[round]!);
@@ -45,6 +47,6 @@ export function evaluate(target: Target, results: Results, workloads: readonly W
     measured: `${ratio.toFixed(2)}x`,
     detail: `rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}x`,
     goal,
-    verdict: ratio >= target.atLeast ? 'PASS' : 'MISS',
+    verdict: target.kind === 'reference' ? 'reference' : ratio >= target.atLeast ? 'PASS' : 'MISS',
   };
 }

@@ -1,3 +1,4 @@
+import { FloorEcho, FLOOR_VARIANT, wantsFloor } from '../floor.js';
 import { runRounds } from '../rounds.js';
 import type { Suite } from '../suite.js';
 import type { GrpcEchoClient } from './clients.js';
@@ -11,14 +12,19 @@ import { grpcWorkloads } from './workloads.js';
 export const grpcSuite: Suite = {
   name: 'grpc',
   title: 'gRPC benchmark',
-  variantIds: GRPC_VARIANTS.map((v) => v.id),
+  variantIds: [...GRPC_VARIANTS.map((v) => v.id), FLOOR_VARIANT.id],
   async run(options, variantIds, progress) {
-    const variants = selectGrpcVariants(variantIds);
+    const variants = selectGrpcVariants(variantIds?.filter((id) => id !== FLOOR_VARIANT.id));
     const workloads = grpcWorkloads(options.concurrencies);
     const pool = new GrpcServerPool();
     const clients: GrpcEchoClient[] = [];
+    let floor: FloorEcho | undefined;
     try {
       const contenders = await connectGrpcVariants(variants, workloads, pool, clients);
+      if (wantsFloor(variantIds)) {
+        floor = await FloorEcho.start();
+        contenders.push(floor.contender(workloads));
+      }
       const results = await runRounds(options, workloads, contenders, progress);
       const streaming = variants.filter((v) => v.streams).map((v) => v.id);
       return {
@@ -36,13 +42,13 @@ export const grpcSuite: Suite = {
             "`call.getPeer()` ('memory:…', 'unix:…', anything else is HTTP/2) before measuring and after every piece",
         ],
         workloads,
-        variants,
+        variants: floor ? [...variants, FLOOR_VARIANT] : variants,
         results,
         targets: GRPC_TARGETS,
       };
     } finally {
       for (const client of clients) client.close();
-      await pool.close();
+      await Promise.allSettled([pool.close(), floor?.close()]);
     }
   },
 };

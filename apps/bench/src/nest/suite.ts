@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { FloorEcho, FLOOR_VARIANT, wantsFloor } from '../floor.js';
 import { runRounds } from '../rounds.js';
 import type { Suite } from '../suite.js';
 import { roundTrips } from '../workload.js';
@@ -11,16 +12,21 @@ import { selectVariants, VARIANTS } from './variants.js';
 export const nestSuite: Suite = {
   name: 'nest',
   title: 'Nest transport benchmark',
-  variantIds: VARIANTS.map((v) => v.id),
+  variantIds: [...VARIANTS.map((v) => v.id), FLOOR_VARIANT.id],
   async run(options, variantIds, progress) {
     // The clients log each connection; the numbers are the only output wanted.
     Logger.overrideLogger(false);
-    const variants = selectVariants(variantIds);
+    const variants = selectVariants(variantIds?.filter((id) => id !== FLOOR_VARIANT.id));
     const workloads = roundTrips(options.concurrencies);
     const pool = new ServerPool();
     const clients: EchoClient[] = [];
+    let floor: FloorEcho | undefined;
     try {
       const contenders = await connectVariants(variants, workloads, pool, clients);
+      if (wantsFloor(variantIds)) {
+        floor = await FloorEcho.start();
+        contenders.push(floor.contender(workloads));
+      }
       const results = await runRounds(options, workloads, contenders, progress);
       return {
         workloadLines: [
@@ -28,13 +34,13 @@ export const nestSuite: Suite = {
             `concurrency ${options.concurrencies.join(' and ')} (independent request loops)`,
         ],
         workloads,
-        variants,
+        variants: floor ? [...variants, FLOOR_VARIANT] : variants,
         results,
         targets: NEST_TARGETS,
       };
     } finally {
       for (const client of clients) client.close();
-      await pool.close();
+      await Promise.allSettled([pool.close(), floor?.close()]);
     }
   },
 };
