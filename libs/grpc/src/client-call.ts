@@ -81,29 +81,13 @@ export class FriendClientCall implements InterceptingCallInterface {
       );
       this.deadlineTimer.unref?.();
     }
-    const begin = (md: Metadata): void => {
-      if (this.done) return;
-      this.id = this.channel.open(this);
-      this.started = true;
-      this.channel.send({
-        t: 'start',
-        s: this.id,
-        path: this.method.path,
-        md,
-        deadline,
-        byReference: this.byReference,
-      });
-      // Unary responses are read by the call itself, as grpc-js's unary bottom call does.
-      if (!this.method.responseStream) this.startRead();
-      this.flush();
-    };
     const extra = this.options.extraMetadata;
-    if (!extra) return begin(metadata);
+    if (!extra) return this.begin(metadata);
     extra().then(
       (added) => {
         const md = metadata.clone();
         if (added) md.merge(added);
-        begin(md);
+        this.begin(md);
       },
       (err: Error) =>
         this.finish({
@@ -112,6 +96,23 @@ export class FriendClientCall implements InterceptingCallInterface {
           metadata: new Metadata(),
         }),
     );
+  }
+
+  private begin(md: Metadata): void {
+    if (this.done) return;
+    this.id = this.channel.open(this);
+    this.started = true;
+    this.channel.send({
+      t: 'start',
+      s: this.id,
+      path: this.method.path,
+      md,
+      deadline: this.options.deadline,
+      byReference: this.byReference,
+    });
+    // Unary responses are read by the call itself, as grpc-js's unary bottom call does.
+    if (!this.method.responseStream) this.startRead();
+    this.flush();
   }
 
   sendMessageWithContext(context: MessageContext, message: unknown): void {
@@ -131,6 +132,13 @@ export class FriendClientCall implements InterceptingCallInterface {
     const max = this.options.maxSendMessageSize;
     if (max >= 0 && bytes.length > max) {
       this.cancelWithStatus(Status.RESOURCE_EXHAUSTED, `Sent message larger than max (${bytes.length} vs. ${max})`);
+      return;
+    }
+    if (this.started && !this.flushing && this.outgoing.length === 0 && this.credit > 0) {
+      // Nothing queued and room in the window: straight out.
+      this.credit--;
+      this.channel.send({ t: 'msg', s: this.id, b: bytes });
+      context.callback?.();
       return;
     }
     this.outgoing.push({ bytes, callback: context.callback });

@@ -55,7 +55,10 @@ export function friends(options: FriendsClientOptions = {}): ClientOptions & { f
         ? new FriendClientCall(route, callOptions.method_definition, clientCallOptions(callOptions, options))
         : nextCall(callOptions);
     const known = router.peek(target);
-    if (known !== undefined) return new InterceptingCall(callFor(known));
+    // Decided: the call itself, without an InterceptingCall around it. grpc-js only
+    // needs the call interface from an interceptor, and the wrapper would cost
+    // every call a requester pass and listener objects for nothing.
+    if (known !== undefined) return callFor(known) as InterceptingCall;
     const deferred = new DeferredCall();
     router.decide(channel).then(
       (route) => deferred.resolve(callFor(route)),

@@ -118,6 +118,14 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
       });
       return;
     }
+    if (!this.flushing && this.outgoing.length === 0 && this.credit > 0) {
+      // Nothing queued and room in the window: straight out.
+      this.credit--;
+      this.ensureMetadata();
+      this.send({ t: 'msg', s: this.id, b: bytes });
+      callback();
+      return;
+    }
     this.outgoing.push({ bytes, callback });
     this.flush();
   }
