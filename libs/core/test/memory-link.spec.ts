@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { stat } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import {
   ErrorCodes,
   createMemoryLinkPair,
@@ -256,6 +258,36 @@ describe('MemoryLink scheduling', () => {
     const [[errA], [errB]] = await closes;
     expect(errA).toBe(err);
     expect(errB).toBeUndefined();
+  });
+
+  test('a listener that throws is an uncaught exception, and the messages after it still arrive', async () => {
+    // In a child process: the test runner owns this process's uncaught-exception handling.
+    const link = fileURLToPath(new URL('../dist/links/memory-link.js', import.meta.url));
+    const script = `
+      import { createMemoryLinkPair, memoryCopies } from ${JSON.stringify(link)};
+      const seen = [];
+      process.on('uncaughtException', (err) => seen.push('uncaught:' + err.message));
+      const [a, b] = createMemoryLinkPair(
+        { peer: { kind: 'memory', endpoint: 'a' }, copy: memoryCopies.json },
+        { peer: { kind: 'memory', endpoint: 'b' }, copy: memoryCopies.json },
+      );
+      b.on('message', (m) => {
+        seen.push('m' + m);
+        if (m === 1) throw new Error('listener failed');
+      });
+      a.send(1);
+      a.send(2);
+      a.send(3);
+      setTimeout(() => console.log(JSON.stringify(seen)), 50);
+    `;
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 10_000 }, (err, out) =>
+        err ? reject(err) : resolve(out),
+      ),
+    );
+    const seen = JSON.parse(stdout) as string[];
+    expect(seen.filter((e) => e.startsWith('m'))).toEqual(['m1', 'm2', 'm3']);
+    expect(seen).toContain('uncaught:listener failed');
   });
 
   test('destroy() drops what was still queued', async () => {

@@ -128,6 +128,16 @@ export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
 
   private deliver(): void {
     this.scheduled = false;
+    try {
+      this.deliverBatch();
+    } finally {
+      // Also after a listener threw (an uncaught exception, as from a socket's
+      // 'data' handler): what is still queued is delivered, as a socket would.
+      this.afterBatch();
+    }
+  }
+
+  private deliverBatch(): void {
     const decode = this.remote.copy.decode;
     const stop = Math.min(this.inbox.length, this.head + DELIVERY_BATCH);
     while (!this.paused && !this.ended && this.head < stop) {
@@ -146,6 +156,9 @@ export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
       metrics.memory.messagesIn++;
       this.emit('message', decode(item) as M);
     }
+  }
+
+  private afterBatch(): void {
     if (this.head === this.inbox.length) {
       this.inbox.length = 0;
       this.head = 0;
