@@ -43,7 +43,7 @@ export class FriendClientCall implements InterceptingCallInterface {
   private id = 0;
   /** Set in the constructor: see there. */
   private credit: number;
-  private readonly outgoing: { bytes: Buffer; value?: unknown; callback?: () => void }[] = [];
+  private readonly outgoing: { bytes: Buffer; value: unknown; callback: (() => void) | undefined }[] = [];
   private halfClosePending = false;
   private readonly incoming: Incoming[] = [];
   private readsWanted = 0;
@@ -117,32 +117,27 @@ export class FriendClientCall implements InterceptingCallInterface {
 
   sendMessageWithContext(context: MessageContext, message: unknown): void {
     if (this.done) return;
-    if (this.byReference) {
-      this.outgoing.push({ bytes: NO_BYTES, value: message, callback: context.callback });
-      this.flush();
-      return;
+    let bytes: Buffer = NO_BYTES;
+    if (!this.byReference) {
+      try {
+        bytes = this.method.requestSerialize(message);
+      } catch (err) {
+        this.cancelWithStatus(Status.INTERNAL, `Request message serialization failure: ${(err as Error).message}`);
+        return;
+      }
+      const max = this.options.maxSendMessageSize;
+      if (max >= 0 && bytes.length > max) {
+        this.cancelWithStatus(Status.RESOURCE_EXHAUSTED, `Sent message larger than max (${bytes.length} vs. ${max})`);
+        return;
+      }
     }
-    let bytes: Buffer;
-    try {
-      bytes = this.method.requestSerialize(message);
-    } catch (err) {
-      this.cancelWithStatus(Status.INTERNAL, `Request message serialization failure: ${(err as Error).message}`);
-      return;
-    }
-    const max = this.options.maxSendMessageSize;
-    if (max >= 0 && bytes.length > max) {
-      this.cancelWithStatus(Status.RESOURCE_EXHAUSTED, `Sent message larger than max (${bytes.length} vs. ${max})`);
-      return;
-    }
+    // Nothing queued and room in the window: straight out, without the queue.
     if (this.started && !this.flushing && this.outgoing.length === 0 && this.credit > 0) {
-      // Nothing queued and room in the window: straight out.
-      this.credit--;
-      this.channel.send({ t: 'msg', s: this.id, b: bytes });
-      context.callback?.();
-      return;
+      this.transmit(bytes, message, context.callback);
+    } else {
+      this.outgoing.push({ bytes, value: message, callback: context.callback });
+      this.flush();
     }
-    this.outgoing.push({ bytes, callback: context.callback });
-    this.flush();
   }
 
   sendMessage(message: unknown): void {
@@ -157,7 +152,7 @@ export class FriendClientCall implements InterceptingCallInterface {
   startRead(): void {
     if (this.done) return;
     this.readsWanted++;
-    if (this.incoming.some((item) => item.kind === 'msg')) this.deliver();
+    if (this.incoming.some((item) => item.kind === 'msg')) this.deliverSoon();
   }
 
   cancelWithStatus(code: Status, details: string): void {
@@ -206,7 +201,7 @@ export class FriendClientCall implements InterceptingCallInterface {
       default:
         return;
     }
-    this.deliverFromLink();
+    this.deliver();
   }
 
   /** The connection under the call dropped. */
@@ -221,11 +216,7 @@ export class FriendClientCall implements InterceptingCallInterface {
     try {
       while (this.outgoing.length > 0 && this.credit > 0 && !this.done) {
         const { bytes, value, callback } = this.outgoing.shift()!;
-        this.credit--;
-        this.channel.send(
-          this.byReference ? { t: 'msg', s: this.id, b: bytes, v: value } : { t: 'msg', s: this.id, b: bytes },
-        );
-        callback?.();
+        this.transmit(bytes, value, callback);
       }
     } finally {
       this.flushing = false;
@@ -236,13 +227,22 @@ export class FriendClientCall implements InterceptingCallInterface {
     }
   }
 
+  /** One message out, against the window; its write completes as it goes. */
+  private transmit(bytes: Buffer, value: unknown, callback: (() => void) | undefined): void {
+    this.credit--;
+    this.channel.send(
+      this.byReference ? { t: 'msg', s: this.id, b: bytes, v: value } : { t: 'msg', s: this.id, b: bytes },
+    );
+    callback?.();
+  }
+
   /**
    * Delivers metadata, then one message per wanted read, then the status after
    * the last message. A read the caller asks for is answered a hop later; a
    * frame from the link (never on the caller's stack) is delivered at once.
    * Reads asked for during a pass are served by the same pass.
    */
-  private deliver(): void {
+  private deliverSoon(): void {
     if (this.delivering) return;
     this.delivering = true;
     microtask(this.deliverScheduled);
@@ -250,45 +250,41 @@ export class FriendClientCall implements InterceptingCallInterface {
 
   private readonly deliverScheduled = (): void => {
     this.delivering = false;
-    this.deliverFromLink();
+    this.deliver();
   };
 
-  private deliverFromLink(): void {
+  private deliver(): void {
     if (this.delivering) return;
     this.delivering = true;
     try {
-      this.deliverNow();
+      while (!this.done && this.incoming.length > 0) {
+        const next = this.incoming[0]!;
+        if (next.kind === 'msg') {
+          if (this.readsWanted === 0) return;
+          this.readsWanted--;
+          this.incoming.shift();
+          // Consumed messages make room in the window, acknowledged in batches.
+          if (++this.consumed >= REFILL) {
+            this.channel.send({ t: 'read', s: this.id, n: this.consumed });
+            this.consumed = 0;
+          }
+          let message: unknown;
+          try {
+            message = this.byReference ? next.value : this.method.responseDeserialize(next.bytes);
+          } catch (err) {
+            this.cancelWithStatus(Status.INTERNAL, `Failed to parse server response: ${(err as Error).message}`);
+            return;
+          }
+          this.receivedMessage = true;
+          this.listener?.onReceiveMessage(message);
+          continue;
+        }
+        this.incoming.shift();
+        if (next.kind === 'md') this.listener?.onReceiveMetadata(next.md);
+        else this.finish(next.status);
+      }
     } finally {
       this.delivering = false;
-    }
-  }
-
-  private deliverNow(): void {
-    while (!this.done && this.incoming.length > 0) {
-      const next = this.incoming[0]!;
-      if (next.kind === 'msg') {
-        if (this.readsWanted === 0) return;
-        this.readsWanted--;
-        this.incoming.shift();
-        // Consumed messages make room in the window, acknowledged in batches.
-        if (++this.consumed >= REFILL) {
-          this.channel.send({ t: 'read', s: this.id, n: this.consumed });
-          this.consumed = 0;
-        }
-        let message: unknown;
-        try {
-          message = this.byReference ? next.value : this.method.responseDeserialize(next.bytes);
-        } catch (err) {
-          this.cancelWithStatus(Status.INTERNAL, `Failed to parse server response: ${(err as Error).message}`);
-          return;
-        }
-        this.receivedMessage = true;
-        this.listener?.onReceiveMessage(message);
-        continue;
-      }
-      this.incoming.shift();
-      if (next.kind === 'md') this.listener?.onReceiveMetadata(next.md);
-      else this.finish(next.status);
     }
   }
 

@@ -85,17 +85,15 @@ export class FriendsGrpcServer extends Server {
     const added = super.register(name, handler as never, serialize as never, deserialize as never, type);
     if (added) {
       const kind = type as RegisteredHandler['type'];
-      const requestStream = kind === 'clientStream' || kind === 'bidi';
       this.friendHandlers.set(name, {
         path: name,
         type: kind,
         func: handler as RegisteredHandler['func'],
         serialize: serialize as RegisteredHandler['serialize'],
         deserialize: deserialize as RegisteredHandler['deserialize'],
-        requestStream,
         method: {
           path: name,
-          requestStream,
+          requestStream: kind === 'clientStream' || kind === 'bidi',
           responseStream: kind === 'serverStream' || kind === 'bidi',
           requestDeserialize: deserialize as RegisteredHandler['deserialize'],
           responseSerialize: serialize as RegisteredHandler['serialize'],

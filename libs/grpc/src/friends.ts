@@ -1,8 +1,11 @@
 import type { CallProperties, ClientOptions, Interceptor } from '@grpc/grpc-js';
-import type { InterceptingCallInterface } from '@grpc/grpc-js/build/src/client-interceptors.js';
-import { InterceptingCall, propagate as Propagate, type Channel, type Deadline } from '@grpc/grpc-js';
+import { propagate as Propagate, type Channel, type Deadline } from '@grpc/grpc-js';
 import type { ServerSurfaceCall } from '@grpc/grpc-js/build/src/server-call.js';
-import type { InterceptorOptions, NextCall } from '@grpc/grpc-js/build/src/client-interceptors.js';
+import type {
+  InterceptingCallInterface,
+  InterceptorOptions,
+  NextCall,
+} from '@grpc/grpc-js/build/src/client-interceptors.js';
 import { friendsDisabledByEnv } from '@friends/core';
 import { FriendClientCall, type ClientCallOptions } from './client-call.js';
 import { DeferredCall } from './deferred-call.js';
@@ -46,26 +49,27 @@ export function friends(options: FriendsClientOptions = {}): ClientOptions & { f
     return plain as ClientOptions & { friendsRouter?: Router };
   }
   const router = new Router({ ...tiers, helloTimeoutMs: options.helloTimeout ?? 5_000 });
-  const interceptor: Interceptor = (callOptions: InterceptorOptions, nextCall: NextCall) => {
+  // It returns the call itself, without an InterceptingCall around it: grpc-js needs
+  // only the call interface from an interceptor, and the wrapper would cost every
+  // call a requester pass and listener objects for nothing.
+  const route = (callOptions: InterceptorOptions, nextCall: NextCall): InterceptingCallInterface => {
     const channel = (callOptions as InterceptorOptions & { [CHANNEL]?: Channel })[CHANNEL];
-    if (!channel) return new InterceptingCall(nextCall(callOptions));
+    if (!channel) return nextCall(callOptions);
     const target = router.targetOf(channel);
     const callFor = (route: Route): InterceptingCallInterface =>
       route
         ? new FriendClientCall(route, callOptions.method_definition, clientCallOptions(callOptions, options))
         : nextCall(callOptions);
     const known = router.peek(target);
-    // Decided: the call itself, without an InterceptingCall around it. grpc-js only
-    // needs the call interface from an interceptor, and the wrapper would cost
-    // every call a requester pass and listener objects for nothing.
-    if (known !== undefined) return callFor(known) as InterceptingCall;
+    if (known !== undefined) return callFor(known);
     const deferred = new DeferredCall();
     router.decide(channel).then(
-      (route) => deferred.resolve(callFor(route)),
-      () => deferred.resolve(nextCall(callOptions)),
+      (decided) => deferred.resolve(callFor(decided)),
+      () => deferred.resolve(callFor(null)),
     );
-    return new InterceptingCall(deferred);
+    return deferred;
   };
+  const interceptor = route as unknown as Interceptor;
   const clientOptions = {
     interceptors: [interceptor],
     // The only hook that sees the channel; also keeps per-call interceptors from dropping ours.

@@ -21,7 +21,6 @@ export interface RegisteredHandler {
   func: (...args: any[]) => void;
   serialize: (value: unknown) => Buffer;
   deserialize: (bytes: Buffer) => unknown;
-  requestStream: boolean;
   /** What server interceptors are given as the method. */
   method: {
     path: string;
@@ -53,7 +52,7 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
   private done = false;
   /** Each side starts with a full window: no round trip before the first message. */
   private credit = WINDOW;
-  private readonly outgoing: { bytes: Buffer; value?: unknown; callback: () => void }[] = [];
+  private readonly outgoing: { bytes: Buffer; value: unknown; callback: () => void }[] = [];
   private pendingStatus: PartialStatusObject | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private metrics: InstanceType<typeof orca.PerRequestMetricRecorder> | undefined;
@@ -72,7 +71,7 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
       this.deadlineTimer = setTimeout(() => this.cancelled(), Math.max(0, deadline - Date.now()));
       this.deadlineTimer.unref();
     }
-    if (handler.requestStream) microtask(() => !this.done && this.send({ t: 'read', s: id, n: WINDOW }));
+    if (handler.method.requestStream) microtask(() => !this.done && this.send({ t: 'read', s: id, n: WINDOW }));
   }
 
   start(listener: InterceptingServerListener): void {
@@ -83,11 +82,7 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
   startRead(): void {
     if (this.done) return;
     this.readPending = true;
-    // Never from inside the caller's own startRead(): a hop later, unless a delivery pass is running.
-    if (this.incoming.length > 0 && !this.delivering) {
-      this.delivering = true;
-      microtask(this.deliverScheduled);
-    }
+    if (this.incoming.length > 0) this.deliverSoon();
   }
 
   sendMetadata(metadata: Metadata): void {
@@ -98,36 +93,29 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
 
   sendMessage(message: unknown, callback: () => void): void {
     if (this.done) return;
-    if (this.options.byReference) {
-      this.outgoing.push({ bytes: NO_BYTES, value: message, callback });
+    let bytes: Buffer = NO_BYTES;
+    if (!this.options.byReference) {
+      try {
+        bytes = this.handler.serialize(message);
+      } catch (err) {
+        this.sendStatus({ code: Status.INTERNAL, details: `Error serializing response: ${(err as Error).message}` });
+        return;
+      }
+      const max = this.options.maxSendMessageSize;
+      if (max >= 0 && bytes.length > max) {
+        this.sendStatus({
+          code: Status.RESOURCE_EXHAUSTED,
+          details: `Sent message larger than max (${bytes.length} vs. ${max})`,
+        });
+        return;
+      }
+    }
+    // Nothing queued and room in the window: straight out, without the queue.
+    if (!this.flushing && this.outgoing.length === 0 && this.credit > 0) this.transmit(bytes, message, callback);
+    else {
+      this.outgoing.push({ bytes, value: message, callback });
       this.flush();
-      return;
     }
-    let bytes: Buffer;
-    try {
-      bytes = this.handler.serialize(message);
-    } catch (err) {
-      this.sendStatus({ code: Status.INTERNAL, details: `Error serializing response: ${(err as Error).message}` });
-      return;
-    }
-    const max = this.options.maxSendMessageSize;
-    if (max >= 0 && bytes.length > max) {
-      this.sendStatus({
-        code: Status.RESOURCE_EXHAUSTED,
-        details: `Sent message larger than max (${bytes.length} vs. ${max})`,
-      });
-      return;
-    }
-    if (!this.flushing && this.outgoing.length === 0 && this.credit > 0) {
-      // Nothing queued and room in the window: straight out.
-      this.credit--;
-      this.ensureMetadata();
-      this.send({ t: 'msg', s: this.id, b: bytes });
-      callback();
-      return;
-    }
-    this.outgoing.push({ bytes, callback });
-    this.flush();
   }
 
   sendStatus(status: PartialStatusObject): void {
@@ -198,6 +186,13 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
     this.cancelled();
   }
 
+  /** Never from inside the caller's own startRead(): a hop later, unless a pass is running. */
+  private deliverSoon(): void {
+    if (this.delivering) return;
+    this.delivering = true;
+    microtask(this.deliverScheduled);
+  }
+
   private readonly deliverScheduled = (): void => {
     this.delivering = false;
     this.deliver();
@@ -249,12 +244,7 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
     try {
       while (this.outgoing.length > 0 && this.credit > 0 && !this.done) {
         const { bytes, value, callback } = this.outgoing.shift()!;
-        this.credit--;
-        this.ensureMetadata();
-        this.send(
-          this.options.byReference ? { t: 'msg', s: this.id, b: bytes, v: value } : { t: 'msg', s: this.id, b: bytes },
-        );
-        callback();
+        this.transmit(bytes, value, callback);
       }
     } finally {
       this.flushing = false;
@@ -265,6 +255,16 @@ export class FriendServerCall implements ServerInterceptingCallInterface {
       this.send({ t: 'status', s: this.id, code, details, md: metadata ? metadata.clone() : new Metadata() });
       this.finish();
     }
+  }
+
+  /** One message out, against the window; its write completes as it goes. */
+  private transmit(bytes: Buffer, value: unknown, callback: () => void): void {
+    this.credit--;
+    this.ensureMetadata();
+    this.send(
+      this.options.byReference ? { t: 'msg', s: this.id, b: bytes, v: value } : { t: 'msg', s: this.id, b: bytes },
+    );
+    callback();
   }
 
   private ensureMetadata(): void {
