@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { ChildServer } from './child-server.js';
 import type { Request } from './measure.js';
 import type { ReportedVariant } from './report.js';
-import type { Contender } from './rounds.js';
+import { runRounds, type Contender, type Progress, type RoundPlan } from './rounds.js';
+import type { Results } from './tally.js';
 import type { Workload } from './workload.js';
 
 const ENTRY = fileURLToPath(new URL('./floor-process.js', import.meta.url));
@@ -24,13 +25,37 @@ export const FLOOR_VARIANT: ReportedVariant = {
   tier: 'unix',
 };
 
-/** Whether a run over these variant ids (undefined: all) includes the floor. */
-export function wantsFloor(variantIds: readonly string[] | undefined): boolean {
-  return !variantIds || variantIds.includes(FLOOR_VARIANT.id);
+/** A suite's own variant ids out of a run's selection (undefined: all of them). */
+export function withoutFloor(variantIds: readonly string[] | undefined): string[] | undefined {
+  return variantIds?.filter((id) => id !== FLOOR_VARIANT.id);
+}
+
+/**
+ * A suite's rounds, with the floor among the contenders unless the run's
+ * selection (undefined: everything) leaves it out; `reported` is the floor's
+ * row when it ran, to go after the suite's own variants.
+ */
+export async function runRoundsWithFloor(
+  plan: RoundPlan,
+  variantIds: readonly string[] | undefined,
+  workloads: readonly Workload[],
+  contenders: readonly Contender[],
+  progress: Progress,
+): Promise<{ results: Results; reported: ReportedVariant[] }> {
+  if (variantIds && !variantIds.includes(FLOOR_VARIANT.id)) {
+    return { results: await runRounds(plan, workloads, contenders, progress), reported: [] };
+  }
+  const floor = await FloorEcho.start();
+  try {
+    const results = await runRounds(plan, workloads, [...contenders, floor.contender(workloads)], progress);
+    return { results, reported: [FLOOR_VARIANT] };
+  } finally {
+    await floor.close();
+  }
 }
 
 /** A unix socket echo in a child process, and one connection to it. */
-export class FloorEcho {
+class FloorEcho {
   private readonly waiting: (() => void)[] = [];
   private pending = 0;
   private readonly message = Buffer.alloc(FLOOR_BYTES, 0x66);

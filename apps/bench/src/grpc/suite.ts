@@ -1,5 +1,4 @@
-import { FloorEcho, FLOOR_VARIANT, wantsFloor } from '../floor.js';
-import { runRounds } from '../rounds.js';
+import { FLOOR_VARIANT, runRoundsWithFloor, withoutFloor } from '../floor.js';
 import type { Suite } from '../suite.js';
 import type { GrpcEchoClient } from './clients.js';
 import { PAYLOAD_BYTES, STREAM_MESSAGE_BYTES, STREAM_MESSAGES, LEAD_IN_STREAM_MESSAGES } from './echo-service.js';
@@ -14,18 +13,13 @@ export const grpcSuite: Suite = {
   title: 'gRPC benchmark',
   variantIds: [...GRPC_VARIANTS.map((v) => v.id), FLOOR_VARIANT.id],
   async run(options, variantIds, progress) {
-    const variants = selectGrpcVariants(variantIds?.filter((id) => id !== FLOOR_VARIANT.id));
+    const variants = selectGrpcVariants(withoutFloor(variantIds));
     const workloads = grpcWorkloads(options.concurrencies);
     const pool = new GrpcServerPool();
     const clients: GrpcEchoClient[] = [];
-    let floor: FloorEcho | undefined;
     try {
       const contenders = await connectGrpcVariants(variants, workloads, pool, clients);
-      if (wantsFloor(variantIds)) {
-        floor = await FloorEcho.start();
-        contenders.push(floor.contender(workloads));
-      }
-      const results = await runRounds(options, workloads, contenders, progress);
+      const { results, reported } = await runRoundsWithFloor(options, variantIds, workloads, contenders, progress);
       const streaming = variants.filter((v) => v.streams).map((v) => v.id);
       return {
         workloadLines: [
@@ -42,13 +36,13 @@ export const grpcSuite: Suite = {
             "`call.getPeer()` ('memory:…', 'unix:…', anything else is HTTP/2) before measuring and after every piece",
         ],
         workloads,
-        variants: floor ? [...variants, FLOOR_VARIANT] : variants,
+        variants: [...variants, ...reported],
         results,
         targets: GRPC_TARGETS,
       };
     } finally {
       for (const client of clients) client.close();
-      await Promise.allSettled([pool.close(), floor?.close()]);
+      await pool.close();
     }
   },
 };

@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { FloorEcho, FLOOR_VARIANT, wantsFloor } from '../floor.js';
-import { runRounds } from '../rounds.js';
+import { FLOOR_VARIANT, runRoundsWithFloor, withoutFloor } from '../floor.js';
 import type { Suite } from '../suite.js';
 import { roundTrips } from '../workload.js';
 import { PAYLOAD_BYTES, type EchoClient } from './clients.js';
@@ -16,31 +15,26 @@ export const nestSuite: Suite = {
   async run(options, variantIds, progress) {
     // The clients log each connection; the numbers are the only output wanted.
     Logger.overrideLogger(false);
-    const variants = selectVariants(variantIds?.filter((id) => id !== FLOOR_VARIANT.id));
+    const variants = selectVariants(withoutFloor(variantIds));
     const workloads = roundTrips(options.concurrencies);
     const pool = new ServerPool();
     const clients: EchoClient[] = [];
-    let floor: FloorEcho | undefined;
     try {
       const contenders = await connectVariants(variants, workloads, pool, clients);
-      if (wantsFloor(variantIds)) {
-        floor = await FloorEcho.start();
-        contenders.push(floor.contender(workloads));
-      }
-      const results = await runRounds(options, workloads, contenders, progress);
+      const { results, reported } = await runRoundsWithFloor(options, variantIds, workloads, contenders, progress);
       return {
         workloadLines: [
           `workload: \`await lastValueFrom(client.send('echo', payload))\`, ${PAYLOAD_BYTES}-byte JSON payload, ` +
             `concurrency ${options.concurrencies.join(' and ')} (independent request loops)`,
         ],
         workloads,
-        variants: floor ? [...variants, FLOOR_VARIANT] : variants,
+        variants: [...variants, ...reported],
         results,
         targets: NEST_TARGETS,
       };
     } finally {
       for (const client of clients) client.close();
-      await Promise.allSettled([pool.close(), floor?.close()]);
+      await pool.close();
     }
   },
 };
