@@ -9,13 +9,13 @@ import { startGrpcServer, stockSocketPath, type GrpcEchoServer } from './start-s
 const SERVER_ENTRY = fileURLToPath(new URL('./server-process.js', import.meta.url));
 
 /**
- * Where a variant's server runs and which class it is. `stock-child`,
- * `friends-child-h2` and `friends-child-remote` (a FriendsGrpcServer that
- * offers no unix socket, as one on another host) are servers in one process, so the no-penalty ratios
- * (HTTP/2 to a FriendsGrpcServer against HTTP/2 to a grpc.Server) compare the
+ * Where a variant's server runs and which class it is. The servers that answer
+ * HTTP/2 across processes share one child: `stock-child` (grpc.Server),
+ * `friends-child-h2` (FriendsGrpcServer) and `friends-child-remote` (one that
+ * offers no unix socket, as on another host). So the no-penalty ratios compare
  * server classes alone: how a process happens to be placed on the CPUs moves
- * cross-process round trips by more than the few percent those ratios judge.
- * The unix tier's server (`friends-child`) has a process of its own.
+ * cross-process round trips by more than the few percent they judge. The unix
+ * tier's server (`friends-child`) has a process of its own.
  */
 export type GrpcServerSlot =
   'stock-local' | 'stock-child' | 'friends-local' | 'friends-child' | 'friends-child-h2' | 'friends-child-remote';

@@ -30,8 +30,9 @@ export const grpcSuite: Suite = {
             `messages of ${STREAM_MESSAGE_BYTES} bytes read to the end, one stream at a time; msg/s counts messages, ` +
             `latency is the time for one whole stream; the lead-in before each piece is a ${LEAD_IN_STREAM_MESSAGES}-message ` +
             `stream; run by ${streaming.length === variants.length ? 'every variant' : streaming.join(', ')}`,
-          'across processes, the grpc.Server and the FriendsGrpcServer that answer HTTP/2 run in one child process ' +
-            '(so the no-penalty ratios compare server classes, not process placement); the unix tier has its own child',
+          'across processes, the servers that answer HTTP/2 (grpc.Server, FriendsGrpcServer, and a FriendsGrpcServer ' +
+            'offering no unix socket) share one child process, so the no-penalty ratios compare server classes, not ' +
+            'process placement; the unix tier has its own child',
           'each variant has its own client and connection; the path of every variant is checked with ' +
             "`call.getPeer()` ('memory:…', 'unix:…', anything else is HTTP/2) before measuring and after every piece",
         ],
