@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { FriendsGrpcServer, friends } from '@friends/grpc';
 import { echoHandlers, loadEcho, relay, serverEvents, type EchoRequest } from '../fixtures/src/grpc/echo-service.js';
+import { TARGETS, type TargetName } from '../support/target-names.js';
 
 const Echo = loadEcho();
 type EchoClient = grpc.Client & Record<string, Function>;
@@ -14,23 +15,6 @@ interface Target {
   stop(): void;
 }
 
-type TargetName =
-  | 'memory'
-  | 'unix'
-  | 'tcp'
-  | 'stock client -> friends server'
-  | 'friends client -> stock server'
-  | 'stock client -> stock server';
-const TARGETS: TargetName[] = [
-  'memory',
-  'unix',
-  'tcp',
-  'stock client -> friends server',
-  'friends client -> stock server',
-  'stock client -> stock server',
-];
-
-/** The client options each target's client is made with. */
 function friendsOptionsFor(name: TargetName): grpc.ClientOptions {
   if (name === 'memory' || name === 'friends client -> stock server') return friends();
   if (name === 'unix') return friends({ friends: { memory: false } });

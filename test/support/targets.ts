@@ -3,6 +3,9 @@ import { FriendsClient, type FriendsClientOptions } from '@friends/nest';
 import { startTestServer } from '../fixtures/src/app.js';
 import { startChildServer } from './child-server.js';
 import { freePort } from './ports.js';
+import type { TargetName } from './target-names.js';
+
+export { TARGETS, type TargetName } from './target-names.js';
 
 /** What the suites use of any Nest client (the stock ones narrow their event and status types). */
 export type AnyClient = Pick<ClientProxy, 'send' | 'emit' | 'connect' | 'close' | 'setOnDispatchHook'>;
@@ -16,24 +19,6 @@ export interface Target {
   serverSees: 'memory' | 'unix' | 'tcp' | 'stock';
   stop(): Promise<void>;
 }
-
-export type TargetName =
-  | 'memory'
-  | 'unix'
-  | 'tcp'
-  | 'stock client -> friends server'
-  | 'friends client -> stock server'
-  | 'stock client -> stock server';
-
-/** Every way the suite is run: the three tiers, both interop directions, and stock itself as reference. */
-export const TARGETS: TargetName[] = [
-  'memory',
-  'unix',
-  'tcp',
-  'stock client -> friends server',
-  'friends client -> stock server',
-  'stock client -> stock server',
-];
 
 export async function openTarget(name: TargetName, clientOptions: FriendsClientOptions = {}): Promise<Target> {
   const port = await freePort();
