@@ -8,7 +8,7 @@ import {
   type CompactFrame,
   type ErrorCode,
 } from '../src/index.js';
-import { mulberry32, randomChunks, randomInt } from './support/helpers.js';
+import { byteByByte, everyCut, mulberry32, randomChunks, randomInt } from './support/helpers.js';
 
 const LIMITS = { maxFrameSize: 16 * 1024 * 1024 };
 
@@ -98,15 +98,11 @@ describe('CompactFrameDecoder', () => {
   });
 
   test('decodes when fed one byte at a time', () => {
-    const chunks: Buffer[] = [];
-    for (let i = 0; i < SAMPLE_WIRE.length; i++) chunks.push(SAMPLE_WIRE.subarray(i, i + 1));
-    expect(decodeAll(chunks)).toEqual(SAMPLE_PLAIN);
+    expect(decodeAll(byteByByte(SAMPLE_WIRE))).toEqual(SAMPLE_PLAIN);
   });
 
   test('decodes when split in two at every boundary', () => {
-    for (let i = 0; i <= SAMPLE_WIRE.length; i++) {
-      expect(decodeAll([SAMPLE_WIRE.subarray(0, i), SAMPLE_WIRE.subarray(i)])).toEqual(SAMPLE_PLAIN);
-    }
+    for (const chunks of everyCut(SAMPLE_WIRE).inTwo) expect(decodeAll(chunks)).toEqual(SAMPLE_PLAIN);
   });
 
   test('decodes when split in three at every pair of boundaries', () => {
@@ -117,11 +113,7 @@ describe('CompactFrameDecoder', () => {
     ]);
     const expected = decodeAll([wire]);
     expect(expected.map((f) => f.type)).toEqual([1, 2, 3]);
-    for (let i = 0; i <= wire.length; i++) {
-      for (let j = i; j <= wire.length; j++) {
-        expect(decodeAll([wire.subarray(0, i), wire.subarray(i, j), wire.subarray(j)])).toEqual(expected);
-      }
-    }
+    for (const chunks of everyCut(wire).inThree) expect(decodeAll(chunks)).toEqual(expected);
   });
 
   test('tolerates empty chunks in any state', () => {

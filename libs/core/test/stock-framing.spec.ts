@@ -7,7 +7,7 @@ import {
   stockJsonCodec,
   type ErrorCode,
 } from '../src/index.js';
-import { mulberry32, randomChunks, randomInt } from './support/helpers.js';
+import { byteByByte, everyCut, mulberry32, randomChunks, randomInt } from './support/helpers.js';
 
 const LIMITS = { maxFrameSize: 1024 * 1024 };
 
@@ -51,25 +51,17 @@ describe('StockFrameDecoder', () => {
   });
 
   test('decodes when fed one byte at a time (multi-byte characters split everywhere)', () => {
-    const chunks: Buffer[] = [];
-    for (let i = 0; i < SAMPLE_WIRE.length; i++) chunks.push(SAMPLE_WIRE.subarray(i, i + 1));
-    expect(decodeAll(chunks)).toEqual(SAMPLE);
+    expect(decodeAll(byteByByte(SAMPLE_WIRE))).toEqual(SAMPLE);
   });
 
   test('decodes when split in two at every boundary', () => {
-    for (let i = 0; i <= SAMPLE_WIRE.length; i++) {
-      expect(decodeAll([SAMPLE_WIRE.subarray(0, i), SAMPLE_WIRE.subarray(i)])).toEqual(SAMPLE);
-    }
+    for (const chunks of everyCut(SAMPLE_WIRE).inTwo) expect(decodeAll(chunks)).toEqual(SAMPLE);
   });
 
   test('decodes when split in three at every pair of boundaries', () => {
     const wire = Buffer.from(encodeStockFrame('{"k":"😀é"}') + encodeStockFrame('12') + encodeStockFrame(''));
     const expected = ['{"k":"😀é"}', '12', ''];
-    for (let i = 0; i <= wire.length; i++) {
-      for (let j = i; j <= wire.length; j++) {
-        expect(decodeAll([wire.subarray(0, i), wire.subarray(i, j), wire.subarray(j)])).toEqual(expected);
-      }
-    }
+    for (const chunks of everyCut(wire).inThree) expect(decodeAll(chunks)).toEqual(expected);
   });
 
   test('decodes 12,000 pipelined frames from a single push', () => {

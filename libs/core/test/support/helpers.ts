@@ -34,6 +34,22 @@ export function randomInt(rand: () => number, min: number, max: number): number 
   return min + Math.floor(rand() * (max - min + 1));
 }
 
+/** `wire` one byte per chunk. */
+export function byteByByte(wire: Buffer): Buffer[] {
+  return Array.from({ length: wire.length }, (_, i) => wire.subarray(i, i + 1));
+}
+
+/** `wire` cut in two at every boundary, and in three at every pair of boundaries. */
+export function everyCut(wire: Buffer): { inTwo: Buffer[][]; inThree: Buffer[][] } {
+  const inTwo: Buffer[][] = [];
+  const inThree: Buffer[][] = [];
+  for (let i = 0; i <= wire.length; i++) {
+    inTwo.push([wire.subarray(0, i), wire.subarray(i)]);
+    for (let j = i; j <= wire.length; j++) inThree.push([wire.subarray(0, i), wire.subarray(i, j), wire.subarray(j)]);
+  }
+  return { inTwo, inThree };
+}
+
 /** Cuts `data` into chunks of random size (1..maxChunk, sometimes 0-length). */
 export function randomChunks(rand: () => number, data: Buffer, maxChunk: number): Buffer[] {
   const chunks: Buffer[] = [];
