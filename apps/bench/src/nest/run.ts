@@ -17,7 +17,7 @@ export async function connectVariants(
 ): Promise<Contender[]> {
   const contenders: Contender[] = [];
   for (const variant of variants) {
-    const port = await pool.port(variant.server);
+    const port = await pool.port(variant);
     const client = createClient(variant.client, port);
     clients.push(client);
     await client.connect();

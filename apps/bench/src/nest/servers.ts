@@ -1,22 +1,26 @@
 import { fileURLToPath } from 'node:url';
 import { ChildServer } from '../child-server.js';
 import { freePort } from '../free-port.js';
-import { startEchoServer, type EchoServer } from './server-kind.js';
-import type { ServerSlot } from './variants.js';
+import { startEchoServer, type EchoServer, type ServerKind } from './server-kind.js';
+import type { Variant } from './variants.js';
 
 const SERVER_ENTRY = fileURLToPath(new URL('./server-process.js', import.meta.url));
 
-/** Starts each server slot once, on first use, and stops them all together. */
+/**
+ * Starts servers on first use and stops them all together: one of each kind in
+ * this process, and one child process per variant that asks for its own.
+ */
 export class ServerPool {
-  private readonly local = new Map<ServerSlot, EchoServer>();
-  private readonly children = new Map<ServerSlot, ChildServer>();
-  private readonly starting = new Map<ServerSlot, Promise<number>>();
+  private readonly local = new Map<ServerKind, EchoServer>();
+  private readonly children = new Map<string, ChildServer>();
+  private readonly starting = new Map<string, Promise<number>>();
 
-  port(slot: ServerSlot): Promise<number> {
-    let port = this.starting.get(slot);
+  port(variant: Variant): Promise<number> {
+    const key = variant.place === 'same-process' ? `local:${variant.server}` : `child:${variant.id}`;
+    let port = this.starting.get(key);
     if (!port) {
-      port = this.start(slot);
-      this.starting.set(slot, port);
+      port = variant.place === 'same-process' ? this.startLocal(variant.server) : this.startChild(variant);
+      this.starting.set(key, port);
     }
     return port;
   }
@@ -30,28 +34,21 @@ export class ServerPool {
     await Promise.allSettled([...stops, ...closes]);
   }
 
-  private async start(slot: ServerSlot): Promise<number> {
-    switch (slot) {
-      case 'stock-local': {
-        const server = await startEchoServer('stock', await freePort());
-        this.local.set(slot, server);
-        return server.port;
-      }
-      case 'friends-local': {
-        const server = await startEchoServer('friends', 0);
-        this.local.set(slot, server);
-        return server.port;
-      }
-      case 'stock-child': {
-        const child = await ChildServer.start(SERVER_ENTRY, ['stock', String(await freePort())], 'stock Nest');
-        this.children.set(slot, child);
-        return child.port;
-      }
-      case 'friends-child': {
-        const child = await ChildServer.start(SERVER_ENTRY, ['friends', '0'], 'friends Nest');
-        this.children.set(slot, child);
-        return child.port;
-      }
-    }
+  private async startLocal(kind: ServerKind): Promise<number> {
+    // The stock server cannot report a port it picked itself.
+    const server = await startEchoServer(kind, kind === 'stock' ? await freePort() : 0);
+    this.local.set(kind, server);
+    return server.port;
+  }
+
+  private async startChild(variant: Variant): Promise<number> {
+    const port = variant.server === 'stock' ? String(await freePort()) : '0';
+    const child = await ChildServer.start(
+      SERVER_ENTRY,
+      [variant.server, port],
+      `${variant.server} Nest (${variant.id})`,
+    );
+    this.children.set(variant.id, child);
+    return child.port;
   }
 }

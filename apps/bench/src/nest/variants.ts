@@ -1,7 +1,14 @@
 import type { Tier } from '@friends/core';
+import type { ServerKind } from './server-kind.js';
 
-/** Where a variant's server runs and which transport it speaks. */
-export type ServerSlot = 'stock-local' | 'stock-child' | 'friends-local' | 'friends-child';
+/**
+ * Where a variant's server runs: in the benchmark's own process (one server of
+ * each kind, shared by the same-process variants), or in a child process that
+ * serves that variant alone. Every cross-process variant gets a process of its
+ * own, as the stock baseline does: one that also answered other variants'
+ * pieces measured a few percent slower in the same run.
+ */
+export type ServerPlace = 'same-process' | 'own-process';
 
 /** `friends-off` is a FriendsClient with `friends: false`: the stock wire from our client. */
 export type ClientKind = 'stock' | 'friends' | 'friends-off';
@@ -10,7 +17,8 @@ export interface Variant {
   readonly id: string;
   readonly label: string;
   readonly client: ClientKind;
-  readonly server: ServerSlot;
+  readonly server: ServerKind;
+  readonly place: ServerPlace;
   /** The tier the connection must take; anything else aborts the run. */
   readonly tier: Tier;
 }
@@ -20,42 +28,48 @@ export const VARIANTS: readonly Variant[] = [
     id: 'stock-inproc',
     label: 'stock ClientTCP -> ServerTCP, same process',
     client: 'stock',
-    server: 'stock-local',
+    server: 'stock',
+    place: 'same-process',
     tier: 'tcp',
   },
   {
     id: 'stock-across',
     label: 'stock ClientTCP -> ServerTCP, two processes',
     client: 'stock',
-    server: 'stock-child',
+    server: 'stock',
+    place: 'own-process',
     tier: 'tcp',
   },
   {
     id: 'friends-memory',
     label: 'friends memory, same process',
     client: 'friends',
-    server: 'friends-local',
+    server: 'friends',
+    place: 'same-process',
     tier: 'memory',
   },
   {
     id: 'friends-unix',
     label: 'friends unix, two processes',
     client: 'friends',
-    server: 'friends-child',
+    server: 'friends',
+    place: 'own-process',
     tier: 'unix',
   },
   {
     id: 'friends-tcp',
     label: 'FriendsClient friends:false -> FriendsServer, two processes',
     client: 'friends-off',
-    server: 'friends-child',
+    server: 'friends',
+    place: 'own-process',
     tier: 'tcp',
   },
   {
     id: 'stock-to-friends',
     label: 'stock ClientTCP -> FriendsServer, two processes',
     client: 'stock',
-    server: 'friends-child',
+    server: 'friends',
+    place: 'own-process',
     tier: 'tcp',
   },
 ];
