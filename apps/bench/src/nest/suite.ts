@@ -26,6 +26,8 @@ export const nestSuite: Suite = {
         workloadLines: [
           `workload: \`await lastValueFrom(client.send('echo', payload))\`, ${PAYLOAD_BYTES}-byte JSON payload, ` +
             `concurrency ${options.concurrencies.join(' and ')} (independent request loops)`,
+          'servers: the same-process variants share one server of each kind in the benchmark process; every ' +
+            'cross-process variant has a server process of its own, as a service deployed alone would',
         ],
         workloads,
         variants: [...variants, ...reported],
