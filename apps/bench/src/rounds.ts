@@ -23,6 +23,13 @@ export interface Contender {
   requests: ReadonlyMap<string, { measured: Request; leadIn: Request }>;
   /** Throws when the client is not on the path the variant is about. */
   check(): void | Promise<void>;
+  /**
+   * Replaces the contender's server process and connection before each round
+   * after the first. Two identical server processes can differ by several
+   * percent for as long as they live (where the scheduler keeps them); a fresh
+   * one each round turns that into noise the median over rounds absorbs.
+   */
+  renew?(): Promise<void>;
 }
 
 /**
@@ -41,19 +48,17 @@ export async function runRounds(
   progress: Progress,
 ): Promise<Results> {
   const scratch = new LatencyHistogram();
-  for (const workload of workloads) {
-    for (const contender of contenders) {
-      const request = contender.requests.get(workload.key);
-      if (!request) continue;
-      await runSlice(request.measured, workload.concurrency, plan.warmupMs, scratch);
-      await contender.check();
-    }
-  }
+  await warmUp(plan, workloads, contenders, scratch);
   progress(`warmed up ${contenders.length} variant(s)`);
 
   const tallies = new Map<string, Tally>();
   const random = seededRandom(0x5eed);
   for (let round = 0; round < plan.rounds; round++) {
+    if (round > 0) {
+      const renewing = contenders.filter((c) => c.renew);
+      for (const contender of renewing) await contender.renew!();
+      await warmUp(plan, workloads, renewing, scratch);
+    }
     for (const workload of workloads) {
       const taking = contenders.filter((c) => c.requests.has(workload.key));
       const slices = new Map(taking.map((c) => [c, new SliceTotal()]));
@@ -79,6 +84,23 @@ export async function runRounds(
     }
   }
   return new Map([...tallies].map(([key, tally]) => [key, tally.summary()]));
+}
+
+/** Unmeasured traffic from each contender on each of its workloads, checking its path after. */
+async function warmUp(
+  plan: RoundPlan,
+  workloads: readonly Workload[],
+  contenders: readonly Contender[],
+  scratch: LatencyHistogram,
+): Promise<void> {
+  for (const workload of workloads) {
+    for (const contender of contenders) {
+      const request = contender.requests.get(workload.key);
+      if (!request) continue;
+      await runSlice(request.measured, workload.concurrency, plan.warmupMs, scratch);
+      await contender.check();
+    }
+  }
 }
 
 /** How a workload's slice is cut: the plan's pieces, unless the workload needs longer ones. */

@@ -7,7 +7,8 @@ import type { Variant } from './variants.js';
 /**
  * Starts the servers and connects one client per variant, each checked for
  * the echo and the tier. Clients go into `clients` as they are made, so the
- * caller can close them whatever happens.
+ * caller can close them whatever happens. A variant with a server process of
+ * its own gets a new process and a new client every round.
  */
 export async function connectVariants(
   variants: readonly Variant[],
@@ -17,15 +18,29 @@ export async function connectVariants(
 ): Promise<Contender[]> {
   const contenders: Contender[] = [];
   for (const variant of variants) {
-    const port = await pool.port(variant);
-    const client = createClient(variant.client, port);
-    clients.push(client);
-    await client.connect();
-    await checkEcho(client);
-    const check = (): void => assertTier(variant, client);
-    check();
+    const connect = async (port: number): Promise<EchoClient> => {
+      const client = createClient(variant.client, port);
+      clients.push(client);
+      await client.connect();
+      await checkEcho(client);
+      assertTier(variant, client);
+      return client;
+    };
+    let client = await connect(await pool.port(variant));
     const request = { measured: () => echo(client), leadIn: () => echo(client) };
-    contenders.push({ id: variant.id, requests: new Map(workloads.map((w) => [w.key, request])), check });
+    const contender: Contender = {
+      id: variant.id,
+      requests: new Map(workloads.map((w) => [w.key, request])),
+      check: () => assertTier(variant, client),
+    };
+    if (variant.place === 'own-process') {
+      contender.renew = async () => {
+        client.close();
+        clients.splice(clients.indexOf(client), 1);
+        client = await connect(await pool.restart(variant));
+      };
+    }
+    contenders.push(contender);
   }
   return contenders;
 }

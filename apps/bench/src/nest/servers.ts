@@ -25,6 +25,18 @@ export class ServerPool {
     return port;
   }
 
+  /** Stops a variant's own server process and starts a new one; its new port. */
+  async restart(variant: Variant): Promise<number> {
+    if (variant.place !== 'own-process') throw new Error(`${variant.id} has no server process of its own`);
+    const key = `child:${variant.id}`;
+    await this.starting.get(key)?.catch(() => undefined);
+    const child = this.children.get(variant.id);
+    this.children.delete(variant.id);
+    this.starting.delete(key);
+    await child?.stop();
+    return this.port(variant);
+  }
+
   async close(): Promise<void> {
     const stops = [...this.children.values()].map((child) => child.stop());
     const closes = [...this.local.values()].map(({ app }) => app.close());

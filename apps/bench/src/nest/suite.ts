@@ -27,7 +27,8 @@ export const nestSuite: Suite = {
           `workload: \`await lastValueFrom(client.send('echo', payload))\`, ${PAYLOAD_BYTES}-byte JSON payload, ` +
             `concurrency ${options.concurrencies.join(' and ')} (independent request loops)`,
           'servers: the same-process variants share one server of each kind in the benchmark process; every ' +
-            'cross-process variant has a server process of its own, as a service deployed alone would',
+            'cross-process variant has a server process of its own, as a service deployed alone would, started ' +
+            'afresh each round with a new connection and the same warm-up as before the first round',
         ],
         workloads,
         variants: [...variants, ...reported],
