@@ -1,22 +1,9 @@
+import type { RoundPlan } from './rounds.js';
 import { SUITE_NAMES, type SuiteName } from './suite.js';
 
-export interface BenchOptions {
+export interface BenchOptions extends RoundPlan {
   /** Suites to run, each in its own interleaved run and report. */
   suites: SuiteName[];
-  rounds: number;
-  /** Measured time per variant, workload and round. */
-  sliceMs: number;
-  /**
-   * A round hands out each slice in pieces of this length, alternating the
-   * variants, so that every variant of a round sees the same machine state.
-   */
-  pieceMs: number;
-  /** sliceMs / pieceMs. */
-  pieces: number;
-  /** Unmeasured traffic per variant and workload before the first round. */
-  warmupMs: number;
-  /** Unmeasured traffic just before each piece, so a variant starts measuring warm after another ran. */
-  leadInMs: number;
   concurrencies: number[];
   /** Variant ids to run; all when undefined. */
   variants: string[] | undefined;

@@ -10,9 +10,16 @@ export interface RoundPlan {
   rounds: number;
   /** Measured time per variant, workload and round, in `pieces` pieces of `pieceMs`. */
   sliceMs: number;
+  /**
+   * A round hands out each slice in pieces of this length, alternating the
+   * variants, so that every variant of a round sees the same machine state.
+   */
   pieceMs: number;
+  /** sliceMs / pieceMs. */
   pieces: number;
+  /** Unmeasured traffic per variant and workload before the first round (and after a renewal). */
   warmupMs: number;
+  /** Unmeasured traffic just before each piece, so a variant starts measuring warm after another ran. */
   leadInMs: number;
 }
 

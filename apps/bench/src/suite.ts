@@ -25,3 +25,16 @@ export interface Suite {
   /** Runs these variants (all when undefined) and stops everything it started, whatever happens. */
   run(options: BenchOptions, variantIds: readonly string[] | undefined, progress: Progress): Promise<SuiteOutcome>;
 }
+
+/** The variants named by `ids`, in that order (all of them when undefined); an unknown id is an error. */
+export function selectById<V extends { readonly id: string }>(
+  all: readonly V[],
+  ids: readonly string[] | undefined,
+): V[] {
+  if (!ids) return [...all];
+  return ids.map((id) => {
+    const variant = all.find((v) => v.id === id);
+    if (!variant) throw new Error(`unknown variant '${id}' (known: ${all.map((v) => v.id).join(', ')})`);
+    return variant;
+  });
+}

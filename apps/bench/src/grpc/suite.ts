@@ -1,11 +1,11 @@
 import { FLOOR_VARIANT, runRoundsWithFloor, withoutFloor } from '../floor.js';
-import type { Suite } from '../suite.js';
+import { selectById, type Suite } from '../suite.js';
 import type { GrpcEchoClient } from './clients.js';
 import { PAYLOAD_BYTES, STREAM_MESSAGE_BYTES, STREAM_MESSAGES, LEAD_IN_STREAM_MESSAGES } from './echo-service.js';
 import { connectGrpcVariants } from './run.js';
 import { GrpcServerPool } from './servers.js';
 import { GRPC_TARGETS } from './targets.js';
-import { GRPC_VARIANTS, selectGrpcVariants } from './variants.js';
+import { GRPC_VARIANTS } from './variants.js';
 import { grpcWorkloads } from './workloads.js';
 
 export const grpcSuite: Suite = {
@@ -13,7 +13,7 @@ export const grpcSuite: Suite = {
   title: 'gRPC benchmark',
   variantIds: [...GRPC_VARIANTS.map((v) => v.id), FLOOR_VARIANT.id],
   async run(options, variantIds, progress) {
-    const variants = selectGrpcVariants(withoutFloor(variantIds));
+    const variants = selectById(GRPC_VARIANTS, withoutFloor(variantIds));
     const workloads = grpcWorkloads(options.concurrencies);
     const pool = new GrpcServerPool();
     const clients: GrpcEchoClient[] = [];

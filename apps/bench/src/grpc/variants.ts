@@ -91,12 +91,3 @@ export const GRPC_VARIANTS: readonly GrpcVariant[] = [
     streams: false,
   },
 ];
-
-export function selectGrpcVariants(ids: readonly string[] | undefined): GrpcVariant[] {
-  if (!ids) return [...GRPC_VARIANTS];
-  return ids.map((id) => {
-    const variant = GRPC_VARIANTS.find((v) => v.id === id);
-    if (!variant) throw new Error(`unknown variant '${id}' (known: ${GRPC_VARIANTS.map((v) => v.id).join(', ')})`);
-    return variant;
-  });
-}

@@ -1,12 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { FLOOR_VARIANT, runRoundsWithFloor, withoutFloor } from '../floor.js';
-import type { Suite } from '../suite.js';
+import { selectById, type Suite } from '../suite.js';
 import { roundTrips } from '../workload.js';
 import { PAYLOAD_BYTES, type EchoClient } from './clients.js';
 import { connectVariants } from './run.js';
 import { ServerPool } from './servers.js';
 import { NEST_TARGETS } from './targets.js';
-import { selectVariants, VARIANTS } from './variants.js';
+import { VARIANTS } from './variants.js';
 
 export const nestSuite: Suite = {
   name: 'nest',
@@ -15,7 +15,7 @@ export const nestSuite: Suite = {
   async run(options, variantIds, progress) {
     // The clients log each connection; the numbers are the only output wanted.
     Logger.overrideLogger(false);
-    const variants = selectVariants(withoutFloor(variantIds));
+    const variants = selectById(VARIANTS, withoutFloor(variantIds));
     const workloads = roundTrips(options.concurrencies);
     const pool = new ServerPool();
     const clients: EchoClient[] = [];

@@ -73,12 +73,3 @@ export const VARIANTS: readonly Variant[] = [
     tier: 'tcp',
   },
 ];
-
-export function selectVariants(ids: readonly string[] | undefined): Variant[] {
-  if (!ids) return [...VARIANTS];
-  return ids.map((id) => {
-    const variant = VARIANTS.find((v) => v.id === id);
-    if (!variant) throw new Error(`unknown variant '${id}' (known: ${VARIANTS.map((v) => v.id).join(', ')})`);
-    return variant;
-  });
-}
