@@ -24,6 +24,8 @@ export const ErrorCodes = {
   SOCKET_DIR: 'FRIENDS_ERR_SOCKET_DIR',
   /** An option has a value outside its domain. */
   INVALID_OPTION: 'FRIENDS_ERR_INVALID_OPTION',
+  /** The installed @grpc/grpc-js lacks an internal piece @friends/grpc builds on. */
+  UNSUPPORTED_GRPC_VERSION: 'FRIENDS_ERR_UNSUPPORTED_GRPC_VERSION',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

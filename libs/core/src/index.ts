@@ -38,7 +38,8 @@ export {
   type HelloRequest,
 } from './handshake/hello.js';
 export { kernelIdentity, kernelProof } from './handshake/host-identity.js';
-export { TicketBook } from './handshake/tickets.js';
+export { TicketBook, type RedeemedTicket } from './handshake/tickets.js';
+export { connectionTuple, isSameConnection, type ConnectionTuple } from './handshake/binding.js';
 export { openPendingEndpoint, claimPendingEndpoint, pendingEndpointCount } from './handshake/registry.js';
 export { FriendsAcceptor, type AcceptorOptions } from './handshake/acceptor.js';
 export { HelloAttempt, type ConnectorOptions, type TierDecision } from './handshake/connector.js';

@@ -39,8 +39,8 @@ describe('TicketBook', () => {
     const book = new TicketBook(10_000);
     const t1 = book.issue(NONCE);
     const t2 = book.issue(ENDPOINT);
-    expect(book.redeem(t2)).toBe(ENDPOINT);
-    expect(book.redeem(t1)).toBe(NONCE);
+    expect(book.redeem(t2)?.nonce).toBe(ENDPOINT);
+    expect(book.redeem(t1)?.nonce).toBe(NONCE);
     expect(book.redeem(t1)).toBeUndefined();
     expect(book.redeem(t2)).toBeUndefined();
   });
@@ -52,7 +52,7 @@ describe('TicketBook', () => {
     expect(book.redeem(TICKET)).toBeUndefined();
     expect(book.redeem(t.toUpperCase() === t ? t.toLowerCase() : t.toUpperCase())).toBeUndefined();
     expect(book.redeem(`${t} `)).toBeUndefined();
-    expect(book.redeem(t)).toBe(NONCE);
+    expect(book.redeem(t)?.nonce).toBe(NONCE);
   });
 
   test('a ticket expires after its ttl, and an expired ticket is gone for good', () => {
@@ -62,7 +62,7 @@ describe('TicketBook', () => {
     const a = book.issue(NONCE);
     const b = book.issue(NONCE);
     now += 100;
-    expect(book.redeem(a)).toBe(NONCE); // exactly at the ttl: still valid
+    expect(book.redeem(a)?.nonce).toBe(NONCE); // exactly at the ttl: still valid
     now += 1;
     expect(book.redeem(b)).toBeUndefined();
     now -= 50;
@@ -93,9 +93,9 @@ describe('TicketBook', () => {
     const live2 = book.issue(NONCE);
     now = 120; // `old` expired, live1/live2 not
     const fresh = book.issue(NONCE);
-    expect(book.redeem(live1)).toBe(NONCE);
-    expect(book.redeem(live2)).toBe(NONCE);
-    expect(book.redeem(fresh)).toBe(NONCE);
+    expect(book.redeem(live1)?.nonce).toBe(NONCE);
+    expect(book.redeem(live2)?.nonce).toBe(NONCE);
+    expect(book.redeem(fresh)?.nonce).toBe(NONCE);
     expect(book.redeem(old)).toBeUndefined();
   });
 

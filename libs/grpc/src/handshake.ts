@@ -25,6 +25,22 @@ export interface HelloAnswerMessage {
   reason: string;
 }
 
+/** A message as grpc-js puts it on a stream: uncompressed flag, length, bytes. */
+export function frameMessage(body: Buffer): Buffer {
+  const framed = Buffer.allocUnsafe(body.length + 5);
+  framed[0] = 0;
+  framed.writeUInt32BE(body.length, 1);
+  body.copy(framed, 5);
+  return framed;
+}
+
+/** The bytes of one framed, uncompressed message; throws on anything else. */
+export function unframeMessage(framed: Buffer): Buffer {
+  if (framed.length < 5 || framed[0] !== 0 || framed.readUInt32BE(1) !== framed.length - 5)
+    throw new Error('Hello message is not one uncompressed gRPC message');
+  return framed.subarray(5);
+}
+
 /** Proto3 has no absent strings: empty means not given. */
 export function helloFromMessage(message: HelloRequestMessage): Record<string, unknown> {
   return {

@@ -8,6 +8,7 @@ import { createMemoryLinkPair, type MemoryCopy, type MemoryLinkOptions } from '.
 import { SocketLink, type SocketLinkOptions } from '../links/socket-link.js';
 import { listenUnix, prepareSocketDir, removeSocketFile, removeStaleSockets } from '../socket-dir.js';
 import { join } from 'node:path';
+import type { ConnectionTuple } from './binding.js';
 import { claimPendingEndpoint } from './registry.js';
 import { AUTH_FRAME, AUTH_MAX_FRAME, AUTH_OK_FRAME, type HelloAnswer, parseHello } from './hello.js';
 import { kernelIdentity, kernelProof, sameSecret } from './host-identity.js';
@@ -35,8 +36,8 @@ export interface AcceptorOptions<M> {
   admissionTimeoutMs?: number;
   /** The kernel identity; defaults to Linux's boot id. */
   kernelIdentity?: string | null;
-  /** A friend link is ready to serve. */
-  onLink(link: Link<M>): void;
+  /** A friend link is ready to serve; `context` is what `answer()` was given for its hello. */
+  onLink(link: Link<M>, context: unknown): void;
   /** Something went wrong that costs one connection or disables a tier; for logs. */
   onWarning?(err: Error): void;
 }
@@ -86,8 +87,12 @@ export class FriendsAcceptor<M> {
     this.path = path;
   }
 
-  /** Answers a hello (any JSON value a client sent). Never throws. */
-  answer(data: unknown): HelloAnswer {
+  /**
+   * Answers a hello (any JSON value a client sent). Never throws. `connection`
+   * is the connection it arrived on (a memory claim bound to another connection
+   * is refused); `context` goes to `onLink` with the link this hello leads to.
+   */
+  answer(data: unknown, connection?: ConnectionTuple, context?: unknown): HelloAnswer {
     const hello = parseHello(data);
     if (!hello) return { v: 1, tier: 'tcp', reason: 'malformed hello' };
     const { options } = this;
@@ -98,15 +103,16 @@ export class FriendsAcceptor<M> {
           { peer: { kind: 'memory', endpoint: endpoint.id }, copy: options.memoryCopy },
           options.memoryLink,
         ),
+        connection,
       );
       if (link) {
-        options.onLink(link);
+        options.onLink(link, context);
         return { v: 1, tier: 'memory' };
       }
     }
     if (this.path && hello.kernel && this.identity !== null) {
       if (sameSecret(kernelProof(this.identity, hello.nonce), hello.kernel)) {
-        return { v: 1, tier: 'unix', path: this.path, ticket: this.tickets.issue(hello.nonce) };
+        return { v: 1, tier: 'unix', path: this.path, ticket: this.tickets.issue(hello.nonce, context) };
       }
       return { v: 1, tier: 'tcp', reason: 'other kernel' };
     }
@@ -161,8 +167,8 @@ export class FriendsAcceptor<M> {
         fail(new FriendsError(ErrorCodes.BAD_TICKET, 'Unix connection sent something other than one ticket'));
         return;
       }
-      const nonce = this.tickets.redeem(frame.payload.toString('latin1'));
-      if (nonce === undefined) {
+      const redeemed = this.tickets.redeem(frame.payload.toString('latin1'));
+      if (redeemed === undefined) {
         fail(new FriendsError(ErrorCodes.BAD_TICKET, 'Unix connection presented an unknown, used or expired ticket'));
         return;
       }
@@ -174,8 +180,8 @@ export class FriendsAcceptor<M> {
         options.unixCodec,
         options.linkOptions,
       );
-      socket.write(encodeCompactFrame(AUTH_OK_FRAME, 0, nonce));
-      options.onLink(link);
+      socket.write(encodeCompactFrame(AUTH_OK_FRAME, 0, redeemed.nonce));
+      options.onLink(link, redeemed.context);
     };
     const onEnd = (): void => {
       cleanup();

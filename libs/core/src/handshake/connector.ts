@@ -9,6 +9,7 @@ import { SocketLink, type SocketLinkOptions } from '../links/socket-link.js';
 import { bindablePath } from '../socket-dir.js';
 import { AUTH_FRAME, AUTH_MAX_FRAME, AUTH_OK_FRAME, type HelloRequest, parseAnswer } from './hello.js';
 import { kernelIdentity, kernelProof, sameSecret } from './host-identity.js';
+import type { ConnectionTuple } from './binding.js';
 import { openPendingEndpoint, type PendingEndpoint } from './registry.js';
 
 export interface ConnectorOptions<M> {
@@ -22,6 +23,8 @@ export interface ConnectorOptions<M> {
   /** Time the unix connect and admission may take before falling back (default 2 s). */
   unixTimeoutMs?: number;
   kernelIdentity?: string | null;
+  /** The connection the hello travels on, as this side sees it: a memory claim must come through it. */
+  binding?: ConnectionTuple;
 }
 
 /** The outcome: a friend link, or stay on the standard wire (and why, for logs). */
@@ -41,7 +44,7 @@ export class HelloAttempt<M> {
     const nonce = randomBytes(16).toString('hex');
     this.hello = { v: 1, nonce };
     if (options.memory) {
-      this.endpoint = openPendingEndpoint(options.protocol, options.memoryCopy);
+      this.endpoint = openPendingEndpoint(options.protocol, options.memoryCopy, options.binding);
       this.hello.endpoint = this.endpoint.id;
     }
     const identity = options.kernelIdentity === undefined ? kernelIdentity() : options.kernelIdentity;

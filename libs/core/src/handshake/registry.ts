@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Link } from '../links/link.js';
 import type { MemoryCopy } from '../links/memory-link.js';
+import { isSameConnection, type ConnectionTuple } from './binding.js';
 
 /**
  * In-process rendezvous for the memory tier. A client opens a pending endpoint
@@ -15,6 +16,8 @@ export interface PendingEndpoint {
   readonly protocol: string;
   /** How the client copies what it sends. */
   readonly copy: MemoryCopy;
+  /** The client's connection the hello travels on, as the client sees it; a claim must come through it. */
+  readonly binding: ConnectionTuple | undefined;
   /** The client's end, once a server claimed the endpoint. */
   link: Link<unknown> | undefined;
   cancel(): void;
@@ -25,11 +28,12 @@ const KEY = Symbol.for('friends.memory-registry.v1');
 const table: Table = ((globalThis as Record<symbol, unknown>)[KEY] as Table | undefined) ?? new Map();
 (globalThis as Record<symbol, unknown>)[KEY] = table;
 
-export function openPendingEndpoint(protocol: string, copy: MemoryCopy): PendingEndpoint {
+export function openPendingEndpoint(protocol: string, copy: MemoryCopy, binding?: ConnectionTuple): PendingEndpoint {
   const endpoint: PendingEndpoint = {
     id: randomBytes(16).toString('hex'),
     protocol,
     copy,
+    binding,
     link: undefined,
     cancel() {
       table.delete(endpoint.id);
@@ -44,15 +48,19 @@ export function openPendingEndpoint(protocol: string, copy: MemoryCopy): Pending
 /**
  * Claims a pending endpoint: `connect` builds the link pair, the client's end is
  * parked on the endpoint and the server's end returned. Undefined when there is
- * no such endpoint (never opened, already claimed, cancelled, other protocol).
+ * no such endpoint (never opened, already claimed, cancelled, other protocol),
+ * or when the endpoint is bound to a connection and `seenFrom` (the connection
+ * the hello arrived on, as the server sees it) is not that connection.
  */
 export function claimPendingEndpoint<L extends Link<unknown>>(
   id: string,
   protocol: string,
   connect: (endpoint: PendingEndpoint) => [client: L, server: L],
+  seenFrom?: ConnectionTuple,
 ): L | undefined {
   const endpoint = table.get(id);
   if (!endpoint || endpoint.protocol !== protocol || endpoint.link) return undefined;
+  if (endpoint.binding && !(seenFrom && isSameConnection(endpoint.binding, seenFrom))) return undefined;
   table.delete(id);
   const [client, server] = connect(endpoint);
   endpoint.link = client;

@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 
 interface Entry {
   nonce: string;
+  context: unknown;
   expires: number;
+}
+
+/** What a redeemed ticket was issued for. */
+export interface RedeemedTicket {
+  nonce: string;
+  /** Whatever the issuer attached (e.g. which listener the hello came through). */
+  context: unknown;
 }
 
 /**
@@ -19,7 +27,7 @@ export class TicketBook {
     private readonly maxOutstanding = 10_000,
   ) {}
 
-  issue(nonce: string): string {
+  issue(nonce: string, context?: unknown): string {
     if (this.entries.size >= this.maxOutstanding) this.purge();
     if (this.entries.size >= this.maxOutstanding) {
       // Drop the oldest: a flood of hellos can only cost tickets, never memory.
@@ -27,16 +35,16 @@ export class TicketBook {
       this.entries.delete(oldest);
     }
     const ticket = randomBytes(24).toString('base64url');
-    this.entries.set(ticket, { nonce, expires: Date.now() + this.ttlMs });
+    this.entries.set(ticket, { nonce, context, expires: Date.now() + this.ttlMs });
     return ticket;
   }
 
-  /** The nonce the ticket was issued for, or undefined if unknown, used or expired. */
-  redeem(ticket: string): string | undefined {
+  /** The nonce (and context) the ticket was issued for, or undefined if unknown, used or expired. */
+  redeem(ticket: string): RedeemedTicket | undefined {
     const entry = this.entries.get(ticket);
     if (!entry) return undefined;
     this.entries.delete(ticket);
-    return entry.expires >= Date.now() ? entry.nonce : undefined;
+    return entry.expires >= Date.now() ? { nonce: entry.nonce, context: entry.context } : undefined;
   }
 
   clear(): void {

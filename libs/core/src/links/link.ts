@@ -27,6 +27,9 @@ export interface Link<M> extends EventEmitter<LinkEvents<M>> {
   resume(): void;
   close(): void;
   destroy(err?: Error): void;
+  /** Whether an open link keeps the process alive (a socket's ref/unref; nothing to hold in memory). */
+  ref(): void;
+  unref(): void;
 }
 
 export type LinkEvents<M> = {

@@ -114,6 +114,11 @@ export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
     this.remote.end(undefined);
   }
 
+  /** Nothing to hold: an in-process link never keeps the process alive. */
+  ref(): void {}
+
+  unref(): void {}
+
   private enqueue(item: unknown): void {
     if (this.ended) return;
     this.inbox.push(item);

@@ -148,6 +148,14 @@ export class SocketLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
     this.socket.destroy();
   }
 
+  ref(): void {
+    this.socket.ref();
+  }
+
+  unref(): void {
+    this.socket.unref();
+  }
+
   private onData(chunk: Buffer): void {
     if (this.ended) return;
     this.counters.bytesIn += chunk.length;

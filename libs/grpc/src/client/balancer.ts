@@ -1,0 +1,185 @@
+import { connectivityState as State, experimental, type ChannelOptions } from '@grpc/grpc-js';
+import type {
+  ChannelControlHelper,
+  LoadBalancer,
+  TypedLoadBalancingConfig,
+} from '@grpc/grpc-js/build/src/load-balancer.js';
+import type { Picker, PickArgs, PickResult } from '@grpc/grpc-js/build/src/picker.js';
+import type { LoadBalancingConfig } from '@grpc/grpc-js/build/src/service-config.js';
+import type { Endpoint, SubchannelAddress } from '@grpc/grpc-js/build/src/subchannel-address.js';
+import type { StatusOr } from '@grpc/grpc-js/build/src/call-interface.js';
+import type { ConnectivityStateListener, SubchannelInterface } from '@grpc/grpc-js/build/src/subchannel-interface.js';
+import { Friendship, type FriendsSettings, type FriendshipObserver } from './friendship.js';
+import type { FriendTransport } from './friend-transport.js';
+
+/** The name friends registers its load-balancing policy under. */
+export const FRIENDS_POLICY = 'friends';
+
+const { BaseSubchannelWrapper, ChildLoadBalancerHandler, createChildChannelControlHelper, selectLbConfigFromList } =
+  experimental;
+
+/**
+ * A subchannel as the child policy sees it: the real one, except that its
+ * state waits for the first Hello on each new connection, and a pick of it
+ * may be answered by a friend link instead of HTTP/2.
+ */
+class FriendSubchannel extends BaseSubchannelWrapper implements FriendshipObserver {
+  private readonly listeners = new Set<ConnectivityStateListener>();
+  private friendship: Friendship | undefined;
+  private refs = 0;
+  private target: { transport: FriendTransport; pick: SubchannelInterface } | undefined;
+
+  constructor(
+    child: SubchannelInterface,
+    private readonly settings: FriendsSettings,
+    private readonly options: ChannelOptions,
+  ) {
+    super(child);
+  }
+
+  override ref(): void {
+    if (this.refs++ === 0) {
+      this.friendship = Friendship.of(this.child.getRealSubchannel(), this.settings, this.options);
+      this.friendship.attach(this);
+    }
+    super.ref();
+  }
+
+  override unref(): void {
+    super.unref();
+    if (--this.refs === 0) {
+      this.friendship?.detach(this);
+      this.friendship = undefined;
+    }
+  }
+
+  override getConnectivityState(): State {
+    return this.friendship?.state ?? this.child.getConnectivityState();
+  }
+
+  override addConnectivityStateListener(listener: ConnectivityStateListener): void {
+    this.listeners.add(listener);
+  }
+
+  override removeConnectivityStateListener(listener: ConnectivityStateListener): void {
+    this.listeners.delete(listener);
+  }
+
+  friendshipStateChanged(previous: State, next: State, keepaliveTime: number, errorMessage?: string): void {
+    for (const listener of [...this.listeners]) listener(this, previous, next, keepaliveTime, errorMessage);
+  }
+
+  /** What the LB call should use for a pick of this subchannel. */
+  picked(): SubchannelInterface {
+    const transport = this.friendship?.friend;
+    if (!transport) return this.child;
+    if (this.target?.transport !== transport) this.target = { transport, pick: friendPick(this.child, transport) };
+    return this.target.pick;
+  }
+}
+
+/**
+ * What grpc-js's LB call talks to when a pick goes to a friend: the real
+ * subchannel's call credentials and identity, and the friend transport in
+ * place of the real subchannel's HTTP/2 one. While the link is unusable it is
+ * not READY, and the LB call picks again (and gets HTTP/2).
+ */
+function friendPick(real: SubchannelInterface, transport: FriendTransport): SubchannelInterface {
+  return Object.assign(Object.create(real) as SubchannelInterface, {
+    getConnectivityState: () => (transport.usable ? State.READY : State.TRANSIENT_FAILURE),
+    getRealSubchannel: () => transport,
+  });
+}
+
+class FriendsPicker implements Picker {
+  constructor(private readonly child: Picker) {}
+
+  pick(args: PickArgs): PickResult {
+    const result = this.child.pick(args);
+    if (!(result.subchannel instanceof FriendSubchannel)) return result;
+    return { ...result, subchannel: result.subchannel.picked() };
+  }
+}
+
+export class FriendsLoadBalancingConfig implements TypedLoadBalancingConfig {
+  constructor(
+    readonly settings: FriendsSettings,
+    readonly child: TypedLoadBalancingConfig,
+    private readonly childJson: LoadBalancingConfig[],
+  ) {}
+
+  getLoadBalancerName(): string {
+    return FRIENDS_POLICY;
+  }
+
+  toJsonObject(): object {
+    return { [FRIENDS_POLICY]: { ...this.settings, childPolicy: this.childJson } };
+  }
+
+  static createFromJson(obj: unknown): FriendsLoadBalancingConfig {
+    const raw = (typeof obj === 'object' && obj !== null ? obj : {}) as Record<string, unknown>;
+    const childJson = Array.isArray(raw.childPolicy) ? (raw.childPolicy as LoadBalancingConfig[]) : [];
+    // As grpc-js with no usable policy listed: its default.
+    const child = selectLbConfigFromList(childJson, true);
+    if (!child) throw new Error('friends: no usable child load-balancing policy');
+    const settings: FriendsSettings = {
+      memory: raw.memory !== false,
+      unix: raw.unix !== false,
+      helloTimeoutMs: typeof raw.helloTimeoutMs === 'number' && raw.helloTimeoutMs > 0 ? raw.helloTimeoutMs : 5_000,
+    };
+    return new FriendsLoadBalancingConfig(settings, child, childJson);
+  }
+}
+
+/**
+ * grpc-js's load balancing, whatever the channel's service config asks for
+ * (pick_first by default), with a friend decision per backend address under
+ * it: the child policy gets wrapped subchannels, and its picks are routed to
+ * a friend link where one is up.
+ */
+export class FriendsLoadBalancer implements LoadBalancer {
+  private readonly child: InstanceType<typeof ChildLoadBalancerHandler>;
+  private settings: FriendsSettings = { memory: true, unix: true, helloTimeoutMs: 5_000 };
+  private options: ChannelOptions = {};
+
+  constructor(helper: ChannelControlHelper) {
+    this.child = new ChildLoadBalancerHandler(
+      createChildChannelControlHelper(helper, {
+        createSubchannel: (address: SubchannelAddress, args: ChannelOptions) =>
+          new FriendSubchannel(helper.createSubchannel(address, args), this.settings, this.options),
+        updateState: (state: State, picker: Picker, errorMessage: string | null) =>
+          helper.updateState(state, new FriendsPicker(picker), errorMessage),
+      }),
+    );
+  }
+
+  updateAddressList(
+    endpoints: StatusOr<Endpoint[]>,
+    config: TypedLoadBalancingConfig,
+    options: ChannelOptions,
+    resolutionNote: string,
+  ): boolean {
+    if (!(config instanceof FriendsLoadBalancingConfig)) return false;
+    this.settings = config.settings;
+    this.options = options;
+    return this.child.updateAddressList(endpoints, config.child, options, resolutionNote);
+  }
+
+  exitIdle(): void {
+    this.child.exitIdle();
+  }
+
+  resetBackoff(): void {
+    this.child.resetBackoff();
+  }
+
+  destroy(): void {
+    this.child.destroy();
+  }
+
+  getTypeName(): string {
+    return FRIENDS_POLICY;
+  }
+}
+
+experimental.registerLoadBalancerType(FRIENDS_POLICY, FriendsLoadBalancer, FriendsLoadBalancingConfig);

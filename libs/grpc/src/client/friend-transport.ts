@@ -1,0 +1,96 @@
+import type { ChannelOptions, Metadata } from '@grpc/grpc-js';
+import type { AuthContext } from '@grpc/grpc-js/build/src/auth-context.js';
+import type { SubchannelCall, SubchannelCallInterceptingListener } from '@grpc/grpc-js/build/src/subchannel-call.js';
+import type { ClientLinkSession } from '../h2/client-session.js';
+import { GRPC_JS_VERSION, Http2SubchannelCall, type SubchannelCallWithDisconnect } from '../internals.js';
+
+let callNumbers = 0;
+
+/**
+ * Calls to one backend over a friend link, in place of grpc-js's HTTP/2
+ * transport: the same request headers, and grpc-js's own call class on each
+ * stream. The LB call asks it for a call exactly as it asks a subchannel.
+ */
+export class FriendTransport {
+  private readonly activeCalls = new Set<SubchannelCallWithDisconnect>();
+  private readonly userAgent: string;
+
+  constructor(
+    readonly session: ClientLinkSession,
+    /** What grpc-js reports as the call's peer: the backend address, as on HTTP/2. */
+    private readonly address: string,
+    private readonly options: ChannelOptions,
+    /** The connection's TLS identity, as grpc-js's transport reports it. */
+    private readonly authContext: AuthContext,
+  ) {
+    this.userAgent = [options['grpc.primary_user_agent'], `grpc-node-js/${GRPC_JS_VERSION}`, options['grpc.secondary_user_agent']]
+      .filter((part) => part)
+      .join(' ');
+    // As grpc-js's transport: a dropped connection tells every call before its stream ends.
+    session.on('close', () => {
+      for (const call of this.activeCalls) call.onDisconnect();
+    });
+  }
+
+  get usable(): boolean {
+    return this.session.usable;
+  }
+
+  createCall(
+    metadata: Metadata,
+    host: string,
+    method: string,
+    listener: SubchannelCallInterceptingListener,
+    callId?: number,
+  ): SubchannelCall {
+    const headers = metadata.toHttp2Headers();
+    headers[':authority'] = host;
+    headers['user-agent'] = this.userAgent;
+    headers['content-type'] = 'application/grpc';
+    headers[':method'] = 'POST';
+    headers[':path'] = method;
+    headers.te = 'trailers';
+    let stream;
+    try {
+      stream = this.session.request(headers);
+    } catch (err) {
+      // grpc-js discards a connection whose session refused a request; so do we.
+      this.session.destroy();
+      throw err;
+    }
+    const calls = this.activeCalls;
+    const tracker = {
+      addMessageSent(): void {},
+      addMessageReceived(): void {},
+      onCallEnd(): void {
+        calls.delete(call);
+      },
+      onStreamEnd(): void {},
+    };
+    const call: SubchannelCallWithDisconnect = new Http2SubchannelCall(
+      stream as never,
+      tracker,
+      listener,
+      this,
+      callId ?? --callNumbers,
+    );
+    calls.add(call);
+    return call;
+  }
+
+  getOptions(): ChannelOptions {
+    return this.options;
+  }
+
+  getPeerName(): string {
+    return this.address;
+  }
+
+  getAuthContext(): AuthContext {
+    return this.authContext;
+  }
+
+  close(): void {
+    this.session.close();
+  }
+}

@@ -1,0 +1,76 @@
+import { Metadata, status as Status } from '@grpc/grpc-js';
+import type { AuthContext } from '@grpc/grpc-js/build/src/auth-context.js';
+import type { Subchannel } from '@grpc/grpc-js/build/src/subchannel.js';
+import type { SubchannelCall } from '@grpc/grpc-js/build/src/subchannel-call.js';
+import { TLSSocket } from 'node:tls';
+import { connectionTuple, ErrorCodes, FriendsError, type ConnectionTuple } from '@friends/core';
+import { frameMessage, helloMethod, unframeMessage, type HelloAnswerMessage, type HelloRequestMessage } from '../handshake.js';
+import { socketOfCall } from '../internals.js';
+
+/**
+ * One Hello on one backend connection, sent straight on the connected
+ * subchannel: the same connection and TLS session as the calls, but not a call
+ * of the channel (no interceptors, no call credentials, no retries), so the
+ * application never sees it.
+ */
+export class HelloExchange {
+  /** The connection the hello travels on, as this side sees it (undefined off TCP). */
+  readonly connection: ConnectionTuple | undefined;
+  readonly secure: boolean;
+  private readonly call: SubchannelCall;
+  private answer: Buffer | undefined;
+  private settle!: (answer: HelloAnswerMessage | undefined, err?: Error) => void;
+  private readonly settled: Promise<HelloAnswerMessage | undefined>;
+
+  constructor(real: Subchannel, authority: string, private readonly timeoutMs: number) {
+    this.settled = new Promise((resolve, reject) => {
+      this.settle = (answer, err) => (err ? reject(err) : resolve(answer));
+    });
+    // Abandoned hellos settle with nobody waiting.
+    this.settled.catch(() => undefined);
+    const metadata = new Metadata();
+    metadata.set('grpc-timeout', `${Math.max(1, Math.ceil(timeoutMs))}m`);
+    this.call = real.createCall(metadata, authority, helloMethod.path, {
+      onReceiveMetadata: () => undefined,
+      onReceiveMessage: (framed: Buffer) => {
+        this.answer ??= framed;
+      },
+      onReceiveStatus: (status) => {
+        if (status.code === Status.OK && this.answer) {
+          try {
+            this.settle(helloMethod.responseDeserialize(unframeMessage(this.answer)));
+          } catch (err) {
+            this.settle(undefined, err as Error);
+          }
+        } else if (status.code === Status.UNIMPLEMENTED) {
+          this.settle(undefined);
+        } else {
+          this.settle(undefined, new FriendsError(ErrorCodes.HANDSHAKE_PROTOCOL, `Hello failed: ${status.code} ${status.details}`));
+        }
+      },
+    });
+    const socket = socketOfCall(this.call);
+    this.connection = socket ? connectionTuple(socket) : undefined;
+    this.secure = socket instanceof TLSSocket;
+  }
+
+  /** The connection's auth context, as grpc-js's transport reports it to calls. */
+  get authContext(): AuthContext {
+    return this.call.getAuthContext();
+  }
+
+  /** Sends the hello. Resolves with the answer, or undefined when the server does not speak friends. */
+  ask(request: HelloRequestMessage): Promise<HelloAnswerMessage | undefined> {
+    const timer = setTimeout(() => this.call.cancelWithStatus(Status.DEADLINE_EXCEEDED, 'Hello timed out'), this.timeoutMs);
+    timer.unref();
+    this.call.startRead();
+    this.call.sendMessageWithContext({}, frameMessage(helloMethod.requestSerialize(request)));
+    this.call.halfClose();
+    return this.settled.finally(() => clearTimeout(timer));
+  }
+
+  /** Gives up before asking (the connection changed meanwhile). */
+  abandon(): void {
+    this.call.cancelWithStatus(Status.CANCELLED, 'Hello abandoned');
+  }
+}

@@ -1,0 +1,149 @@
+import { constants, type OutgoingHttpHeaders } from 'node:http2';
+import type { Link } from '@friends/core';
+import { ClientLinkStream } from './client-stream.js';
+import type { StreamFrame } from './frames.js';
+import { receiveHeaderList, toHeaderList } from './headers.js';
+import { LinkSession } from './link-session.js';
+
+const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = constants;
+
+function sessionError(code: string, message: string): Error {
+  const error = new Error(message) as Error & { code: string };
+  error.code = code;
+  return error;
+}
+
+/**
+ * The client side of a friend link, in place of a `ClientHttp2Session`:
+ * `request()` opens a stream (queued while the server's concurrent-stream
+ * limit is reached, as nghttp2 queues them), 'goaway' stops new streams, and
+ * when the link goes the session says 'close' before its streams end, so calls
+ * learn the connection dropped. The link holds the process open only while
+ * streams are open, as grpc-js does with its HTTP/2 sessions.
+ */
+export class ClientLinkSession extends LinkSession<ClientLinkStream> {
+  private nextId = 1;
+  private maxConcurrent = Infinity;
+  private readonly waiting: { stream: ClientLinkStream; frames: StreamFrame[] }[] = [];
+  private readonly held = new Map<number, StreamFrame[]>();
+  goawayReceived = false;
+  private readonly defaults: Record<string, string>;
+
+  constructor(
+    link: Link<StreamFrame>,
+    /** ':scheme' of the requests, as the connection the link stands for. */
+    private readonly scheme: 'http' | 'https',
+  ) {
+    super(link);
+    this.defaults = { ':scheme': scheme, ':method': 'GET', ':path': '/' };
+    link.unref();
+  }
+
+  /** True while new calls may use this link. */
+  get usable(): boolean {
+    return !this.closed && !this.goawayReceived;
+  }
+
+  request(headers: OutgoingHttpHeaders): ClientLinkStream {
+    if (this.closed) throw sessionError('ERR_HTTP2_INVALID_SESSION', 'The session has been destroyed');
+    if (this.goawayReceived) throw sessionError('ERR_HTTP2_GOAWAY_SESSION', 'New streams cannot be created after receiving a GOAWAY');
+    const list = toHeaderList(headers, 'request', this.defaults);
+    const id = this.nextId;
+    this.nextId += 2;
+    const stream = new ClientLinkStream(this, id);
+    if (this.streams.size === 0) this.link.ref();
+    this.streams.set(id, stream);
+    const open: StreamFrame = { t: 'headers', s: id, h: list, end: false };
+    if (this.streams.size - this.held.size > this.maxConcurrent) {
+      const frames = [open];
+      this.held.set(id, frames);
+      this.waiting.push({ stream, frames });
+    } else {
+      this.link.send(open);
+    }
+    return stream;
+  }
+
+  override send(frame: StreamFrame): void {
+    if ('s' in frame) {
+      const held = this.held.get(frame.s);
+      if (held) {
+        // A reset before the stream opened: it never reaches the server.
+        if (frame.t === 'rst') this.dropHeld(frame.s);
+        else held.push(frame);
+        return;
+      }
+    }
+    this.link.send(frame);
+  }
+
+  /** Closes the link once its streams are done (no new streams meanwhile). */
+  close(): void {
+    if (this.closed) return;
+    this.goawayReceived = true;
+    if (this.streams.size === 0) {
+      this.closed = true;
+      this.link.close();
+    }
+  }
+
+  /** Drops the link at once: open streams end as on a dropped connection. */
+  destroy(): void {
+    this.destroyLink(NGHTTP2_CANCEL);
+  }
+
+  protected onHeaders(frame: Extract<StreamFrame, { t: 'headers' }>): void {
+    const stream = this.streams.get(frame.s);
+    if (!stream) return;
+    const received = receiveHeaderList(frame.h);
+    if (received.refused !== undefined) stream.close(received.refused);
+    else stream.receiveHeaders(received.headers, frame.end);
+  }
+
+  protected onGoaway(frame: Extract<StreamFrame, { t: 'goaway' }>): void {
+    if (!this.goawayReceived) {
+      this.goawayReceived = true;
+      this.emit('goaway', frame.code);
+    }
+    // Streams the server will not serve are refused, and grpc-js may retry them elsewhere.
+    for (const stream of [...this.streams.values()]) if (stream.id > frame.s) stream.receiveReset(NGHTTP2_REFUSED_STREAM);
+    if (this.streams.size === 0) this.close();
+  }
+
+  protected onSettings(frame: Extract<StreamFrame, { t: 'settings' }>): void {
+    this.maxConcurrent = frame.maxConcurrentStreams > 0 ? frame.maxConcurrentStreams : Infinity;
+    this.openWaiting();
+  }
+
+  protected afterRelease(): void {
+    this.openWaiting();
+    if (this.streams.size === 0) {
+      this.link.unref();
+      if (this.goawayReceived) this.close();
+    }
+  }
+
+  protected onClosed(err: Error | undefined): void {
+    this.waiting.length = 0;
+    this.held.clear();
+    // As an HTTP/2 session: 'close' first (calls mark the connection dropped), then the streams end.
+    this.emit('close', err);
+    for (const stream of [...this.streams.values()]) stream.destroyWith(NGHTTP2_CANCEL, undefined);
+  }
+
+  private openWaiting(): void {
+    while (this.waiting.length > 0 && this.streams.size - this.held.size < this.maxConcurrent) {
+      const { stream, frames } = this.waiting.shift()!;
+      this.held.delete(stream.id);
+      if (stream.destroyed) continue;
+      for (const frame of frames) this.link.send(frame);
+    }
+  }
+
+  private dropHeld(id: number): void {
+    this.held.delete(id);
+    const at = this.waiting.findIndex((entry) => entry.stream.id === id);
+    if (at >= 0) this.waiting.splice(at, 1);
+  }
+
+}

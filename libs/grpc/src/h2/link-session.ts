@@ -1,0 +1,120 @@
+import { EventEmitter } from 'node:events';
+import { ErrorCodes, FriendsError, type Link } from '@friends/core';
+import type { StreamFrame } from './frames.js';
+import type { LinkStream, StreamCarrier } from './link-stream.js';
+
+/**
+ * Streams multiplexed on one friend link, as an HTTP/2 session multiplexes
+ * them on a connection. Routes frames to streams, answers pings, and turns a
+ * peer that breaks the rules into a closed link (never a thrown error).
+ * Subclasses add the client's and the server's side of stream creation.
+ */
+export abstract class LinkSession<S extends LinkStream> extends EventEmitter implements StreamCarrier {
+  protected readonly streams = new Map<number, S>();
+  /** The link is gone, or going. */
+  closed = false;
+  destroyed = false;
+  private nextPing = 1;
+  private readonly pings = new Map<number, { started: bigint; cb: (err: Error | null, ms: number, payload: Buffer) => void }>();
+
+  constructor(readonly link: Link<StreamFrame>) {
+    super();
+    link.on('message', (frame) => this.onFrame(frame));
+    link.on('close', (err) => this.onLinkClose(err));
+  }
+
+  get activeStreams(): number {
+    return this.streams.size;
+  }
+
+  send(frame: StreamFrame): void {
+    this.link.send(frame);
+  }
+
+  release(id: number): void {
+    if (this.streams.delete(id)) this.afterRelease();
+  }
+
+  /** Sends a ping; `cb` gets the round-trip time when the pong comes back. */
+  ping(cb: (err: Error | null, ms: number, payload: Buffer) => void): boolean {
+    if (this.destroyed) {
+      const err = new Error('The session has been destroyed') as Error & { code: string };
+      err.code = 'ERR_HTTP2_INVALID_SESSION';
+      throw err;
+    }
+    const id = this.nextPing++;
+    this.pings.set(id, { started: process.hrtime.bigint(), cb });
+    this.send({ t: 'ping', s: id });
+    return true;
+  }
+
+  /** Drops the link now: every stream ends with `code` on both sides. */
+  protected destroyLink(code: number, err?: Error): void {
+    if (this.destroyed) return;
+    for (const stream of [...this.streams.values()]) {
+      this.send({ t: 'rst', s: stream.id, code });
+      stream.destroyWith(code, undefined);
+    }
+    this.closed = true;
+    this.link.destroy(err);
+  }
+
+  protected abstract onHeaders(frame: Extract<StreamFrame, { t: 'headers' }>): void;
+  protected abstract onGoaway(frame: Extract<StreamFrame, { t: 'goaway' }>): void;
+  protected abstract onSettings(frame: Extract<StreamFrame, { t: 'settings' }>): void;
+  protected abstract afterRelease(): void;
+  protected abstract onClosed(err: Error | undefined): void;
+
+  protected violation(why: string): void {
+    this.destroyLink(1 /* PROTOCOL_ERROR */, new FriendsError(ErrorCodes.BAD_FRAME, `Friend link peer broke the protocol: ${why}`));
+  }
+
+  private onFrame(frame: StreamFrame): void {
+    if (this.destroyed) return;
+    switch (frame.t) {
+      case 'data': {
+        const stream = this.streams.get(frame.s);
+        if (stream && !stream.receiveData(frame.b)) this.violation(`stream ${frame.s} sent beyond its window`);
+        return;
+      }
+      case 'headers':
+        return this.onHeaders(frame);
+      case 'end':
+        this.streams.get(frame.s)?.receiveEnd();
+        return;
+      case 'window':
+        this.streams.get(frame.s)?.receiveWindow(frame.n);
+        return;
+      case 'rst':
+        this.streams.get(frame.s)?.receiveReset(frame.code);
+        return;
+      case 'ping':
+        this.send({ t: 'pong', s: frame.s });
+        return;
+      case 'pong': {
+        const ping = this.pings.get(frame.s);
+        if (!ping) return;
+        this.pings.delete(frame.s);
+        ping.cb(null, Number(process.hrtime.bigint() - ping.started) / 1e6, Buffer.alloc(8));
+        return;
+      }
+      case 'goaway':
+        return this.onGoaway(frame);
+      case 'settings':
+        return this.onSettings(frame);
+    }
+  }
+
+  private onLinkClose(err: Error | undefined): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.closed = true;
+    for (const ping of this.pings.values()) {
+      const failed = new Error('The session was closed before the ping was acknowledged') as Error & { code: string };
+      failed.code = 'ERR_HTTP2_PING_CANCEL';
+      process.nextTick(ping.cb, failed, 0, Buffer.alloc(8));
+    }
+    this.pings.clear();
+    this.onClosed(err);
+  }
+}

@@ -1,0 +1,269 @@
+import { constants } from 'node:http2';
+import { MAX_DATA_FRAME, STREAM_WINDOW, type StreamFrame } from './frames.js';
+import { LiteEmitter } from './lite-emitter.js';
+import { microtask } from '@friends/core';
+
+const { NGHTTP2_NO_ERROR, NGHTTP2_CANCEL } = constants;
+
+/** Output Node buffers before `write()` says "wait": a writable stream's default high-water mark. */
+const WRITE_HIGH_WATER_MARK = 16_384;
+
+/** What a stream needs from the session that carries it. */
+export interface StreamCarrier {
+  send(frame: StreamFrame): void;
+  /** The stream is closed on both sides: forget it. */
+  release(id: number): void;
+}
+
+interface PendingWrite {
+  buf: Buffer;
+  sent: number;
+  cb: ((err?: Error | null) => void) | undefined;
+}
+
+function streamError(code: string, message: string): Error {
+  const error = new Error(message) as Error & { code: string };
+  error.code = code;
+  return error;
+}
+
+/**
+ * One HTTP/2 stream as grpc-js sees it, carried by a friend link: Node's
+ * Duplex semantics where grpc-js depends on them (pause/resume, 'data' one
+ * message at a time, 'end' once the peer's half is done and everything was
+ * read, write callbacks once the bytes went out, 'close' with `rstCode`), and a
+ * credit window per stream so a reader that stops reading holds the writer
+ * back. The client and server streams differ only in their headers API.
+ */
+export abstract class LinkStream extends LiteEmitter {
+  rstCode: number = NGHTTP2_NO_ERROR;
+  destroyed = false;
+  closed = false;
+  writableEnded = false;
+
+  private readonly inbox: Buffer[] = [];
+  private inboxHead = 0;
+  private flowing: boolean;
+  private flowScheduled = false;
+  private remoteEnded = false;
+  private endEmitted = false;
+  private unacked = 0;
+  /** Bytes the peer may still send before we grant more; below zero it broke the window. */
+  private allowance = STREAM_WINDOW;
+
+  private readonly outbox: PendingWrite[] = [];
+  private outboxBytes = 0;
+  private credit = STREAM_WINDOW;
+  private localEndSent = false;
+
+  constructor(
+    protected readonly carrier: StreamCarrier,
+    readonly id: number,
+    startFlowing: boolean,
+  ) {
+    super();
+    this.flowing = startFlowing;
+  }
+
+  // ----- readable side -----
+
+  pause(): this {
+    this.flowing = false;
+    return this;
+  }
+
+  resume(): this {
+    if (this.flowing && !this.flowScheduled) return this;
+    this.flowing = true;
+    // Node resumes on the next tick; with nothing buffered that tick would do nothing.
+    if (!this.flowScheduled && (this.inboxHead < this.inbox.length || (this.remoteEnded && !this.endEmitted))) {
+      this.flowScheduled = true;
+      process.nextTick(() => this.flow());
+    }
+    return this;
+  }
+
+  /** @internal A data frame from the peer; false when it sent more than its window allowed. */
+  receiveData(chunk: Buffer): boolean {
+    this.allowance -= chunk.length;
+    if (this.allowance < 0) return false;
+    if (this.closed || this.remoteEnded) return true;
+    if (this.flowing && !this.flowScheduled && this.inboxHead === this.inbox.length) this.deliver(chunk);
+    else this.inbox.push(chunk);
+    return true;
+  }
+
+  /** @internal The peer's half of the stream is done. */
+  receiveEnd(): void {
+    if (this.remoteEnded) return;
+    this.remoteEnded = true;
+    this.maybeEmitEnd();
+  }
+
+  /** @internal The peer granted more credit. */
+  receiveWindow(n: number): void {
+    this.credit += n;
+    this.pump();
+  }
+
+  private deliver(chunk: Buffer): void {
+    this.unacked += chunk.length;
+    // Credit goes back in batches, as the chunks are read (not as they arrive).
+    if (this.unacked >= STREAM_WINDOW / 2 && !this.remoteEnded) {
+      this.carrier.send({ t: 'window', s: this.id, n: this.unacked });
+      this.allowance += this.unacked;
+      this.unacked = 0;
+    }
+    this.emit('data', chunk);
+  }
+
+  private flow(): void {
+    this.flowScheduled = false;
+    while (this.flowing && this.inboxHead < this.inbox.length && !this.destroyed) {
+      const chunk = this.inbox[this.inboxHead]!;
+      this.inbox[this.inboxHead++] = undefined as unknown as Buffer;
+      this.deliver(chunk);
+    }
+    if (this.inboxHead === this.inbox.length) {
+      this.inbox.length = 0;
+      this.inboxHead = 0;
+    }
+    this.maybeEmitEnd();
+  }
+
+  /** Whether 'end' may come while paused: Node reads the stream's end when the stream closes. */
+  protected abstract endsWhilePaused(): boolean;
+
+  protected maybeEmitEnd(): void {
+    if (!this.remoteEnded || this.endEmitted || this.inboxHead < this.inbox.length) return;
+    if (!this.flowing && !this.endsWhilePaused()) return;
+    this.endEmitted = true;
+    process.nextTick(() => {
+      if (this.destroyed && this.rstCode !== NGHTTP2_NO_ERROR) return;
+      this.emit('end');
+      this.afterEnd();
+    });
+  }
+
+  /** Called once 'end' was emitted. */
+  protected afterEnd(): void {}
+
+  protected get readEnded(): boolean {
+    return this.endEmitted;
+  }
+
+  // ----- writable side -----
+
+  write(chunk: Buffer, cb?: (err?: Error | null) => void): boolean {
+    if (this.writableEnded || this.destroyed) {
+      const err = this.writableEnded
+        ? streamError('ERR_STREAM_WRITE_AFTER_END', 'write after end')
+        : streamError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed');
+      if (cb) process.nextTick(cb, err);
+      if (!this.destroyed) process.nextTick(() => this.emit('error', err));
+      return false;
+    }
+    this.outbox.push({ buf: chunk, sent: 0, cb });
+    this.outboxBytes += chunk.length;
+    this.pump();
+    return this.outboxBytes < WRITE_HIGH_WATER_MARK;
+  }
+
+  end(): this {
+    if (this.writableEnded) return this;
+    this.writableEnded = true;
+    if (this.outbox.length === 0) this.finishLocal();
+    return this;
+  }
+
+  /** Our half is done and every byte went out: a client half-closes, a server asks for trailers. */
+  protected abstract finishLocal(): void;
+
+  protected markLocalEndSent(): void {
+    this.localEndSent = true;
+  }
+
+  protected get localEnded(): boolean {
+    return this.localEndSent;
+  }
+
+  private pump(): void {
+    while (this.credit > 0 && this.outbox.length > 0 && !this.destroyed) {
+      const head = this.outbox[0]!;
+      const left = head.buf.length - head.sent;
+      const n = Math.min(left, this.credit, MAX_DATA_FRAME);
+      const piece = n === head.buf.length ? head.buf : head.buf.subarray(head.sent, head.sent + n);
+      head.sent += n;
+      this.credit -= n;
+      this.outboxBytes -= n;
+      this.carrier.send({ t: 'data', s: this.id, b: piece });
+      if (head.sent === head.buf.length) {
+        this.outbox.shift();
+        // The bytes are on their way: HTTP/2 calls back once its socket took them, later still.
+        if (head.cb) microtask(head.cb);
+      }
+    }
+    if (this.outbox.length === 0 && this.writableEnded && !this.localEndSent && !this.destroyed) this.finishLocal();
+  }
+
+  // ----- closing -----
+
+  /** @internal The peer reset the stream. */
+  receiveReset(code: number): void {
+    if (this.destroyed) return;
+    this.remoteEnded = true;
+    const err =
+      code === NGHTTP2_NO_ERROR || code === NGHTTP2_CANCEL
+        ? undefined
+        : streamError('ERR_HTTP2_STREAM_ERROR', `Stream closed with error code ${nameOfCode(code)}`);
+    this.destroyWith(code, err);
+  }
+
+  /** Resets the stream: the peer sees `code`. */
+  close(code: number = NGHTTP2_NO_ERROR): void {
+    if (this.destroyed) return;
+    this.carrier.send({ t: 'rst', s: this.id, code });
+    this.destroyWith(code, undefined);
+  }
+
+  /** @internal Ends the stream here without telling the peer (it is gone, or already knows). */
+  destroyWith(code: number, err: Error | undefined): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.closed = true;
+    this.writableEnded = true;
+    this.rstCode = code;
+    this.inbox.length = 0;
+    this.inboxHead = 0;
+    const failed = this.outbox.splice(0);
+    this.outboxBytes = 0;
+    this.carrier.release(this.id);
+    process.nextTick(() => {
+      for (const write of failed)
+        write.cb?.(streamError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed'));
+      if (err) this.emit('error', err);
+      this.emit('close');
+    });
+  }
+}
+
+const CODE_NAMES: Record<number, string> = {
+  0: 'NGHTTP2_NO_ERROR',
+  1: 'NGHTTP2_PROTOCOL_ERROR',
+  2: 'NGHTTP2_INTERNAL_ERROR',
+  3: 'NGHTTP2_FLOW_CONTROL_ERROR',
+  4: 'NGHTTP2_SETTINGS_TIMEOUT',
+  5: 'NGHTTP2_STREAM_CLOSED',
+  6: 'NGHTTP2_FRAME_SIZE_ERROR',
+  7: 'NGHTTP2_REFUSED_STREAM',
+  8: 'NGHTTP2_CANCEL',
+  9: 'NGHTTP2_COMPRESSION_ERROR',
+  10: 'NGHTTP2_CONNECT_ERROR',
+  11: 'NGHTTP2_ENHANCE_YOUR_CALM',
+  12: 'NGHTTP2_INADEQUATE_SECURITY',
+  13: 'NGHTTP2_HTTP_1_1_REQUIRED',
+};
+
+function nameOfCode(code: number): string {
+  return CODE_NAMES[code] ?? `${code}`;
+}

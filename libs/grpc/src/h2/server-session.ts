@@ -1,0 +1,133 @@
+import { constants, type IncomingHttpHeaders } from 'node:http2';
+import type { Link } from '@friends/core';
+import type { StreamFrame } from './frames.js';
+import { receiveHeaderList } from './headers.js';
+import { LinkSession } from './link-session.js';
+import { ServerLinkStream } from './server-stream.js';
+
+const { NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM, NGHTTP2_FLAG_END_HEADERS, NGHTTP2_FLAG_END_STREAM } = constants;
+
+/** grpc-js's handler for a new stream on a port (what it listens to 'stream' with). */
+export type StreamDispatch = (stream: ServerLinkStream, headers: IncomingHttpHeaders, flags: number) => void;
+
+/**
+ * The server side of a friend link, in place of a `ServerHttp2Session`.
+ * grpc-js's server adopts it as one of its sessions (its 'session' handler),
+ * so its own code applies to friends: keepalive pings, connection age and
+ * idle limits, channelz, `drain()`, `unbind()`, `tryShutdown()` and
+ * `forceShutdown()` all close or destroy this session as they would an HTTP/2
+ * one. `socket` describes the connection the friendship was agreed on
+ * (addresses, TLS peer), which is what grpc-js reports as peer and auth context.
+ */
+export class ServerLinkSession extends LinkSession<ServerLinkStream> {
+  readonly state = { localWindowSize: 65_535, remoteWindowSize: 65_535 };
+  private lastStreamId = 0;
+  private goawaySent = false;
+  private closeRequested = false;
+  private linkClosing = false;
+  private closeEmitted = false;
+
+  constructor(
+    link: Link<StreamFrame>,
+    readonly socket: object,
+    readonly encrypted: boolean,
+    private readonly dispatch: StreamDispatch,
+    private readonly maxConcurrentStreams: number,
+  ) {
+    super(link);
+    if (Number.isFinite(maxConcurrentStreams) && maxConcurrentStreams >= 0)
+      link.send({ t: 'settings', maxConcurrentStreams: Math.max(1, Math.min(maxConcurrentStreams, 0xffffffff)) });
+  }
+
+  /** HTTP/2 GOAWAY: streams after `lastStreamID` will not be served. */
+  goaway(code: number = NGHTTP2_NO_ERROR, lastStreamID?: number): void {
+    if (this.destroyed) {
+      const err = new Error('The session has been destroyed') as Error & { code: string };
+      err.code = 'ERR_HTTP2_INVALID_SESSION';
+      throw err;
+    }
+    this.goawaySent = true;
+    const last = lastStreamID === undefined || lastStreamID < 0 ? this.lastStreamId : Math.min(lastStreamID, 0x7fffffff);
+    this.send({ t: 'goaway', s: last, code });
+  }
+
+  /** Graceful: no new streams, the link closes once open streams are done. */
+  close(callback?: () => void): void {
+    if (callback) this.once('close', callback);
+    if (this.closeRequested || this.destroyed) return;
+    this.closeRequested = true;
+    // As Node's: `closed` from the moment close() is called.
+    this.closed = true;
+    if (!this.goawaySent) this.goaway(NGHTTP2_NO_ERROR, this.lastStreamId);
+    this.maybeFinishClose();
+  }
+
+  /** Node's `session.destroy([error][, code])`: every stream ends with `code` at once. */
+  destroy(error?: Error | number, code?: number): void {
+    const rst = typeof error === 'number' ? error : (code ?? NGHTTP2_NO_ERROR);
+    if (this.destroyed) return;
+    if (!this.goawaySent) {
+      this.goawaySent = true;
+      this.send({ t: 'goaway', s: this.lastStreamId, code: rst });
+    }
+    this.destroyLink(rst, error instanceof Error ? error : undefined);
+  }
+
+  protected onHeaders(frame: Extract<StreamFrame, { t: 'headers' }>): void {
+    const existing = this.streams.get(frame.s);
+    if (existing || frame.s <= this.lastStreamId) {
+      // Clients send no trailers in gRPC, and a stream id never comes back.
+      if (!existing) this.violation(`headers for stream ${frame.s}, at or below ${this.lastStreamId}`);
+      return;
+    }
+    if (frame.s % 2 !== 1 || frame.s > 0x7fffffff) {
+      this.violation(`bad stream id ${frame.s}`);
+      return;
+    }
+    this.lastStreamId = frame.s;
+    if (this.goawaySent || this.streams.size >= this.maxConcurrentStreams) {
+      this.send({ t: 'rst', s: frame.s, code: NGHTTP2_REFUSED_STREAM });
+      return;
+    }
+    const received = receiveHeaderList(frame.h);
+    if (received.refused !== undefined) {
+      this.send({ t: 'rst', s: frame.s, code: received.refused });
+      return;
+    }
+    const stream = new ServerLinkStream(this, frame.s, this);
+    this.streams.set(frame.s, stream);
+    const flags = frame.end ? NGHTTP2_FLAG_END_HEADERS | NGHTTP2_FLAG_END_STREAM : NGHTTP2_FLAG_END_HEADERS;
+    this.dispatch(stream, received.headers, flags);
+    if (frame.end) stream.receiveEnd();
+  }
+
+  protected onGoaway(): void {
+    // A client says goodbye by closing its end of the link.
+  }
+
+  protected onSettings(): void {
+    this.violation('settings from a client');
+  }
+
+  protected afterRelease(): void {
+    this.maybeFinishClose();
+  }
+
+  protected onClosed(): void {
+    for (const stream of [...this.streams.values()]) stream.destroyWith(constants.NGHTTP2_CANCEL, undefined);
+    this.emitClose();
+  }
+
+  private maybeFinishClose(): void {
+    if (this.closeRequested && this.streams.size === 0 && !this.linkClosing) {
+      this.linkClosing = true;
+      this.link.close();
+    }
+  }
+
+  private emitClose(): void {
+    if (this.closeEmitted) return;
+    this.closeEmitted = true;
+    process.nextTick(() => this.emit('close'));
+  }
+}
