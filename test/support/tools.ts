@@ -38,6 +38,7 @@ export function describeWithTools(tools: readonly Tool[], name: string, body: ()
     });
     return;
   }
-  console.warn(`${name}: skipped: ${reason}`);
+  // Straight to stderr: Jest drops the console output of a test file whose every test is skipped.
+  process.stderr.write(`warning: ${name}: skipped: ${reason}\n`);
   describe.skip(`${name} (skipped: ${reason})`, body);
 }
