@@ -3,6 +3,10 @@ import { LinkStream, type StreamCarrier } from './link-stream.js';
 
 const { NGHTTP2_FLAG_END_HEADERS, NGHTTP2_FLAG_END_STREAM, NGHTTP2_NO_ERROR } = constants;
 
+function emitHeaders(stream: ClientLinkStream, event: string, headers: IncomingHttpHeaders, flags: number): void {
+  stream.headersEmitted(event, headers, flags);
+}
+
 /**
  * The client end of a call between friends, in place of a `ClientHttp2Stream`:
  * grpc-js's own `Http2SubchannelCall` runs on it unchanged. A client stream is
@@ -11,27 +15,47 @@ const { NGHTTP2_FLAG_END_HEADERS, NGHTTP2_FLAG_END_STREAM, NGHTTP2_NO_ERROR } = 
  */
 export class ClientLinkStream extends LinkStream {
   private responded = false;
+  /** Headers received and not emitted yet: the stream's end waits for them, as in Node. */
+  private pendingHeaders = 0;
 
   constructor(carrier: StreamCarrier, id: number) {
     // grpc-js adds its 'data' listener at once, which sets a Node stream flowing.
-    super(carrier, id, true);
+    super(carrier, id, true, false);
   }
 
-  /** @internal Headers from the server: the response, trailers-only, or trailers. */
+  /**
+   * @internal Headers from the server: the response, trailers-only, or
+   * trailers. As Node: the event on the next tick, the end of the stream at once.
+   */
   receiveHeaders(headers: IncomingHttpHeaders, end: boolean): void {
     if (this.destroyed) return;
-    if (!this.responded) {
-      this.responded = true;
-      this.emit('response', headers, end ? NGHTTP2_FLAG_END_HEADERS | NGHTTP2_FLAG_END_STREAM : NGHTTP2_FLAG_END_HEADERS);
-    } else {
-      this.emit('trailers', headers, NGHTTP2_FLAG_END_HEADERS | NGHTTP2_FLAG_END_STREAM);
-    }
+    const flags = end ? NGHTTP2_FLAG_END_HEADERS | NGHTTP2_FLAG_END_STREAM : NGHTTP2_FLAG_END_HEADERS;
+    const event = this.responded ? 'trailers' : 'response';
+    this.responded = true;
+    this.pendingHeaders++;
+    // Over HTTP/2, trailers sent after data the client has not read yet come in a later
+    // read of the socket, and the reader gets that data first (grpc-js drops unread
+    // messages once an error status is in). Between friends they may come in the same
+    // batch: they wait for the next turn of the event loop, as a later read would.
+    if (event === 'trailers' && this.hasUnread) setImmediate(emitHeaders, this, event, headers, flags);
+    else process.nextTick(emitHeaders, this, event, headers, flags);
     if (end) this.serverFinished();
   }
 
   /** @internal The server ended its half without trailers. */
   override receiveEnd(): void {
     this.serverFinished();
+  }
+
+  /** @internal */
+  headersEmitted(event: string, headers: IncomingHttpHeaders, flags: number): void {
+    this.pendingHeaders--;
+    if (!this.destroyed || this.rstCode === NGHTTP2_NO_ERROR) this.emit(event, headers, flags);
+    this.maybeEmitEnd();
+  }
+
+  protected override endMayCome(): boolean {
+    return this.pendingHeaders === 0;
   }
 
   private serverFinished(): void {

@@ -109,6 +109,12 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
     if (this.destroyed) return;
     this.destroyed = true;
     this.closed = true;
+    // A socket's close comes in a later I/O callback than its last data: what that data
+    // set in motion (headers events on the next tick) happens before streams hear of it.
+    setImmediate(() => this.linkClosed(err));
+  }
+
+  private linkClosed(err: Error | undefined): void {
     for (const ping of this.pings.values()) {
       const failed = new Error('The session was closed before the ping was acknowledged') as Error & { code: string };
       failed.code = 'ERR_HTTP2_PING_CANCEL';

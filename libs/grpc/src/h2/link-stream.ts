@@ -45,6 +45,8 @@ export abstract class LinkStream extends LiteEmitter {
   private inboxHead = 0;
   private flowing: boolean;
   private flowScheduled = false;
+  /** Whether data may be delivered yet (see `firstReadLater`). */
+  private reading: boolean;
   private remoteEnded = false;
   private endEmitted = false;
   private unacked = 0;
@@ -60,9 +62,17 @@ export abstract class LinkStream extends LiteEmitter {
     protected readonly carrier: StreamCarrier,
     readonly id: number,
     startFlowing: boolean,
+    /**
+     * Node's http2 hands a stream's data to JavaScript only once the stream is
+     * read, and then from a later I/O callback: code that reacts to a new
+     * stream gets to finish (its promise callbacks too) before the first data
+     * comes. A server stream keeps that: its first read waits a turn of the event loop.
+     */
+    firstReadLater: boolean,
   ) {
     super();
     this.flowing = startFlowing;
+    this.reading = !firstReadLater;
   }
 
   // ----- readable side -----
@@ -73,6 +83,17 @@ export abstract class LinkStream extends LiteEmitter {
   }
 
   resume(): this {
+    if (!this.reading) {
+      this.flowing = true;
+      if (!this.flowScheduled) {
+        this.flowScheduled = true;
+        setImmediate(() => {
+          this.reading = true;
+          this.flow();
+        });
+      }
+      return this;
+    }
     if (this.flowing && !this.flowScheduled) return this;
     this.flowing = true;
     // Node resumes on the next tick; with nothing buffered that tick would do nothing.
@@ -134,8 +155,13 @@ export abstract class LinkStream extends LiteEmitter {
   /** Whether 'end' may come while paused: Node reads the stream's end when the stream closes. */
   protected abstract endsWhilePaused(): boolean;
 
+  /** Whether something else must happen before 'end' (a client's pending trailers event). */
+  protected endMayCome(): boolean {
+    return true;
+  }
+
   protected maybeEmitEnd(): void {
-    if (!this.remoteEnded || this.endEmitted || this.inboxHead < this.inbox.length) return;
+    if (!this.remoteEnded || this.endEmitted || this.inboxHead < this.inbox.length || !this.endMayCome()) return;
     if (!this.flowing && !this.endsWhilePaused()) return;
     this.endEmitted = true;
     process.nextTick(() => {
@@ -150,6 +176,11 @@ export abstract class LinkStream extends LiteEmitter {
 
   protected get readEnded(): boolean {
     return this.endEmitted;
+  }
+
+  /** Data received and not read yet. */
+  protected get hasUnread(): boolean {
+    return this.inboxHead < this.inbox.length;
   }
 
   // ----- writable side -----

@@ -97,7 +97,8 @@ export class ServerLinkSession extends LinkSession<ServerLinkStream> {
     const stream = new ServerLinkStream(this, frame.s, this);
     this.streams.set(frame.s, stream);
     const flags = frame.end ? NGHTTP2_FLAG_END_HEADERS | NGHTTP2_FLAG_END_STREAM : NGHTTP2_FLAG_END_HEADERS;
-    this.dispatch(stream, received.headers, flags);
+    // As Node: the stream exists now (data that follows is buffered), 'stream' comes on the next tick.
+    process.nextTick(this.dispatch, stream, received.headers, flags);
     if (frame.end) stream.receiveEnd();
   }
 

@@ -44,7 +44,7 @@ export class ServerLinkStream extends LinkStream {
     readonly session: object,
   ) {
     // grpc-js pauses a new stream before reading it.
-    super(carrier, id, false);
+    super(carrier, id, false, true);
   }
 
   respond(headers: OutgoingHttpHeaders = {}, options: { endStream?: boolean; waitForTrailers?: boolean } = {}): void {
