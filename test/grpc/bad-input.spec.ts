@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { encodeCompactFrame, kernelIdentity, kernelProof } from '@friends/core';
+import { encodeCompactFrame, kernelIdentity, kernelProof, metricsSnapshot } from '@friends/core';
 import { FriendsGrpcServer, friends, handshakeService } from '@friends/grpc';
 import { echoHandlers, loadEcho } from '../fixtures/src/grpc/echo-service.js';
 import { closesWithin, rawConnect, ticketFrame } from '../support/raw.js';
@@ -66,12 +66,20 @@ describe('gRPC bad input', () => {
 
   afterEach(async () => {
     for (const [name, client] of Object.entries(healthy)) {
-      const peer = await new Promise<string>((resolve, reject) =>
-        client.Unary({ text: name }, (err: Error | null, reply: { text: string; peer: string }) =>
-          err ? reject(err) : resolve(reply.peer),
+      const before = metricsSnapshot();
+      const text = await new Promise<string>((resolve, reject) =>
+        client.Unary({ text: name }, (err: Error | null, reply: { text: string }) =>
+          err ? reject(err) : resolve(reply.text),
         ),
       );
-      expect([name, peer]).toEqual([name, name]);
+      const after = metricsSnapshot();
+      const tier =
+        after.memory.messagesIn > before.memory.messagesIn
+          ? 'memory'
+          : after.unix.messagesIn > before.unix.messagesIn
+            ? 'unix'
+            : 'tcp';
+      expect([text, tier]).toEqual([name, name]);
     }
   });
 
@@ -105,12 +113,19 @@ describe('gRPC bad input', () => {
     first.socket.destroy();
   });
 
+  // Frame types of the friend stream protocol (libs/grpc/src/h2/frames.ts): 2 headers, 4 data, 1 settings.
   test.each([
-    ['a frame for a stream never opened', encodeCompactFrame(2, 7, Buffer.from('x'))],
+    ['a data frame for a stream never opened', encodeCompactFrame(4, 7, Buffer.from('x'))],
     ['garbage', Buffer.from('this is not a compact frame at all, not even close')],
     ['an oversized frame', Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0])],
     ['an unknown frame type', encodeCompactFrame(99, 1)],
-    ['a start frame with a bad body', encodeCompactFrame(1, 1, '{"path":5}')],
+    ['headers that are not a list of strings', encodeCompactFrame(2, 1, '{"path":5}')],
+    ['headers for an even stream id', encodeCompactFrame(2, 2, '[":path","/x"]')],
+    ['settings from a client', encodeCompactFrame(1, 0, Buffer.alloc(4))],
+    [
+      'more data than the stream window allows',
+      Buffer.concat([encodeCompactFrame(2, 1, '[":path","/friends.test.Echo/ClientStream","content-type","application/grpc"]'), encodeCompactFrame(4, 1, Buffer.alloc(70_000))]),
+    ],
   ])('unix, after admission: %s closes only that connection', async (_name, bytes) => {
     const peer = await admitted();
     peer.socket.write(bytes);

@@ -5,10 +5,9 @@ import * as grpc from '@grpc/grpc-js';
 const require = createRequire(import.meta.url);
 
 /**
- * @friends/grpc relies on grpc-js internals that are not public API (the server
- * call classes, the handler dispatch it re-implements, the bottom unary call's
- * behaviour). grpc-js is pinned exactly; this fails loudly when an upgrade
- * changes what we depend on.
+ * @friends/grpc builds on a few grpc-js pieces that are not public API
+ * (libs/grpc/src/internals.ts checks them when it loads). grpc-js is pinned
+ * exactly; this fails loudly when an upgrade changes one of them.
  */
 describe('grpc-js internals @friends/grpc depends on', () => {
   test('the pinned version', () => {
@@ -16,27 +15,41 @@ describe('grpc-js internals @friends/grpc depends on', () => {
     expect(pkg.version).toBe('1.14.7');
   });
 
-  test('server-call exports the call classes and serverErrorToStatus', () => {
-    const serverCall = require('@grpc/grpc-js/build/src/server-call.js');
-    expect(typeof serverCall.ServerWritableStreamImpl).toBe('function');
-    expect(typeof serverCall.ServerDuplexStreamImpl).toBe('function');
-    expect(serverCall.serverErrorToStatus({ code: 5, details: 'x' })).toMatchObject({ code: 5, details: 'x' });
-    expect(typeof require('@grpc/grpc-js/build/src/orca.js').PerRequestMetricRecorder).toBe('function');
+  test('Http2SubchannelCall: exported, built from (stream, tracker, listener, transport, id), with onDisconnect', () => {
+    const { Http2SubchannelCall } = require('@grpc/grpc-js/build/src/subchannel-call.js');
+    expect(typeof Http2SubchannelCall).toBe('function');
+    expect(Http2SubchannelCall.length).toBe(5);
+    expect(typeof Http2SubchannelCall.prototype.onDisconnect).toBe('function');
+    // The hello reads the connection of its call through the stream it keeps.
+    const source = readFileSync(require.resolve('@grpc/grpc-js/build/src/subchannel-call.js'), 'utf8');
+    expect(source).toContain('this.http2Stream = http2Stream');
   });
 
-  test('Server.register has the signature we override, and dispatch strings are unchanged', () => {
-    expect(grpc.Server.prototype.register.length).toBe(5);
-    const source = readFileSync(require.resolve('@grpc/grpc-js/build/src/server.js'), 'utf8');
-    expect(source).toContain('The server does not implement the method ${');
-    expect(source).toContain('Received a second request message for server streaming method ${handler.path}');
-    expect(source).toContain('Received no request message for server streaming method ${handler.path}');
-    expect(source).toMatch(/function handleUnary\(call, handler\)/);
+  test("grpc.Server sets up each HTTP/2 server with one 'stream' and one 'session' listener", async () => {
+    const server = new grpc.Server();
+    const internals = server as unknown as { http2Servers: Map<import('node:http2').Http2Server, unknown> };
+    expect(typeof (grpc.Server.prototype as unknown as Record<string, unknown>)._setupHandlers).toBe('function');
+    await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
+    try {
+      const [http2Server] = [...internals.http2Servers.keys()];
+      expect(http2Server!.listeners('stream')).toHaveLength(1);
+      expect(http2Server!.listeners('session')).toHaveLength(1);
+    } finally {
+      server.forceShutdown();
+    }
   });
 
-  test('the bottom unary call starts its own read and sends null before a message-less status', () => {
-    const source = readFileSync(require.resolve('@grpc/grpc-js/build/src/client-interceptors.js'), 'utf8');
-    const unary = source.slice(source.indexOf('class BaseUnaryInterceptingCall'));
-    expect(unary).toContain('this.call.startRead()');
-    expect(unary).toContain('onReceiveMessage) === null || _a === void 0 ? void 0 : _a.call(listener, null)');
+  test('the experimental API friends registers its load-balancing policy with', () => {
+    const { experimental } = grpc;
+    for (const name of [
+      'registerLoadBalancerType',
+      'selectLbConfigFromList',
+      'createChildChannelControlHelper',
+      'ChildLoadBalancerHandler',
+      'BaseSubchannelWrapper',
+    ] as const)
+      expect(typeof experimental[name]).toBe('function');
   });
 });

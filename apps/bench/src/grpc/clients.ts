@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { metricsSnapshot } from '@friends/core';
 import { friends } from '@friends/grpc';
 import {
   EchoClient,
@@ -12,13 +13,17 @@ import {
 /** A stock grpc-js client, or one built with `friends()`. */
 export type GrpcClientKind = 'stock' | 'friends';
 
-/** Which way a call went, from the client's `call.getPeer()`. */
+/** Which way a call went. */
 export type GrpcPath = 'memory' | 'unix' | 'http2';
 
-export function pathOf(peer: string): GrpcPath {
-  if (peer.startsWith('memory:')) return 'memory';
-  if (peer.startsWith('unix:')) return 'unix';
-  return 'http2';
+/** The way `call` went, by which friend tier's counters in this process moved while it ran. */
+async function pathOf<T>(call: () => Promise<T>): Promise<{ result: T; path: GrpcPath }> {
+  const before = metricsSnapshot();
+  const result = await call();
+  const after = metricsSnapshot();
+  if (after.memory.messagesIn > before.memory.messagesIn) return { result, path: 'memory' };
+  if (after.unix.messagesIn > before.unix.messagesIn) return { result, path: 'unix' };
+  return { result, path: 'http2' };
 }
 
 const REQUEST: Payload = { data: Buffer.alloc(PAYLOAD_BYTES, 0x61) };
@@ -32,18 +37,10 @@ const OWN_CONNECTION = { 'grpc.use_local_subchannel_pool': 1 };
 /** One generated echo client, with the requests the benchmark makes. */
 export class GrpcEchoClient {
   private readonly stub: EchoStub;
-  private readonly closeFriends: () => void;
 
   constructor(kind: GrpcClientKind, target: string) {
     const credentials = grpc.credentials.createInsecure();
-    if (kind === 'stock') {
-      this.stub = new EchoClient(target, credentials, OWN_CONNECTION);
-      this.closeFriends = () => undefined;
-    } else {
-      const options = friends();
-      this.stub = new EchoClient(target, credentials, { ...options, ...OWN_CONNECTION });
-      this.closeFriends = () => options.friendsRouter?.close();
-    }
+    this.stub = new EchoClient(target, credentials, kind === 'stock' ? OWN_CONNECTION : { ...friends(), ...OWN_CONNECTION });
   }
 
   /** The measured unary request. */
@@ -54,19 +51,6 @@ export class GrpcEchoClient {
 
   /** A server stream read to its end; resolves with the number of messages. */
   stream(count: number): Promise<number> {
-    return this.streamWithPeer(count).then(({ received }) => received);
-  }
-
-  /** One unary call, with the peer its call reported. */
-  unaryWithPeer(): Promise<{ reply: Payload; peer: string }> {
-    return new Promise((resolve, reject) => {
-      const call = this.stub.Echo(REQUEST, (err, reply) =>
-        err ? reject(err) : resolve({ reply: reply!, peer: call.getPeer() }),
-      );
-    });
-  }
-
-  streamWithPeer(count: number): Promise<{ received: number; peer: string }> {
     return new Promise((resolve, reject) => {
       let received = 0;
       const request: StreamRequest = { count, size: STREAM_MESSAGE_BYTES };
@@ -75,12 +59,20 @@ export class GrpcEchoClient {
         received++;
       });
       call.on('error', reject);
-      call.on('end', () => resolve({ received, peer: call.getPeer() }));
+      call.on('end', () => resolve(received));
     });
   }
 
+  /** One unary call, and the way it went. */
+  unaryWithPath(): Promise<{ result: Payload; path: GrpcPath }> {
+    return pathOf(this.unary);
+  }
+
+  streamWithPath(count: number): Promise<{ result: number; path: GrpcPath }> {
+    return pathOf(() => this.stream(count));
+  }
+
   close(): void {
-    this.closeFriends();
     this.stub.close();
   }
 }

@@ -1,7 +1,7 @@
 import type { Request } from '../measure.js';
 import type { Contender } from '../rounds.js';
 import type { Workload } from '../workload.js';
-import { GrpcEchoClient, isEcho, pathOf } from './clients.js';
+import { GrpcEchoClient, isEcho, type GrpcPath } from './clients.js';
 import { LEAD_IN_STREAM_MESSAGES, STREAM_MESSAGES } from './echo-service.js';
 import type { GrpcServerPool } from './servers.js';
 import type { GrpcVariant } from './variants.js';
@@ -22,36 +22,31 @@ export async function connectGrpcVariants(
   for (const variant of variants) {
     const client = new GrpcEchoClient(variant.client, await pool.target(variant.server, variant.address));
     clients.push(client);
-    const { reply, peer } = await client.unaryWithPeer();
+    const { result: reply, path } = await client.unaryWithPath();
     if (!isEcho(reply)) throw new Error(`${variant.id}: the echo came back different`);
-    assertPath(variant, peer);
+    assertPath(variant, path);
     const requests = new Map<string, { measured: Request; leadIn: Request }>();
     for (const workload of workloads) {
       if (workload !== STREAM_WORKLOAD) {
         requests.set(workload.key, { measured: client.unary, leadIn: client.unary });
       } else if (variant.streams) {
-        const stream = await client.streamWithPeer(STREAM_MESSAGES);
-        if (stream.received !== STREAM_MESSAGES) {
-          throw new Error(`${variant.id}: the stream brought ${stream.received} of ${STREAM_MESSAGES} messages`);
+        const stream = await client.streamWithPath(STREAM_MESSAGES);
+        if (stream.result !== STREAM_MESSAGES) {
+          throw new Error(`${variant.id}: the stream brought ${stream.result} of ${STREAM_MESSAGES} messages`);
         }
-        assertPath(variant, stream.peer);
+        assertPath(variant, stream.path);
         requests.set(workload.key, {
           measured: () => client.stream(STREAM_MESSAGES),
           leadIn: () => client.stream(LEAD_IN_STREAM_MESSAGES),
         });
       }
     }
-    const check = async (): Promise<void> => assertPath(variant, (await client.unaryWithPeer()).peer);
+    const check = async (): Promise<void> => assertPath(variant, (await client.unaryWithPath()).path);
     contenders.push({ id: variant.id, requests, check });
   }
   return contenders;
 }
 
-function assertPath(variant: GrpcVariant, peer: string): void {
-  const path = pathOf(peer);
-  if (path !== variant.tier) {
-    throw new Error(
-      `${variant.id}: expected calls to go over ${variant.tier}, call.getPeer() says '${peer}' (${path})`,
-    );
-  }
+function assertPath(variant: GrpcVariant, path: GrpcPath): void {
+  if (path !== variant.tier) throw new Error(`${variant.id}: expected calls to go over ${variant.tier}, they went over ${path}`);
 }

@@ -34,7 +34,8 @@ export const grpcSuite: Suite = {
             'offering no unix socket) share one child process, so the no-penalty ratios compare server classes, not ' +
             'process placement; the unix tier has its own child',
           'each variant has its own client and connection; the path of every variant is checked with ' +
-            "`call.getPeer()` ('memory:…', 'unix:…', anything else is HTTP/2) before measuring and after every piece",
+            "the client process's per-tier counters (which of memory, unix moved during a call; neither is HTTP/2) " +
+            'before measuring and after every piece',
         ],
         workloads,
         variants: [...variants, ...reported],

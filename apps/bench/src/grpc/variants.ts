@@ -7,7 +7,7 @@ export interface GrpcVariant {
   readonly client: GrpcClientKind;
   readonly server: GrpcServerSlot;
   readonly address: Address;
-  /** The path every call must take, by `call.getPeer()`; anything else aborts the run. */
+  /** The path every call must take, by the client's per-tier counters; anything else aborts the run. */
   readonly tier: GrpcPath;
   /**
    * Whether it also runs the server-stream workload; the variants whose

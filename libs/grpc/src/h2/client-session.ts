@@ -92,9 +92,16 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
     this.destroyLink(NGHTTP2_CANCEL);
   }
 
+  protected neverOpened(id: number): boolean {
+    return id % 2 === 0 || id >= this.nextId;
+  }
+
   protected onHeaders(frame: Extract<StreamFrame, { t: 'headers' }>): void {
     const stream = this.streams.get(frame.s);
-    if (!stream) return;
+    if (!stream) {
+      if (this.neverOpened(frame.s)) this.violation(`headers for stream ${frame.s}, which was never opened`);
+      return;
+    }
     const received = receiveHeaderList(frame.h);
     if (received.refused !== undefined) stream.close(received.refused);
     else stream.receiveHeaders(received.headers, frame.end);

@@ -59,6 +59,8 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
     this.link.destroy(err);
   }
 
+  /** Whether `id` names a stream that was never opened (a frame for it breaks the protocol). */
+  protected abstract neverOpened(id: number): boolean;
   protected abstract onHeaders(frame: Extract<StreamFrame, { t: 'headers' }>): void;
   protected abstract onGoaway(frame: Extract<StreamFrame, { t: 'goaway' }>): void;
   protected abstract onSettings(frame: Extract<StreamFrame, { t: 'settings' }>): void;
@@ -71,6 +73,11 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
 
   private onFrame(frame: StreamFrame): void {
     if (this.destroyed) return;
+    if ((frame.t === 'data' || frame.t === 'end' || frame.t === 'window' || frame.t === 'rst') && !this.streams.has(frame.s)) {
+      // A frame for a stream that is over is normal (it crossed our reset); one that never was is not.
+      if (this.neverOpened(frame.s)) this.violation(`${frame.t} frame for stream ${frame.s}, which was never opened`);
+      return;
+    }
     switch (frame.t) {
       case 'data': {
         const stream = this.streams.get(frame.s);

@@ -47,6 +47,8 @@ export abstract class LinkStream extends LiteEmitter {
   private flowScheduled = false;
   /** Whether data may be delivered yet (see `firstReadLater`). */
   private reading: boolean;
+  /** True while the stream is being handed to its reader (see `firstReadLater`). */
+  handingOver = false;
   private remoteEnded = false;
   private endEmitted = false;
   private unacked = 0;
@@ -66,7 +68,10 @@ export abstract class LinkStream extends LiteEmitter {
      * Node's http2 hands a stream's data to JavaScript only once the stream is
      * read, and then from a later I/O callback: code that reacts to a new
      * stream gets to finish (its promise callbacks too) before the first data
-     * comes. A server stream keeps that: its first read waits a turn of the event loop.
+     * comes. A server stream keeps that: a first read asked for after the
+     * stream was handed over waits a turn of the event loop. (grpc-js reads a
+     * single-message request while it takes the stream, before any
+     * application code runs; that read needs no wait.)
      */
     firstReadLater: boolean,
   ) {
@@ -83,6 +88,7 @@ export abstract class LinkStream extends LiteEmitter {
   }
 
   resume(): this {
+    if (!this.reading && this.handingOver) this.reading = true;
     if (!this.reading) {
       this.flowing = true;
       if (!this.flowScheduled) {

@@ -10,6 +10,15 @@ const { NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM, NGHTTP2_FLAG_END_HEADERS, NGHT
 /** grpc-js's handler for a new stream on a port (what it listens to 'stream' with). */
 export type StreamDispatch = (stream: ServerLinkStream, headers: IncomingHttpHeaders, flags: number) => void;
 
+function dispatchStream(dispatch: StreamDispatch, stream: ServerLinkStream, headers: IncomingHttpHeaders, flags: number): void {
+  stream.handingOver = true;
+  try {
+    dispatch(stream, headers, flags);
+  } finally {
+    stream.handingOver = false;
+  }
+}
+
 /**
  * The server side of a friend link, in place of a `ServerHttp2Session`.
  * grpc-js's server adopts it as one of its sessions (its 'session' handler),
@@ -73,6 +82,10 @@ export class ServerLinkSession extends LinkSession<ServerLinkStream> {
     this.destroyLink(rst, error instanceof Error ? error : undefined);
   }
 
+  protected neverOpened(id: number): boolean {
+    return id % 2 === 0 || id > this.lastStreamId;
+  }
+
   protected onHeaders(frame: Extract<StreamFrame, { t: 'headers' }>): void {
     const existing = this.streams.get(frame.s);
     if (existing || frame.s <= this.lastStreamId) {
@@ -98,7 +111,7 @@ export class ServerLinkSession extends LinkSession<ServerLinkStream> {
     this.streams.set(frame.s, stream);
     const flags = frame.end ? NGHTTP2_FLAG_END_HEADERS | NGHTTP2_FLAG_END_STREAM : NGHTTP2_FLAG_END_HEADERS;
     // As Node: the stream exists now (data that follows is buffered), 'stream' comes on the next tick.
-    process.nextTick(this.dispatch, stream, received.headers, flags);
+    process.nextTick(dispatchStream, this.dispatch, stream, received.headers, flags);
     if (frame.end) stream.receiveEnd();
   }
 
