@@ -93,10 +93,7 @@ export abstract class LinkStream extends LiteEmitter {
       this.flowing = true;
       if (!this.flowScheduled) {
         this.flowScheduled = true;
-        setImmediate(() => {
-          this.reading = true;
-          this.flow();
-        });
+        setImmediate(firstRead, this);
       }
       return this;
     }
@@ -105,7 +102,7 @@ export abstract class LinkStream extends LiteEmitter {
     // Node resumes on the next tick; with nothing buffered that tick would do nothing.
     if (!this.flowScheduled && (this.inboxHead < this.inbox.length || (this.remoteEnded && !this.endEmitted))) {
       this.flowScheduled = true;
-      process.nextTick(() => this.flow());
+      process.nextTick(flowOn, this);
     }
     return this;
   }
@@ -144,7 +141,14 @@ export abstract class LinkStream extends LiteEmitter {
     this.emit('data', chunk);
   }
 
-  private flow(): void {
+  /** @internal */
+  startReading(): void {
+    this.reading = true;
+    this.flow();
+  }
+
+  /** @internal */
+  flow(): void {
     this.flowScheduled = false;
     while (this.flowing && this.inboxHead < this.inbox.length && !this.destroyed) {
       const chunk = this.inbox[this.inboxHead]!;
@@ -170,11 +174,14 @@ export abstract class LinkStream extends LiteEmitter {
     if (!this.remoteEnded || this.endEmitted || this.inboxHead < this.inbox.length || !this.endMayCome()) return;
     if (!this.flowing && !this.endsWhilePaused()) return;
     this.endEmitted = true;
-    process.nextTick(() => {
-      if (this.destroyed && this.rstCode !== NGHTTP2_NO_ERROR) return;
-      this.emit('end');
-      this.afterEnd();
-    });
+    process.nextTick(emitEnd, this);
+  }
+
+  /** @internal 'end', unless the stream was reset meanwhile. */
+  emitEnd(): void {
+    if (this.destroyed && this.rstCode !== NGHTTP2_NO_ERROR) return;
+    this.emit('end');
+    this.afterEnd();
   }
 
   /** Called once 'end' was emitted. */
@@ -199,6 +206,13 @@ export abstract class LinkStream extends LiteEmitter {
       if (cb) process.nextTick(cb, err);
       if (!this.destroyed) process.nextTick(() => this.emit('error', err));
       return false;
+    }
+    // Most writes go straight out: nothing queued, and the window has room.
+    if (this.outbox.length === 0 && chunk.length <= this.credit && chunk.length <= MAX_DATA_FRAME) {
+      this.credit -= chunk.length;
+      this.carrier.send({ t: 'data', s: this.id, b: chunk });
+      if (cb) microtask(cb);
+      return true;
     }
     this.outbox.push({ buf: chunk, sent: 0, cb });
     this.outboxBytes += chunk.length;
@@ -272,16 +286,31 @@ export abstract class LinkStream extends LiteEmitter {
     this.rstCode = code;
     this.inbox.length = 0;
     this.inboxHead = 0;
-    const failed = this.outbox.splice(0);
+    const failed = this.outbox.length > 0 ? this.outbox.splice(0) : undefined;
     this.outboxBytes = 0;
     this.carrier.release(this.id);
-    process.nextTick(() => {
-      for (const write of failed)
-        write.cb?.(streamError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed'));
-      if (err) this.emit('error', err);
-      this.emit('close');
-    });
+    process.nextTick(emitClose, this, failed, err);
   }
+}
+
+// Scheduled without a closure per stream.
+function flowOn(stream: LinkStream): void {
+  stream.flow();
+}
+
+function firstRead(stream: LinkStream): void {
+  stream.startReading();
+}
+
+function emitEnd(stream: LinkStream): void {
+  stream.emitEnd();
+}
+
+function emitClose(stream: LinkStream, failed: PendingWrite[] | undefined, err: Error | undefined): void {
+  if (failed)
+    for (const write of failed) write.cb?.(streamError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed'));
+  if (err) stream.emit('error', err);
+  stream.emit('close');
 }
 
 const CODE_NAMES: Record<number, string> = {

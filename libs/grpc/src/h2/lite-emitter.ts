@@ -7,9 +7,13 @@ type Listener = (...args: any[]) => void; // eslint-disable-line @typescript-esl
  * of a stream's setup. Listeners run in the order added; an 'error' with no
  * listener is thrown, as EventEmitter does.
  */
+type Slot = Listener | Listener[] | undefined;
+
 export class LiteEmitter {
-  // The events grpc-js listens to on a stream, declared up front so the object keeps one shape.
-  private readonly handlers: Record<string, Listener[] | undefined> = {
+  // The events grpc-js listens to on a stream, declared up front so the object keeps one
+  // shape; one listener is kept as itself, more as a list (copied on write, so an emit in
+  // progress keeps the listeners it started with).
+  private readonly handlers: Record<string, Slot> = {
     data: undefined,
     end: undefined,
     close: undefined,
@@ -20,9 +24,10 @@ export class LiteEmitter {
   };
 
   on(event: string, listener: Listener): this {
-    const list = this.handlers[event];
-    if (list) list.push(listener);
-    else this.handlers[event] = [listener];
+    const slot = this.handlers[event];
+    if (slot === undefined) this.handlers[event] = listener;
+    else if (typeof slot === 'function') this.handlers[event] = [slot, listener];
+    else this.handlers[event] = [...slot, listener];
     return this;
   }
 
@@ -40,17 +45,20 @@ export class LiteEmitter {
   }
 
   removeListener(event: string, listener: Listener): this {
-    const list = this.handlers[event];
-    if (!list) return this;
-    for (let i = list.length - 1; i >= 0; i--) {
-      const entry = list[i] as Listener & { listener?: Listener };
-      if (entry === listener || entry.listener === listener) {
-        // Copy on write: an emit in progress keeps the list it started with.
-        const next = list.slice();
-        next.splice(i, 1);
-        this.handlers[event] = next.length > 0 ? next : undefined;
-        break;
-      }
+    const slot = this.handlers[event];
+    if (slot === undefined) return this;
+    const matches = (entry: Listener): boolean =>
+      entry === listener || (entry as Listener & { listener?: Listener }).listener === listener;
+    if (typeof slot === 'function') {
+      if (matches(slot)) this.handlers[event] = undefined;
+      return this;
+    }
+    for (let i = slot.length - 1; i >= 0; i--) {
+      if (!matches(slot[i]!)) continue;
+      const next = slot.slice();
+      next.splice(i, 1);
+      this.handlers[event] = next.length === 0 ? undefined : next.length === 1 ? next[0] : next;
+      break;
     }
     return this;
   }
@@ -66,21 +74,24 @@ export class LiteEmitter {
   }
 
   listenerCount(event: string): number {
-    return this.handlers[event]?.length ?? 0;
+    const slot = this.handlers[event];
+    return slot === undefined ? 0 : typeof slot === 'function' ? 1 : slot.length;
   }
 
   listeners(event: string): Listener[] {
-    return (this.handlers[event] ?? []).map((entry) => (entry as Listener & { listener?: Listener }).listener ?? entry);
+    const slot = this.handlers[event];
+    const list = slot === undefined ? [] : typeof slot === 'function' ? [slot] : slot;
+    return list.map((entry) => (entry as Listener & { listener?: Listener }).listener ?? entry);
   }
 
-  emit(event: string, ...args: unknown[]): boolean {
-    const list = this.handlers[event];
-    if (!list) {
-      if (event === 'error') throw args[0] instanceof Error ? args[0] : new Error(`Unhandled error: ${String(args[0])}`);
+  emit(event: string, a?: unknown, b?: unknown, c?: unknown): boolean {
+    const slot = this.handlers[event];
+    if (slot === undefined) {
+      if (event === 'error') throw a instanceof Error ? a : new Error(`Unhandled error: ${String(a)}`);
       return false;
     }
-    if (list.length === 1) list[0]!.apply(this, args);
-    else for (const listener of list) listener.apply(this, args);
+    if (typeof slot === 'function') slot.call(this, a, b, c);
+    else for (const listener of slot) listener.call(this, a, b, c);
     return true;
   }
 }
