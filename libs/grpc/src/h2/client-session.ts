@@ -2,7 +2,8 @@ import { constants, type OutgoingHttpHeaders } from 'node:http2';
 import type { Link } from '@friends/core';
 import { ClientLinkStream } from './client-stream.js';
 import type { StreamFrame } from './frames.js';
-import { receiveHeaderList, toHeaderList } from './headers.js';
+import { toHeaderList } from './headers.js';
+import { receiveHeaderList } from './received-headers.js';
 import { LinkSession } from './link-session.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = constants;
@@ -102,9 +103,9 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
       if (this.neverOpened(frame.s)) this.violation(`headers for stream ${frame.s}, which was never opened`);
       return;
     }
-    const received = receiveHeaderList(frame.h);
+    const received = receiveHeaderList(frame.h, stream.responded ? 'trailers' : 'response');
     if (received.refused !== undefined) stream.close(received.refused);
-    else stream.receiveHeaders(received.headers, frame.end);
+    else stream.receiveHeaders(received.headers, frame.end, frame.h.length === 0);
   }
 
   protected onGoaway(frame: Extract<StreamFrame, { t: 'goaway' }>): void {

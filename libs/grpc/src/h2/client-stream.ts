@@ -14,7 +14,8 @@ function emitHeaders(stream: ClientLinkStream, event: string, headers: IncomingH
  * still open then, so later writes fail as they would on HTTP/2).
  */
 export class ClientLinkStream extends LinkStream {
-  private responded = false;
+  /** @internal Whether the response headers came (what follows are trailers). */
+  responded = false;
   /** Headers received and not emitted yet: the stream's end waits for them, as in Node. */
   private pendingHeaders = 0;
 
@@ -27,10 +28,15 @@ export class ClientLinkStream extends LinkStream {
    * @internal Headers from the server: the response, trailers-only, or
    * trailers. As Node: the event on the next tick, the end of the stream at once.
    */
-  receiveHeaders(headers: IncomingHttpHeaders, end: boolean): void {
+  receiveHeaders(headers: IncomingHttpHeaders, end: boolean, empty = false): void {
     if (this.destroyed) return;
     const flags = end ? NGHTTP2_FLAG_END_HEADERS | NGHTTP2_FLAG_END_STREAM : NGHTTP2_FLAG_END_HEADERS;
     const event = this.responded ? 'trailers' : 'response';
+    // Empty trailers end the stream without a 'trailers' event, as over HTTP/2.
+    if (event === 'trailers' && empty) {
+      this.serverFinished();
+      return;
+    }
     this.responded = true;
     this.pendingHeaders++;
     // Over HTTP/2, trailers sent after data the client has not read yet come in a later

@@ -1,4 +1,4 @@
-import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import type { OutgoingHttpHeaders } from 'node:http2';
 
 /**
  * Node's http2 header rules, for the streams that stand in for HTTP/2 between
@@ -16,14 +16,15 @@ export type HeaderList = string[];
 /** Which pseudo-headers a block may carry. */
 export type HeaderBlock = 'request' | 'response' | 'trailers';
 
+/** What a sender accepts: Node checks only that a request's are HTTP/2 pseudo-headers at all. */
 const PSEUDO: Record<HeaderBlock, ReadonlySet<string>> = {
-  request: new Set([':method', ':authority', ':scheme', ':path', ':protocol']),
+  request: new Set([':status', ':method', ':authority', ':scheme', ':path', ':protocol']),
   response: new Set([':status']),
   trailers: new Set(),
 };
 
 /** Fields HTTP/2 allows once per block. */
-const SINGLE_VALUE = new Set([
+export const SINGLE_VALUE = new Set([
   ':status',
   ':method',
   ':authority',
@@ -82,6 +83,8 @@ function nodeError(code: string, message: string): TypeError {
   return error;
 }
 
+const hasOwn = Object.prototype.hasOwnProperty;
+
 const singleValueError = (key: string): TypeError =>
   nodeError('ERR_HTTP2_HEADER_SINGLE_VALUE', `Header field "${key}" must only have a single value`);
 
@@ -117,16 +120,30 @@ function ruleFor(name: string): NameRule {
  * Checks and flattens an outgoing header object; throws what Node's http2
  * throws. `defaults` are pseudo-headers Node adds when the object lacks them.
  */
-export function toHeaderList(headers: OutgoingHttpHeaders, block: HeaderBlock, defaults?: Record<string, string>): HeaderList {
+export function toHeaderList(
+  headers: OutgoingHttpHeaders,
+  block: HeaderBlock,
+  defaults?: Record<string, string>,
+  status?: string,
+): HeaderList {
   let pseudo: string[] | undefined;
   const regular: string[] = [];
-  let renamed = false;
+  const singles: string[] = [];
+  // Node's request() refuses a bad pseudo-header before it looks at anything else.
+  if (block === 'request')
+    for (const name in headers) {
+      if (name.charCodeAt(0) !== 58 /* : */ || headers[name] === undefined || !hasOwn.call(headers, name)) continue;
+      const key = ruleFor(name).key;
+      if (!PSEUDO[block].has(key))
+        throw nodeError('ERR_HTTP2_INVALID_PSEUDOHEADER', `"${key}" is an invalid pseudoheader or is used incorrectly`);
+    }
   for (const name in headers) {
-    const value = headers[name];
+    if (!hasOwn.call(headers, name)) continue;
+    let value = headers[name];
     if (value === undefined || name === '') continue;
+    if (status !== undefined && name === ':status') value = status;
     const rule = ruleFor(name);
     const key = rule.key;
-    if (key !== name) renamed = true;
     let single: string | undefined;
     let many: (string | number)[] | undefined;
     if (Array.isArray(value)) {
@@ -136,6 +153,11 @@ export function toHeaderList(headers: OutgoingHttpHeaders, block: HeaderBlock, d
       else many = value;
     } else {
       single = typeof value === 'string' ? value : String(value);
+    }
+    if (rule.single) {
+      // Two names that differ only in case are one field once lowercased.
+      if (singles.includes(key)) throw singleValueError(key);
+      singles.push(key);
     }
     if (rule.pseudo) {
       if (!PSEUDO[block].has(key))
@@ -151,85 +173,28 @@ export function toHeaderList(headers: OutgoingHttpHeaders, block: HeaderBlock, d
   }
   if (defaults)
     for (const key in defaults) if (headers[key] === undefined) (pseudo ??= []).push(key, defaults[key]!);
-  // Two names that differ only in case are one field once lowercased.
-  if (renamed) checkSingles(pseudo, regular);
   if (!pseudo) return regular;
   // Pseudo-headers go first (their order among themselves is not observable).
   return pseudo.concat(regular);
 }
 
-function checkSingles(pseudo: string[] | undefined, regular: string[]): void {
-  const seen = new Set<string>();
-  for (const list of [pseudo ?? [], regular])
-    for (let i = 0; i < list.length; i += 2) {
-      const key = list[i]!;
-      if (!SINGLE_VALUE.has(key)) continue;
-      if (seen.has(key)) throw singleValueError(key);
-      seen.add(key);
-    }
-}
-
 /**
- * nghttp2 drops a received field whose value has leading or trailing
- * whitespace, or NUL, CR or LF anywhere (RFC 9113, 8.2.1), and one whose name
- * is not a lowercase token.
+ * A response's header list, as Node's `respond()` makes it: `:status` coerced
+ * to a number (200 when that gives 0) and checked to be a final status, the
+ * date added last unless the application set one.
  */
-const CONTROL = /[\0\r\n]/;
-const GOOD_NAME = /^:?[!#$%&'*+\-.^_`|~0-9a-z]+$/;
-const goodNames = new Set<string>();
-const goodValues = new Set<string>();
-
-function acceptedField(name: string, value: string): boolean {
-  const n = value.length;
-  if (n > 0 && !goodValues.has(value)) {
-    const first = value.charCodeAt(0);
-    const last = value.charCodeAt(n - 1);
-    if (first === 32 || first === 9 || last === 32 || last === 9 || CONTROL.test(value)) return false;
-    // Most values repeat (content types, methods, authorities): remember a bounded few.
-    if (n <= 64 && goodValues.size < 1024) goodValues.add(value);
+export function responseHeaderList(headers: OutgoingHttpHeaders, date: () => string): HeaderList {
+  const raw = headers[':status'];
+  const status = ((raw as unknown as number) | 0) || 200;
+  if (status < 200 || status > 599) {
+    const error = new RangeError(`Invalid status code: ${status}`) as RangeError & { code: string };
+    error.code = 'ERR_HTTP2_STATUS_INVALID';
+    throw error;
   }
-  if (goodNames.has(name)) return true;
-  if (!GOOD_NAME.test(name)) return false;
-  if (goodNames.size < 1024) goodNames.add(name);
-  return true;
+  // Node replaces the application's value with the number it coerces to.
+  const list = toHeaderList(headers, 'response', STATUS_DEFAULT, String(status));
+  if (headers.date === undefined || headers.date === null) list.push('date', date());
+  return list;
 }
 
-/** Node's default SETTINGS_MAX_HEADER_LIST_SIZE and its limit on fields in a block. */
-const MAX_HEADER_LIST_SIZE = 65_535;
-const MAX_HEADER_PAIRS = 128;
-
-/** A received block as Node's http2 hands it over, or the reset code with which Node refuses it. */
-export type ReceivedHeaders = { headers: IncomingHttpHeaders; refused?: undefined } | { refused: number };
-
-/** Folds received fields into the object Node gives its 'stream', 'response' and 'trailers' listeners. */
-export function receiveHeaderList(list: HeaderList): ReceivedHeaders {
-  if (list.length / 2 > MAX_HEADER_PAIRS) return { refused: constants.NGHTTP2_ENHANCE_YOUR_CALM };
-  let chars = 0;
-  for (let i = 0; i < list.length; i++) chars += list[i]!.length;
-  // Octets are at most three per UTF-16 unit: count them exactly only near the limit.
-  if (chars * 3 + 16 * list.length > MAX_HEADER_LIST_SIZE && headerListSize(list) > MAX_HEADER_LIST_SIZE)
-    return { refused: constants.NGHTTP2_REFUSED_STREAM };
-  const out: Record<string, string | string[] | number> = Object.create(null);
-  for (let i = 0; i + 1 < list.length; i += 2) {
-    const name = list[i]!;
-    const value = list[i + 1]!;
-    if (!acceptedField(name, value)) continue;
-    const existing = out[name];
-    if (existing === undefined) {
-      if (name === ':status') out[name] = Number(value) | 0;
-      else out[name] = name === 'set-cookie' ? [value] : value;
-    } else if (!SINGLE_VALUE.has(name)) {
-      if (name === 'cookie') out[name] = `${existing as string}; ${value}`;
-      else if (name === 'set-cookie') (existing as string[]).push(value);
-      else out[name] = `${existing as string}, ${value}`;
-    }
-  }
-  return { headers: out as IncomingHttpHeaders };
-}
-
-/** HPACK's accounting of a header list: each field costs its name, its value and 32 octets. */
-export function headerListSize(list: HeaderList): number {
-  let size = 0;
-  for (let i = 0; i < list.length; i++) size += Buffer.byteLength(list[i]!);
-  return size + 16 * list.length;
-}
+const STATUS_DEFAULT = { ':status': '200' };

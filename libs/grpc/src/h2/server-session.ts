@@ -1,7 +1,7 @@
 import { constants, type IncomingHttpHeaders } from 'node:http2';
 import type { Link } from '@friends/core';
 import type { StreamFrame } from './frames.js';
-import { receiveHeaderList } from './headers.js';
+import { receiveHeaderList } from './received-headers.js';
 import { LinkSession } from './link-session.js';
 import { ServerLinkStream } from './server-stream.js';
 
@@ -102,7 +102,7 @@ export class ServerLinkSession extends LinkSession<ServerLinkStream> {
       this.send({ t: 'rst', s: frame.s, code: NGHTTP2_REFUSED_STREAM });
       return;
     }
-    const received = receiveHeaderList(frame.h);
+    const received = receiveHeaderList(frame.h, 'request');
     if (received.refused !== undefined) {
       this.send({ t: 'rst', s: frame.s, code: received.refused });
       return;

@@ -1,6 +1,6 @@
 import { constants, type OutgoingHttpHeaders } from 'node:http2';
 import { microtask } from '@friends/core';
-import { toHeaderList } from './headers.js';
+import { responseHeaderList, toHeaderList } from './headers.js';
 import { LinkStream, type StreamCarrier } from './link-stream.js';
 
 const { NGHTTP2_NO_ERROR } = constants;
@@ -10,8 +10,6 @@ function stateError(code: string, message: string): Error {
   error.code = code;
   return error;
 }
-
-const DEFAULT_STATUS = { ':status': '200' };
 
 /** The date Node puts on every response: recomputed at most once a second. */
 let cachedDate = '';
@@ -50,9 +48,7 @@ export class ServerLinkStream extends LinkStream {
   respond(headers: OutgoingHttpHeaders = {}, options: { endStream?: boolean; waitForTrailers?: boolean } = {}): void {
     if (this.destroyed || this.closed) throw stateError('ERR_HTTP2_INVALID_STREAM', 'The stream has been destroyed');
     if (this.headersSent) throw stateError('ERR_HTTP2_HEADERS_SENT', 'Response has already been initiated.');
-    const list = toHeaderList(headers, 'response', DEFAULT_STATUS);
-    // Node sends the date last, unless the application set one.
-    if (headers.date === undefined) list.push('date', utcDate());
+    const list = responseHeaderList(headers, utcDate);
     this.headersSent = true;
     this.trailersWanted = options.waitForTrailers === true;
     const end = options.endStream === true;

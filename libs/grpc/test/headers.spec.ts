@@ -1,0 +1,264 @@
+import * as http2 from 'node:http2';
+import type { OutgoingHttpHeaders } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
+import { responseHeaderList, toHeaderList } from '../src/h2/headers.js';
+import { receiveHeaderList } from '../src/h2/received-headers.js';
+
+/**
+ * Friend links stand in for HTTP/2 under grpc-js, so a header object must come
+ * out on the other side exactly as Node's http2 would deliver it (or be refused
+ * as Node refuses it). Node itself is the oracle: the same random header
+ * objects go over a real HTTP/2 connection on loopback and through the
+ * emulation, and what each side sees is compared.
+ */
+
+type Outcome = { thrown: string } | { received: Record<string, unknown> };
+
+/**
+ * Header objects as grpc-js builds them: names are metadata keys (lowercase
+ * [0-9a-z_.-]) or its own fields, values printable ASCII (base64 for -bin
+ * keys) or numbers (its status), one value or several. Reserved names are
+ * what an application can still put in metadata.
+ */
+const NAMES = fc.oneof(
+  fc.constantFrom(
+    'x-a',
+    'x-b',
+    'x-bin-bin',
+    'user-agent',
+    'content-type',
+    'cookie',
+    'set-cookie',
+    'authorization',
+    'te',
+    'connection',
+    'keep-alive',
+    'transfer-encoding',
+    'grpc-timeout',
+    'grpc-status',
+    'grpc-message',
+    'date',
+    'host',
+  ),
+  fc.stringMatching(/^[0-9a-z_.-]{1,10}$/),
+);
+const VALUE = fc.oneof(
+  fc.constantFrom('v', 'trailers', ' lead', 'trail ', 'in side', '', 'a,b', 'a, b', ' '),
+  fc.stringMatching(/^[ -~]{0,12}$/),
+  fc.integer({ min: 0, max: 999 }),
+);
+const HEADERS = fc.dictionary(NAMES, fc.oneof(VALUE, fc.array(VALUE, { minLength: 1, maxLength: 3 })), {
+  maxKeys: 6,
+}) as fc.Arbitrary<OutgoingHttpHeaders>;
+
+/** Drops what Node adds on its own, so both sides compare what the application sent. */
+function comparable(headers: http2.IncomingHttpHeaders, added: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(headers)) if (!added.includes(key)) out[key] = headers[key];
+  return out;
+}
+
+function errorCode(err: unknown): string {
+  return (err as { code?: string }).code ?? String(err);
+}
+
+describe('friend links carry headers as Node http2 does', () => {
+  let server: http2.Http2Server;
+  let session: http2.ClientHttp2Session;
+  let url = '';
+  /** A session per exchange: Node drops a session whose request it refused for some header errors. */
+  const live = (): http2.ClientHttp2Session => {
+    session.destroy();
+    session = http2.connect(url);
+    session.on('error', () => undefined);
+    return session;
+  };
+  let respondWith: http2.OutgoingHttpHeaders = {};
+  let respondError: string | undefined;
+
+  beforeAll(async () => {
+    server = http2.createServer();
+    server.on('stream', (stream, headers) => {
+      stream.on('error', () => undefined);
+      respondError = undefined;
+      if (headers[':path'] === '/trailers') {
+        stream.respond({ ':status': 200 }, { waitForTrailers: true });
+        stream.once('wantTrailers', () => {
+          try {
+            stream.sendTrailers({ ...respondWith });
+          } catch (err) {
+            respondError = errorCode(err);
+            stream.close();
+          }
+        });
+        stream.end();
+      } else if (headers[':path'] === '/respond') {
+        try {
+          stream.respond({ ...respondWith }, { endStream: true });
+        } catch (err) {
+          respondError = errorCode(err);
+          stream.respond({ ':status': 200, 'x-failed': '1' }, { endStream: true });
+        }
+      } else {
+        stream.respond({ ':status': 200, 'x-echo': JSON.stringify(comparable(headers, [':method', ':scheme', ':authority'])) }, { endStream: true });
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    session = http2.connect(url);
+    session.on('error', () => undefined);
+  });
+
+  afterAll(async () => {
+    session.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  /** What a server sees of a request's headers over real HTTP/2. */
+  function realRequest(headers: http2.OutgoingHttpHeaders): Promise<Outcome> {
+    return new Promise((resolve) => {
+      let stream: http2.ClientHttp2Stream;
+      try {
+        stream = live().request({ ...headers, ':method': 'POST', ':path': String(headers[':path'] ?? '/') }, { endStream: true });
+      } catch (err) {
+        resolve({ thrown: errorCode(err) });
+        return;
+      }
+      // Node reports some refusals as an error of the whole session.
+      session.once('error', (err) => resolve({ thrown: errorCode(err) }));
+      stream.on('error', () => undefined);
+      stream.on('response', (response) => resolve({ received: JSON.parse(String(response['x-echo'])) as Record<string, unknown> }));
+      // The server refused the request's headers.
+      stream.on('close', () => resolve({ thrown: `refused ${stream.rstCode}` }));
+      setTimeout(() => resolve({ thrown: `no answer to ${JSON.stringify(headers)}` }), 2_000).unref();
+      stream.resume();
+    });
+  }
+
+  function emulatedRequest(headers: http2.OutgoingHttpHeaders): Outcome {
+    try {
+      const list = toHeaderList({ ...headers, ':method': 'POST', ':path': String(headers[':path'] ?? '/') }, 'request', {
+        ':scheme': 'http',
+      });
+      const received = receiveHeaderList(list, 'request');
+      if (received.refused !== undefined) return { thrown: `refused ${received.refused}` };
+      return { received: comparable(received.headers, [':method', ':scheme', ':authority']) };
+    } catch (err) {
+      return { thrown: errorCode(err) };
+    }
+  }
+
+  /** What a client sees of a response's headers over real HTTP/2. */
+  function realResponse(headers: http2.OutgoingHttpHeaders): Promise<Outcome> {
+    respondWith = headers;
+    return new Promise((resolve) => {
+      const stream = live().request({ ':path': '/respond' }, { endStream: true });
+      stream.on('error', () => undefined);
+      stream.on('response', (response) =>
+        resolve(respondError ? { thrown: respondError } : { received: comparable(response, ['date']) }),
+      );
+      stream.resume();
+    });
+  }
+
+  function emulatedResponse(headers: http2.OutgoingHttpHeaders): Outcome {
+    try {
+      const list = responseHeaderList(headers, () => 'now');
+      const received = receiveHeaderList(list, 'response');
+      if (received.refused !== undefined) return { thrown: `refused ${received.refused}` };
+      return { received: comparable(received.headers, ['date']) };
+    } catch (err) {
+      return { thrown: errorCode(err) };
+    }
+  }
+
+  /** What a client sees of trailers over real HTTP/2. */
+  function realTrailers(headers: http2.OutgoingHttpHeaders): Promise<Outcome> {
+    respondWith = headers;
+    return new Promise((resolve) => {
+      const stream = live().request({ ':path': '/trailers' }, { endStream: true });
+      stream.on('error', () => undefined);
+      stream.on('trailers', (trailers) => resolve({ received: comparable(trailers, []) }));
+      stream.on('close', () =>
+        resolve(respondError ? { thrown: respondError } : stream.rstCode === 0 ? { thrown: 'no trailers event' } : { thrown: `refused ${stream.rstCode}` }),
+      );
+      stream.resume();
+    });
+  }
+
+  function emulatedTrailers(headers: http2.OutgoingHttpHeaders): Outcome {
+    try {
+      const list = toHeaderList(headers, 'trailers');
+      if (list.length === 0) return { thrown: 'no trailers event' };
+      const received = receiveHeaderList(list, 'trailers');
+      if (received.refused !== undefined) return { thrown: `refused ${received.refused}` };
+      return { received: comparable(received.headers, []) };
+    } catch (err) {
+      return { thrown: errorCode(err) };
+    }
+  }
+
+  /** The longest value a field can have in `make(n)` before the block is refused. */
+  async function longestAccepted(refused: (n: number) => Promise<boolean>): Promise<number> {
+    let lo = 1_000;
+    let hi = 70_000;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (await refused(mid)) hi = mid - 1;
+      else lo = mid;
+    }
+    return lo;
+  }
+
+  test.each([
+    ['one long field', 0, 0],
+    ['a long name and value, and a 1,000-octet field', 1, 1_000],
+    ['a long field among 30 short ones', 30, 1],
+  ])('the header size limit falls where Node puts it: %s', async (_name, extra, extraLength) => {
+    const make = (n: number): http2.OutgoingHttpHeaders => {
+      const headers: http2.OutgoingHttpHeaders = { ':authority': '127.0.0.1:50051' };
+      for (let i = 0; i < extra; i++) headers[`y-${String(i).padStart(2, '0')}`] = 'v'.repeat(extraLength);
+      headers['x-long-name-field'] = 'x'.repeat(n);
+      return headers;
+    };
+    const real = await longestAccepted(async (n) => 'thrown' in (await realRequest(make(n))));
+    const emulated = await longestAccepted(async (n) => 'thrown' in emulatedRequest(make(n)));
+    expect(emulated).toBe(real);
+  });
+
+  test('the field count limit falls where Node puts it', async () => {
+    for (const count of [123, 124, 125, 126]) {
+      const headers: http2.OutgoingHttpHeaders = { ':authority': '127.0.0.1:50051' };
+      for (let i = 0; i < count; i++) headers[`k${i}`] = 'v';
+      expect(emulatedRequest(headers)).toEqual(await realRequest(headers));
+    }
+  });
+
+  test('trailers: the same fields, values, joins and refusals', async () => {
+    await fc.assert(
+      fc.asyncProperty(HEADERS, async (headers) => {
+        expect(emulatedTrailers(headers)).toEqual(await realTrailers(headers));
+      }),
+      { seed: 20261130, numRuns: 300 },
+    );
+  });
+
+  test('request headers: the same fields, values, joins and refusals', async () => {
+    await fc.assert(
+      fc.asyncProperty(HEADERS, async (headers) => {
+        expect(emulatedRequest(headers)).toEqual(await realRequest(headers));
+      }),
+      { seed: 20261130, numRuns: 300 },
+    );
+  });
+
+  test('response headers: the same fields, values, joins and refusals', async () => {
+    await fc.assert(
+      fc.asyncProperty(HEADERS, async (headers) => {
+        expect(emulatedResponse(headers)).toEqual(await realResponse(headers));
+      }),
+      { seed: 20261130, numRuns: 300 },
+    );
+  });
+});
