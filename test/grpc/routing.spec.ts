@@ -147,6 +147,26 @@ describe('gRPC routing', () => {
     }
   });
 
+  test.each([
+    ['memory', friends()],
+    ['unix', friends({ friends: { memory: false } })],
+  ] as const)('a closed client releases its %s link on both ends', async (tier, options) => {
+    const { server, port } = await serve();
+    const active = (): number => metricsSnapshot()[tier].connectionsActive;
+    const before = active();
+    const echo = client(`127.0.0.1:${port}`, options);
+    try {
+      expect((await call(echo)).tier).toBe(tier);
+      expect(active()).toBe(before + 2);
+      echo.close();
+      for (let i = 0; i < 100 && active() > before; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(active()).toBe(before);
+    } finally {
+      echo.close();
+      server.forceShutdown();
+    }
+  });
+
   test('drain() closes friend links as it closes HTTP/2 connections; the client connects and negotiates again', async () => {
     const { server, port } = await serve();
     const echo = client(`127.0.0.1:${port}`);
