@@ -124,11 +124,23 @@ describe('gRPC bad input', () => {
     ['settings from a client', encodeCompactFrame(1, 0, Buffer.alloc(4))],
     [
       'more data than the stream window allows',
-      Buffer.concat([encodeCompactFrame(
+      Buffer.concat([
+        encodeCompactFrame(
           2,
           1,
-          JSON.stringify([':method', 'POST', ':scheme', 'http', ':path', '/friends.test.Echo/ClientStream', 'content-type', 'application/grpc']),
-        ), encodeCompactFrame(4, 1, Buffer.alloc(70_000))]),
+          JSON.stringify([
+            ':method',
+            'POST',
+            ':scheme',
+            'http',
+            ':path',
+            '/friends.test.Echo/ClientStream',
+            'content-type',
+            'application/grpc',
+          ]),
+        ),
+        encodeCompactFrame(4, 1, Buffer.alloc(70_000)),
+      ]),
     ],
   ])('unix, after admission: %s closes only that connection', async (_name, bytes) => {
     const peer = await admitted();

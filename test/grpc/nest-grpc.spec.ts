@@ -118,7 +118,10 @@ describe.each([
   });
 
   test('@GrpcMethod unary, server streaming and @GrpcStreamMethod bidi', async () => {
-    expect(await firstValueFrom(echo.Unary({ text: 'hi' }))).toMatchObject({ text: 'hi', peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
+    expect(await firstValueFrom(echo.Unary({ text: 'hi' }))).toMatchObject({
+      text: 'hi',
+      peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+    });
     expect(await tierOf(() => firstValueFrom(echo.Unary({ text: 'again' })))).toBe(expectedPeer);
     const stream = await lastValueFrom(echo.ServerStream({ text: 's', count: 3 }).pipe(toArray()));
     expect(stream.map((r) => r.index)).toEqual([0, 1, 2]);

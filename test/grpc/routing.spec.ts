@@ -34,7 +34,9 @@ async function serve(name = 'server', port = 0): Promise<{ server: FriendsGrpcSe
     Unary: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, { text: name }),
   });
   const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e, p) =>
+      e ? reject(e) : resolve(p),
+    ),
   );
   return { server, port: bound };
 }

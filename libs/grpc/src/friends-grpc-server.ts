@@ -98,11 +98,17 @@ export class FriendsGrpcServer extends Server {
       }
       const socket = stream.session?.socket as Socket | undefined;
       if (!socket) return;
-      answerHelloStream(stream, headers, (request) => this.answerHello(request, socket, { port, identity: peerIdentity(socket) }));
+      answerHelloStream(stream, headers, (request) =>
+        this.answerHello(request, socket, { port, identity: peerIdentity(socket) }),
+      );
     });
   }
 
-  private async answerHello(request: HelloRequestMessage, socket: Socket, origin: HelloOrigin): Promise<HelloAnswerMessage> {
+  private async answerHello(
+    request: HelloRequestMessage,
+    socket: Socket,
+    origin: HelloOrigin,
+  ): Promise<HelloAnswerMessage> {
     const tiers = this.tiers();
     if ((!tiers.memory && !tiers.unix) || this.stopping) return tcpAnswer('friends off');
     if (!this.acceptorStarting) {

@@ -101,7 +101,10 @@ describe('friend links carry headers as Node http2 does', () => {
           stream.respond({ ':status': 200, 'x-failed': '1' }, { endStream: true });
         }
       } else {
-        stream.respond({ ':status': 200, 'x-echo': JSON.stringify(comparable(headers, [':method', ':scheme', ':authority'])) }, { endStream: true });
+        stream.respond(
+          { ':status': 200, 'x-echo': JSON.stringify(comparable(headers, [':method', ':scheme', ':authority'])) },
+          { endStream: true },
+        );
       }
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -120,7 +123,10 @@ describe('friend links carry headers as Node http2 does', () => {
     return new Promise((resolve) => {
       let stream: http2.ClientHttp2Stream;
       try {
-        stream = live().request({ ...headers, ':method': 'POST', ':path': String(headers[':path'] ?? '/') }, { endStream: true });
+        stream = live().request(
+          { ...headers, ':method': 'POST', ':path': String(headers[':path'] ?? '/') },
+          { endStream: true },
+        );
       } catch (err) {
         resolve({ thrown: errorCode(err) });
         return;
@@ -128,7 +134,9 @@ describe('friend links carry headers as Node http2 does', () => {
       // Node reports some refusals as an error of the whole session.
       session.once('error', (err) => resolve({ thrown: errorCode(err) }));
       stream.on('error', () => undefined);
-      stream.on('response', (response) => resolve({ received: JSON.parse(String(response['x-echo'])) as Record<string, unknown> }));
+      stream.on('response', (response) =>
+        resolve({ received: JSON.parse(String(response['x-echo'])) as Record<string, unknown> }),
+      );
       // The server refused the request's headers.
       stream.on('close', () => resolve({ thrown: `refused ${stream.rstCode}` }));
       setTimeout(() => resolve({ thrown: `no answer to ${JSON.stringify(headers)}` }), 2_000).unref();
@@ -138,9 +146,13 @@ describe('friend links carry headers as Node http2 does', () => {
 
   function emulatedRequest(headers: http2.OutgoingHttpHeaders): Outcome {
     try {
-      const list = toHeaderList({ ...headers, ':method': 'POST', ':path': String(headers[':path'] ?? '/') }, 'request', {
-        ':scheme': 'http',
-      });
+      const list = toHeaderList(
+        { ...headers, ':method': 'POST', ':path': String(headers[':path'] ?? '/') },
+        'request',
+        {
+          ':scheme': 'http',
+        },
+      );
       const received = receiveHeaderList(list, 'request');
       if (received.refused !== undefined) return { thrown: `refused ${received.refused}` };
       return { received: comparable(received.headers, [':method', ':scheme', ':authority']) };
@@ -181,7 +193,13 @@ describe('friend links carry headers as Node http2 does', () => {
       stream.on('error', () => undefined);
       stream.on('trailers', (trailers) => resolve({ received: comparable(trailers, []) }));
       stream.on('close', () =>
-        resolve(respondError ? { thrown: respondError } : stream.rstCode === 0 ? { thrown: 'no trailers event' } : { thrown: `refused ${stream.rstCode}` }),
+        resolve(
+          respondError
+            ? { thrown: respondError }
+            : stream.rstCode === 0
+              ? { thrown: 'no trailers event' }
+              : { thrown: `refused ${stream.rstCode}` },
+        ),
       );
       stream.resume();
     });

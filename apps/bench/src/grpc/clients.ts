@@ -40,7 +40,11 @@ export class GrpcEchoClient {
 
   constructor(kind: GrpcClientKind, target: string) {
     const credentials = grpc.credentials.createInsecure();
-    this.stub = new EchoClient(target, credentials, kind === 'stock' ? OWN_CONNECTION : { ...friends(), ...OWN_CONNECTION });
+    this.stub = new EchoClient(
+      target,
+      credentials,
+      kind === 'stock' ? OWN_CONNECTION : { ...friends(), ...OWN_CONNECTION },
+    );
   }
 
   /** The measured unary request. */

@@ -48,5 +48,6 @@ export async function connectGrpcVariants(
 }
 
 function assertPath(variant: GrpcVariant, path: GrpcPath): void {
-  if (path !== variant.tier) throw new Error(`${variant.id}: expected calls to go over ${variant.tier}, they went over ${path}`);
+  if (path !== variant.tier)
+    throw new Error(`${variant.id}: expected calls to go over ${variant.tier}, they went over ${path}`);
 }

@@ -97,12 +97,15 @@ export class FriendsAcceptor<M> {
     if (!hello) return { v: 1, tier: 'tcp', reason: 'malformed hello' };
     const { options } = this;
     if (options.memory && hello.endpoint) {
-      const link = claimPendingEndpoint<Link<M>>(hello.endpoint, options.protocol, (endpoint) =>
-        createMemoryLinkPair<M>(
-          { peer: { kind: 'memory', endpoint: this.id }, copy: endpoint.copy },
-          { peer: { kind: 'memory', endpoint: endpoint.id }, copy: options.memoryCopy },
-          options.memoryLink,
-        ),
+      const link = claimPendingEndpoint<Link<M>>(
+        hello.endpoint,
+        options.protocol,
+        (endpoint) =>
+          createMemoryLinkPair<M>(
+            { peer: { kind: 'memory', endpoint: this.id }, copy: endpoint.copy },
+            { peer: { kind: 'memory', endpoint: endpoint.id }, copy: options.memoryCopy },
+            options.memoryLink,
+          ),
         connection,
       );
       if (link) {

@@ -23,7 +23,11 @@ export class FriendTransport {
     /** The connection's TLS identity, as grpc-js's transport reports it. */
     private readonly authContext: AuthContext,
   ) {
-    this.userAgent = [options['grpc.primary_user_agent'], `grpc-node-js/${GRPC_JS_VERSION}`, options['grpc.secondary_user_agent']]
+    this.userAgent = [
+      options['grpc.primary_user_agent'],
+      `grpc-node-js/${GRPC_JS_VERSION}`,
+      options['grpc.secondary_user_agent'],
+    ]
       .filter((part) => part)
       .join(' ');
     // As grpc-js's transport: a dropped connection tells every call before its stream ends.

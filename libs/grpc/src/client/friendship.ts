@@ -48,8 +48,13 @@ export class Friendship {
   private retryMs = RETRY_INITIAL_MS;
   private retryTimer: NodeJS.Timeout | undefined;
   private keepaliveTime = -1;
-  private readonly listener = (_s: SubchannelInterface, _p: State, next: State, keepalive: number, error?: string): void =>
-    this.onRealState(next, keepalive, error);
+  private readonly listener = (
+    _s: SubchannelInterface,
+    _p: State,
+    next: State,
+    keepalive: number,
+    error?: string,
+  ): void => this.onRealState(next, keepalive, error);
 
   private constructor(
     private readonly real: Subchannel,
@@ -117,7 +122,8 @@ export class Friendship {
   private notify(before: State, errorMessage?: string): void {
     const after = this.state;
     if (after === before) return;
-    for (const observer of [...this.observers]) observer.friendshipStateChanged(before, after, this.keepaliveTime, errorMessage);
+    for (const observer of [...this.observers])
+      observer.friendshipStateChanged(before, after, this.keepaliveTime, errorMessage);
   }
 
   private enabled(): boolean {

@@ -4,7 +4,13 @@ import type { Subchannel } from '@grpc/grpc-js/build/src/subchannel.js';
 import type { SubchannelCall } from '@grpc/grpc-js/build/src/subchannel-call.js';
 import { TLSSocket } from 'node:tls';
 import { connectionTuple, ErrorCodes, FriendsError, type ConnectionTuple } from '@friends/core';
-import { frameMessage, helloMethod, unframeMessage, type HelloAnswerMessage, type HelloRequestMessage } from '../handshake.js';
+import {
+  frameMessage,
+  helloMethod,
+  unframeMessage,
+  type HelloAnswerMessage,
+  type HelloRequestMessage,
+} from '../handshake.js';
 import { socketOfCall } from '../internals.js';
 
 /**
@@ -22,7 +28,11 @@ export class HelloExchange {
   private settle!: (answer: HelloAnswerMessage | undefined, err?: Error) => void;
   private readonly settled: Promise<HelloAnswerMessage | undefined>;
 
-  constructor(real: Subchannel, authority: string, private readonly timeoutMs: number) {
+  constructor(
+    real: Subchannel,
+    authority: string,
+    private readonly timeoutMs: number,
+  ) {
     this.settled = new Promise((resolve, reject) => {
       this.settle = (answer, err) => (err ? reject(err) : resolve(answer));
     });
@@ -45,7 +55,10 @@ export class HelloExchange {
         } else if (status.code === Status.UNIMPLEMENTED) {
           this.settle(undefined);
         } else {
-          this.settle(undefined, new FriendsError(ErrorCodes.HANDSHAKE_PROTOCOL, `Hello failed: ${status.code} ${status.details}`));
+          this.settle(
+            undefined,
+            new FriendsError(ErrorCodes.HANDSHAKE_PROTOCOL, `Hello failed: ${status.code} ${status.details}`),
+          );
         }
       },
     });
@@ -61,7 +74,10 @@ export class HelloExchange {
 
   /** Sends the hello. Resolves with the answer, or undefined when the server does not speak friends. */
   ask(request: HelloRequestMessage): Promise<HelloAnswerMessage | undefined> {
-    const timer = setTimeout(() => this.call.cancelWithStatus(Status.DEADLINE_EXCEEDED, 'Hello timed out'), this.timeoutMs);
+    const timer = setTimeout(
+      () => this.call.cancelWithStatus(Status.DEADLINE_EXCEEDED, 'Hello timed out'),
+      this.timeoutMs,
+    );
     timer.unref();
     this.call.startRead();
     this.call.sendMessageWithContext({}, frameMessage(helloMethod.requestSerialize(request)));

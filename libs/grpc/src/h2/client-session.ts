@@ -47,7 +47,8 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
 
   request(headers: OutgoingHttpHeaders): ClientLinkStream {
     if (this.closed) throw sessionError('ERR_HTTP2_INVALID_SESSION', 'The session has been destroyed');
-    if (this.goawayReceived) throw sessionError('ERR_HTTP2_GOAWAY_SESSION', 'New streams cannot be created after receiving a GOAWAY');
+    if (this.goawayReceived)
+      throw sessionError('ERR_HTTP2_GOAWAY_SESSION', 'New streams cannot be created after receiving a GOAWAY');
     const list = toHeaderList(headers, 'request', this.defaults);
     const id = this.nextId;
     this.nextId += 2;
@@ -114,7 +115,8 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
       this.emit('goaway', frame.code);
     }
     // Streams the server will not serve are refused, and grpc-js may retry them elsewhere.
-    for (const stream of [...this.streams.values()]) if (stream.id > frame.s) stream.receiveReset(NGHTTP2_REFUSED_STREAM);
+    for (const stream of [...this.streams.values()])
+      if (stream.id > frame.s) stream.receiveReset(NGHTTP2_REFUSED_STREAM);
     if (this.streams.size === 0) this.close();
   }
 
@@ -153,5 +155,4 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
     const at = this.waiting.findIndex((entry) => entry.stream.id === id);
     if (at >= 0) this.waiting.splice(at, 1);
   }
-
 }

@@ -110,7 +110,8 @@ function ruleFor(name: string): NameRule {
   if (!pseudo && key.includes(' '))
     rule.error = () => nodeError('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${key}"]`);
   else if (CONNECTION_SPECIFIC.has(key))
-    rule.error = () => nodeError('ERR_HTTP2_INVALID_CONNECTION_HEADERS', `HTTP/1 Connection specific headers are forbidden: "${key}"`);
+    rule.error = () =>
+      nodeError('ERR_HTTP2_INVALID_CONNECTION_HEADERS', `HTTP/1 Connection specific headers are forbidden: "${key}"`);
   // Bounded: names are few in practice, but a peer-chosen flood must not grow it.
   if (rules.size < 4096) rules.set(name, rule);
   return rule;
@@ -167,12 +168,14 @@ export function toHeaderList(
     }
     if (rule.error) throw rule.error();
     if (rule.te && (many !== undefined || single !== 'trailers'))
-      throw nodeError('ERR_HTTP2_INVALID_CONNECTION_HEADERS', `HTTP/1 Connection specific headers are forbidden: "${key}"`);
+      throw nodeError(
+        'ERR_HTTP2_INVALID_CONNECTION_HEADERS',
+        `HTTP/1 Connection specific headers are forbidden: "${key}"`,
+      );
     if (many) for (const v of many) regular.push(key, String(v));
     else regular.push(key, single!);
   }
-  if (defaults)
-    for (const key in defaults) if (headers[key] === undefined) (pseudo ??= []).push(key, defaults[key]!);
+  if (defaults) for (const key in defaults) if (headers[key] === undefined) (pseudo ??= []).push(key, defaults[key]!);
   if (!pseudo) return regular;
   // Pseudo-headers go first (their order among themselves is not observable).
   return pseudo.concat(regular);
@@ -185,7 +188,7 @@ export function toHeaderList(
  */
 export function responseHeaderList(headers: OutgoingHttpHeaders, date: () => string): HeaderList {
   const raw = headers[':status'];
-  const status = ((raw as unknown as number) | 0) || 200;
+  const status = (raw as unknown as number) | 0 || 200;
   if (status < 200 || status > 599) {
     const error = new RangeError(`Invalid status code: ${status}`) as RangeError & { code: string };
     error.code = 'ERR_HTTP2_STATUS_INVALID';

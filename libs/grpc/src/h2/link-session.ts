@@ -15,7 +15,10 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
   closed = false;
   destroyed = false;
   private nextPing = 1;
-  private readonly pings = new Map<number, { started: bigint; cb: (err: Error | null, ms: number, payload: Buffer) => void }>();
+  private readonly pings = new Map<
+    number,
+    { started: bigint; cb: (err: Error | null, ms: number, payload: Buffer) => void }
+  >();
 
   constructor(readonly link: Link<StreamFrame>) {
     super();
@@ -68,12 +71,18 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
   protected abstract onClosed(err: Error | undefined): void;
 
   protected violation(why: string): void {
-    this.destroyLink(1 /* PROTOCOL_ERROR */, new FriendsError(ErrorCodes.BAD_FRAME, `Friend link peer broke the protocol: ${why}`));
+    this.destroyLink(
+      1 /* PROTOCOL_ERROR */,
+      new FriendsError(ErrorCodes.BAD_FRAME, `Friend link peer broke the protocol: ${why}`),
+    );
   }
 
   private onFrame(frame: StreamFrame): void {
     if (this.destroyed) return;
-    if ((frame.t === 'data' || frame.t === 'end' || frame.t === 'window' || frame.t === 'rst') && !this.streams.has(frame.s)) {
+    if (
+      (frame.t === 'data' || frame.t === 'end' || frame.t === 'window' || frame.t === 'rst') &&
+      !this.streams.has(frame.s)
+    ) {
       // A frame for a stream that is over is normal (it crossed our reset); one that never was is not.
       if (this.neverOpened(frame.s)) this.violation(`${frame.t} frame for stream ${frame.s}, which was never opened`);
       return;

@@ -308,7 +308,8 @@ function emitEnd(stream: LinkStream): void {
 
 function emitClose(stream: LinkStream, failed: PendingWrite[] | undefined, err: Error | undefined): void {
   if (failed)
-    for (const write of failed) write.cb?.(streamError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed'));
+    for (const write of failed)
+      write.cb?.(streamError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed'));
   if (err) stream.emit('error', err);
   stream.emit('close');
 }

@@ -104,7 +104,10 @@ export function receiveHeaderList(list: HeaderList, block: ReceivedBlock): Recei
       else out[name] = `${existing as string}, ${value}`;
     }
   }
-  if (block === 'request' && (out[':method'] === undefined || out[':path'] === undefined || out[':scheme'] === undefined))
+  if (
+    block === 'request' &&
+    (out[':method'] === undefined || out[':path'] === undefined || out[':scheme'] === undefined)
+  )
     return refuse;
   if (block === 'response' && out[':status'] === undefined) return refuse;
   return { headers: out as IncomingHttpHeaders };

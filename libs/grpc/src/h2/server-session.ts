@@ -10,7 +10,12 @@ const { NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM, NGHTTP2_FLAG_END_HEADERS, NGHT
 /** grpc-js's handler for a new stream on a port (what it listens to 'stream' with). */
 export type StreamDispatch = (stream: ServerLinkStream, headers: IncomingHttpHeaders, flags: number) => void;
 
-function dispatchStream(dispatch: StreamDispatch, stream: ServerLinkStream, headers: IncomingHttpHeaders, flags: number): void {
+function dispatchStream(
+  dispatch: StreamDispatch,
+  stream: ServerLinkStream,
+  headers: IncomingHttpHeaders,
+  flags: number,
+): void {
   stream.handingOver = true;
   try {
     dispatch(stream, headers, flags);
@@ -56,7 +61,8 @@ export class ServerLinkSession extends LinkSession<ServerLinkStream> {
       throw err;
     }
     this.goawaySent = true;
-    const last = lastStreamID === undefined || lastStreamID < 0 ? this.lastStreamId : Math.min(lastStreamID, 0x7fffffff);
+    const last =
+      lastStreamID === undefined || lastStreamID < 0 ? this.lastStreamId : Math.min(lastStreamID, 0x7fffffff);
     this.send({ t: 'goaway', s: last, code });
   }
 

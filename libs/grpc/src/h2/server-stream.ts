@@ -58,7 +58,11 @@ export class ServerLinkStream extends LinkStream {
 
   sendTrailers(headers: OutgoingHttpHeaders): void {
     if (this.destroyed || this.closed) throw stateError('ERR_HTTP2_INVALID_STREAM', 'The stream has been destroyed');
-    if (!this.trailersReady) throw stateError('ERR_HTTP2_TRAILERS_NOT_READY', 'Trailing headers cannot be sent until after the wantTrailers event is emitted');
+    if (!this.trailersReady)
+      throw stateError(
+        'ERR_HTTP2_TRAILERS_NOT_READY',
+        'Trailing headers cannot be sent until after the wantTrailers event is emitted',
+      );
     this.trailersReady = false;
     this.carrier.send({ t: 'headers', s: this.id, h: toHeaderList(headers, 'trailers'), end: true });
     this.serverFinished();

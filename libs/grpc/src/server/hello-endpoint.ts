@@ -1,6 +1,12 @@
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { status as Status } from '@grpc/grpc-js';
-import { frameMessage, helloMethod, unframeMessage, type HelloAnswerMessage, type HelloRequestMessage } from '../handshake.js';
+import {
+  frameMessage,
+  helloMethod,
+  unframeMessage,
+  type HelloAnswerMessage,
+  type HelloRequestMessage,
+} from '../handshake.js';
 
 /** A hello is a few dozen bytes; anything much larger is not one. */
 const MAX_HELLO_BYTES = 1024;
@@ -66,7 +72,12 @@ function respond(stream: ServerHttp2Stream, answer: HelloAnswerMessage): void {
 function fail(stream: ServerHttp2Stream, code: Status, details: string): void {
   if (stream.destroyed || stream.closed || stream.headersSent) return;
   stream.respond(
-    { ':status': 200, 'content-type': 'application/grpc+proto', 'grpc-status': String(code), 'grpc-message': encodeURI(details) },
+    {
+      ':status': 200,
+      'content-type': 'application/grpc+proto',
+      'grpc-status': String(code),
+      'grpc-message': encodeURI(details),
+    },
     { endStream: true },
   );
 }
