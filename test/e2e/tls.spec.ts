@@ -10,11 +10,14 @@ import { FriendsClient } from '@friends/nest';
 import { startTestServer, type StartedServer } from '../fixtures/src/app.js';
 import { freePort } from '../support/ports.js';
 import type { AnyClient } from '../support/targets.js';
+import { describeWithTools, type Tool } from '../support/tools.js';
 
 Logger.overrideLogger(false);
 
+const OPENSSL: Tool = { package: 'openssl', command: 'openssl', probe: ['version'] };
+
 /** TLS on the TCP port, as the stock transport's `tlsOptions`; the hello and ticket travel inside TLS. */
-describe('TLS', () => {
+describeWithTools([OPENSSL], 'TLS', () => {
   let dir: string;
   let key: string;
   let cert: string;

@@ -275,7 +275,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--proto-dir", default="/usr/share/grpc-proto/grpc/testing")
+    parser.add_argument("--proto-dir", required=True, help="the directory of messages.proto and empty.proto")
     args = parser.parse_args()
     messages, empty = load_messages(args.proto_dir)
     with grpc.insecure_channel("%s:%d" % (args.host, args.port)) as channel:

@@ -1,9 +1,20 @@
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { INTEROP_PROTO_ROOT } from '../../fixtures/src/grpc/interop-service.js';
+import type { Tool } from '../tools.js';
 
 /** Debian's interpreter: python3-grpcio is installed for it, not for whatever `python3` is first on PATH. */
 export const PYTHON = '/usr/bin/python3';
+
+/** What the client needs besides the script: grpcio (which brings protobuf) and protoc for the message classes. */
+export const PYTHON_CLIENT_TOOLS: Tool[] = [
+  { package: 'python3-grpcio', command: PYTHON, probe: ['-c', 'import grpc'] },
+  { package: 'protobuf-compiler', command: 'protoc', probe: ['--version'] },
+];
+
 const SCRIPT = fileURLToPath(new URL('./python-client.py', import.meta.url));
+const PROTO_DIR = join(INTEROP_PROTO_ROOT, 'grpc', 'testing');
 const RUN_TIMEOUT_MS = 15_000;
 
 export interface PythonRun {
@@ -17,7 +28,8 @@ export interface PythonRun {
 export function runPythonClient(port: number): Promise<PythonRun> {
   return new Promise((resolve, reject) => {
     // -B: no __pycache__ next to the script.
-    const child = spawn(PYTHON, ['-B', SCRIPT, '--host', '127.0.0.1', '--port', String(port)], {
+    const args = ['-B', SCRIPT, '--host', '127.0.0.1', '--port', String(port), '--proto-dir', PROTO_DIR];
+    const child = spawn(PYTHON, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

@@ -72,9 +72,6 @@ export interface PythonTarget {
 }
 
 export const PYTHON_TARGETS: PythonTarget[] = [
-  {
-    name: 'python grpcio client -> friends server (child process)',
-    startServer: () => startChildInteropServer('friends'),
-  },
-  { name: 'python grpcio client -> stock server (child process)', startServer: () => startChildInteropServer('stock') },
+  { name: 'friends server (child process)', startServer: () => startChildInteropServer('friends') },
+  { name: 'stock server (child process)', startServer: () => startChildInteropServer('stock') },
 ];

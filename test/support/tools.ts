@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+
+/** A program from outside npm that a suite runs. */
+export interface Tool {
+  /** The Debian package that provides it, named in the skip reason. */
+  package: string;
+  command: string;
+  /** Arguments that make `command` exit 0 when it is usable. */
+  probe: string[];
+}
+
+const PROBE_TIMEOUT_MS = 10_000;
+// .ci/run installs every tool, so there a missing one is a broken setup, not a reason to skip.
+const ON_CI = /^(1|true)$/i.test(process.env.CI ?? '');
+
+function installed(tool: Tool): boolean {
+  const run = spawnSync(tool.command, tool.probe, { stdio: 'ignore', timeout: PROBE_TIMEOUT_MS });
+  return run.error === undefined && run.status === 0;
+}
+
+/**
+ * `describe(name, body)` when every tool is installed. When one is missing, the suite is skipped
+ * with the reason in its name and a warning, so `npm ci && npm test` passes on a machine with only
+ * Node; under CI=true it fails instead.
+ */
+export function describeWithTools(tools: readonly Tool[], name: string, body: () => void): void {
+  const missing = tools.filter((tool) => !installed(tool)).map((tool) => tool.package);
+  if (missing.length === 0) {
+    describe(name, body);
+    return;
+  }
+  const reason = `${missing.join(', ')} not installed`;
+  if (ON_CI) {
+    describe(name, () => {
+      test(`requires ${missing.join(', ')}`, () => {
+        throw new Error(`${reason}: under CI=true every tool must be present (.ci/run installs them)`);
+      });
+    });
+    return;
+  }
+  // Straight to stderr: Jest drops the console output of a test file whose every test is skipped.
+  process.stderr.write(`warning: ${name}: skipped: ${reason}\n`);
+  describe.skip(`${name} (skipped: ${reason})`, body);
+}
