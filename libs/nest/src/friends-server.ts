@@ -125,11 +125,35 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
     const acceptorClosing = this.acceptor?.close();
     this.acceptor = undefined;
     const grace = this.options.shutdownGracePeriod ?? 0;
-    if (grace > 0) await this.inFlight.whenIdle(grace);
+    if (grace > 0) {
+      const deadline = Date.now() + grace;
+      await this.inFlight.whenIdle(grace);
+      // The last answers may still be on their way out: end gracefully, and only then drop what is left.
+      await this.endLinks(Math.max(0, deadline - Date.now()));
+    }
     for (const link of this.links) link.destroy();
     this.links.clear();
     await Promise.all([closing, acceptorClosing]);
     this._status$.next('disconnected');
+  }
+
+  /** Ends every connection gracefully; resolves once all have closed, or after `timeoutMs`. */
+  private endLinks(timeoutMs: number): Promise<void> {
+    const open = [...this.links].filter((link) => !link.closed);
+    if (open.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      let left = open.length;
+      const timer = setTimeout(resolve, timeoutMs);
+      const closed = (): void => {
+        if (--left > 0) return;
+        clearTimeout(timer);
+        resolve();
+      };
+      for (const link of open) {
+        link.once('close', closed);
+        link.close();
+      }
+    });
   }
 
   /** Requests received on open connections and not yet fully answered. */

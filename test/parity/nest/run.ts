@@ -78,7 +78,7 @@ export async function runScenario(scenario: Scenario, placement: Placement, host
   return { trace: { client: seen, server: entries, logs: [...logs, ...captureLogger.take()] }, tiers };
 }
 
-function createClient(placement: Placement, port: number, settings: ClientSettings, tiers: string[]): ParityClient {
+export function createClient(placement: Placement, port: number, settings: ClientSettings, tiers: string[]): ParityClient {
   const options = { host: '127.0.0.1', port, ...settings };
   if (placement.client === 'stock') return new ClientTCP(options) as unknown as ParityClient;
   const client = new FriendsClient({ ...options, ...(placement.client === 'friends-off' ? { friends: false } : {}) });
@@ -86,7 +86,7 @@ function createClient(placement: Placement, port: number, settings: ClientSettin
   return client as unknown as ParityClient;
 }
 
-function observe(
+export function observe(
   rec: Recorder,
   label: string,
   source: import('rxjs').Observable<unknown>,
@@ -122,7 +122,7 @@ function observe(
   });
 }
 
-async function until(
+export async function until(
   host: ServerHost,
   done: (entries: readonly Entry[]) => boolean,
   timeoutMs = UNTIL_TIMEOUT_MS,
@@ -132,7 +132,7 @@ async function until(
 }
 
 /** Lets what the last step set in motion arrive: a few loop turns and a moment for sockets. */
-async function settle(): Promise<void> {
+export async function settle(): Promise<void> {
   for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
   await sleep(5);
 }

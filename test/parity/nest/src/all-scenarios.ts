@@ -9,6 +9,7 @@ import { lifecycleScenarios } from './scenarios/lifecycle.js';
 import { LimitsController, limitScenarios } from './scenarios/limits.js';
 import { orderingScenarios } from './scenarios/ordering.js';
 import { PayloadsController, payloadScenarios } from './scenarios/payloads.js';
+import { PropertiesController } from './scenarios/properties.js';
 import { RequestsController, requestScenarios } from './scenarios/requests.js';
 import { serdeScenarios } from './scenarios/serde.js';
 import { StreamsController, streamScenarios } from './scenarios/streams.js';
@@ -24,6 +25,7 @@ export const CONTROLLERS: Type[] = [
   PayloadsController,
   LimitsController,
   AsyncContextController,
+  PropertiesController,
 ];
 
 export const SCENARIOS: Scenario[] = [
