@@ -5,7 +5,7 @@ import { metrics } from '../metrics.js';
 import type { PeerAddress } from '../tier.js';
 import { jsonCopyWithin, TooLong } from './json-copy.js';
 import type { Link, LinkEvents } from './link.js';
-import { deferDelivery } from './schedule.js';
+import { deferDelivery, guarded } from './schedule.js';
 
 /**
  * How a message is copied on its way through memory. `encode` runs in `send()`
@@ -68,6 +68,8 @@ const DEFAULT_HIGH_WATER_MARK = 1024;
  * the garbage collector keep up.
  */
 const DELIVERY_BATCH = 256;
+/** Inbox slots an emptied inbox keeps for reuse. */
+const SLOTS_KEPT = 1024;
 const CLOSE_MARK: unique symbol = Symbol('close');
 /** Stands in the receiver's inbox for a message above its maximum length. */
 const TOO_LONG_MARK: unique symbol = Symbol('too long');
@@ -76,8 +78,10 @@ const TOO_LONG_MARK: unique symbol = Symbol('too long');
 export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M> {
   readonly kind = 'memory' as const;
   private remote!: MemoryLink<M>;
+  /** Queued messages are inbox[head..tail); slots are reused rather than the array truncated. */
   private readonly inbox: unknown[] = [];
   private head = 0;
+  private tail = 0;
   private paused = false;
   private scheduled = false;
   private ending = false;
@@ -86,7 +90,8 @@ export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
   private needDrain = false;
   /** The length of the first oversized message queued here. */
   private tooLong: number | undefined;
-  private readonly flush = (): void => this.context.runInAsyncScope(this.deliver, this);
+  private readonly flush = (): void => guarded(this.deliverInContext);
+  private readonly deliverInContext = (): void => this.context.runInAsyncScope(this.deliver, this);
   readonly peer: PeerAddress;
   private readonly copy: MemoryCopy;
   private readonly maxMessageLength: number;
@@ -121,7 +126,7 @@ export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
       remote.enqueue(copy);
     }
     metrics.memory.messagesOut++;
-    const queued = remote.inbox.length - remote.head;
+    const queued = remote.tail - remote.head;
     if (queued < this.highWaterMark) return true;
     this.needDrain = true;
     return false;
@@ -151,7 +156,7 @@ export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
 
   private enqueue(item: unknown): void {
     if (this.ended) return;
-    this.inbox.push(item);
+    this.inbox[this.tail++] = item;
     this.schedule();
   }
 
@@ -174,7 +179,7 @@ export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
 
   private deliverBatch(): void {
     const decode = this.remote.copy.decode;
-    const stop = Math.min(this.inbox.length, this.head + DELIVERY_BATCH);
+    const stop = Math.min(this.tail, this.head + DELIVERY_BATCH);
     while (!this.paused && !this.ended && this.head < stop) {
       const item = this.inbox[this.head]!;
       this.inbox[this.head++] = undefined;
@@ -198,19 +203,21 @@ export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
   }
 
   private afterBatch(): void {
-    if (this.head === this.inbox.length) {
-      this.inbox.length = 0;
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.inbox.length) {
+    if (this.head === this.tail) {
+      // Emptied: start over at slot 0; give a burst's slots back only when there were many.
+      if (this.tail > SLOTS_KEPT) this.inbox.length = 0;
+      this.head = this.tail = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.tail) {
       this.inbox.splice(0, this.head);
+      this.tail -= this.head;
       this.head = 0;
     }
-    if (this.head < this.inbox.length && !this.paused && !this.ended) {
+    if (this.head < this.tail && !this.paused && !this.ended) {
       this.scheduled = true;
       setImmediate(this.flush);
     }
     const remote = this.remote;
-    if (remote.needDrain && this.inbox.length - this.head < remote.highWaterMark / 2 && !remote.closed) {
+    if (remote.needDrain && this.tail - this.head < remote.highWaterMark / 2 && !remote.closed) {
       remote.needDrain = false;
       remote.context.runInAsyncScope(remote.emit, remote, 'drain');
     }
@@ -236,10 +243,10 @@ export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
     this.ending = true;
     this.closeError = err;
     this.inbox.length = 0;
-    this.head = 0;
+    this.head = this.tail = 0;
     metrics.memory.connectionsActive--;
     if (err) metrics.memory.errors++;
-    deferDelivery(() => this.context.runInAsyncScope(this.emit, this, 'close', this.closeError));
+    deferDelivery(() => guarded(() => this.context.runInAsyncScope(this.emit, this, 'close', this.closeError)));
   }
 }
 
