@@ -37,8 +37,13 @@ export async function forkIpc(label: string, entry: string, args: string[]): Pro
   child.on('exit', (code, signal) => failAll(new Error(`${label} exited (${code ?? signal})`)));
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${label} did not start in ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
-      child.once('exit', (code, signal) => reject(new Error(`${label} exited (${code ?? signal}) before it was ready`)));
+      const timer = setTimeout(
+        () => reject(new Error(`${label} did not start in ${START_TIMEOUT_MS} ms`)),
+        START_TIMEOUT_MS,
+      );
+      child.once('exit', (code, signal) =>
+        reject(new Error(`${label} exited (${code ?? signal}) before it was ready`)),
+      );
       child.once('error', reject);
       child.once('message', (message: { ready?: boolean }) => {
         clearTimeout(timer);
@@ -74,7 +79,8 @@ function stopChild(child: ChildProcess, label: string): Promise<void> {
     }, EXIT_TIMEOUT_MS);
     child.once('exit', () => {
       clearTimeout(killer);
-      if (killed) reject(new Error(`${label} ${child.pid} did not exit within ${EXIT_TIMEOUT_MS} ms of its channel closing`));
+      if (killed)
+        reject(new Error(`${label} ${child.pid} did not exit within ${EXIT_TIMEOUT_MS} ms of its channel closing`));
       else resolve();
     });
     if (child.connected) child.disconnect();

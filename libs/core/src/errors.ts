@@ -50,5 +50,8 @@ export function isFriendsError(err: unknown, code?: ErrorCode): err is FriendsEr
  */
 export function frameTooLarge(length?: number): FriendsError {
   const measured = length === undefined ? '' : ` (${length})`;
-  return new FriendsError(ErrorCodes.FRAME_TOO_LARGE, `The packet length${measured} exceeds the maximum allowed length`);
+  return new FriendsError(
+    ErrorCodes.FRAME_TOO_LARGE,
+    `The packet length${measured} exceeds the maximum allowed length`,
+  );
 }

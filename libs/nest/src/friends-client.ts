@@ -344,7 +344,10 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     // Stock awaits every deserialize: a user's deserializer sees each packet of a read before any
     // callback runs. The default one is pure, so nothing can tell whether we wait for it.
     if (packet instanceof Promise || this.customDeserializer) {
-      Promise.resolve(packet).then((p) => this.route(p), (err) => this.logger.error(err));
+      Promise.resolve(packet).then(
+        (p) => this.route(p),
+        (err) => this.logger.error(err),
+      );
     } else {
       this.route(packet);
     }
@@ -415,4 +418,3 @@ function openSocket(
     });
   });
 }
-

@@ -57,7 +57,10 @@ export const compactNestCodec: MessageCodec<NestPacket> = {
           if (frame.id > maxChars) throw frameTooLarge(frame.id);
           const json = frame.payload.toString('utf8');
           if (json.length !== frame.id) {
-            throw new FriendsError(ErrorCodes.BAD_FRAME, `Frame declared ${frame.id} characters and held ${json.length}`);
+            throw new FriendsError(
+              ErrorCodes.BAD_FRAME,
+              `Frame declared ${frame.id} characters and held ${json.length}`,
+            );
           }
           return (parseJsonFrame(json) as NestPacket | null) ?? {};
         });

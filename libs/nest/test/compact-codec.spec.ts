@@ -42,11 +42,19 @@ describe('the Nest unix codec counts maxBufferSize in characters, as the stock w
   test('a frame whose declared character count does not match its text is a bad frame', () => {
     const json = JSON.stringify({ data: 'abc' });
     const lying = encodeCompactFrame(1, json.length - 2, json);
-    expect(isFriendsError(errorOf(() => decode(1000, lying)), ErrorCodes.BAD_FRAME)).toBe(true);
+    expect(
+      isFriendsError(
+        errorOf(() => decode(1000, lying)),
+        ErrorCodes.BAD_FRAME,
+      ),
+    ).toBe(true);
   });
 
   test('frames split at every byte decode the same', () => {
-    const packets = [{ id: 1, response: 'äö😀' }, { id: 2, isDisposed: true }];
+    const packets = [
+      { id: 1, response: 'äö😀' },
+      { id: 2, isDisposed: true },
+    ];
     const wire = Buffer.concat(packets.map((p) => compactNestCodec.encode(p) as Buffer));
     const decoder = compactNestCodec.createDecoder({ maxFrameSize: 1000 });
     const got: unknown[] = [];

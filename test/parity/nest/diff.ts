@@ -6,7 +6,12 @@ const CONTEXT = 2;
  * The first entry where `actual` differs from `expected`, per channel, with a
  * little context, or undefined when they are equal. `PARITY_VERBOSE=1` appends both traces.
  */
-export function firstDifference(expected: Trace, actual: Trace, expectedName: string, actualName: string): string | undefined {
+export function firstDifference(
+  expected: Trace,
+  actual: Trace,
+  expectedName: string,
+  actualName: string,
+): string | undefined {
   const reports: string[] = [];
   for (const channel of ['client', 'server', 'logs'] as const) {
     const a = expected[channel].map((entry) => JSON.stringify(entry));
@@ -23,7 +28,10 @@ export function firstDifference(expected: Trace, actual: Trace, expectedName: st
   }
   if (reports.length === 0) return undefined;
   if (process.env.PARITY_VERBOSE) {
-    reports.push(`${expectedName}:\n${JSON.stringify(expected, null, 1)}`, `${actualName}:\n${JSON.stringify(actual, null, 1)}`);
+    reports.push(
+      `${expectedName}:\n${JSON.stringify(expected, null, 1)}`,
+      `${actualName}:\n${JSON.stringify(actual, null, 1)}`,
+    );
   }
   return reports.join('\n');
 }

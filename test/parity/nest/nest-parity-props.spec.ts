@@ -37,7 +37,10 @@ interface Sample {
 
 const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((code) => String.fromCharCode(code));
 const tricky = fc.constantFrom('"', '\\', '\n', '\u2028', '\u0000', '\u007f', '😀', 'é', '\ufeff');
-const text = fc.string({ unit: fc.oneof({ arbitrary: fc.fullUnicode(), weight: 4 }, loneSurrogate, tricky), maxLength: 12 });
+const text = fc.string({
+  unit: fc.oneof({ arbitrary: fc.fullUnicode(), weight: 4 }, loneSurrogate, tricky),
+  maxLength: 12,
+});
 const key = fc.oneof(text, fc.constantFrom('a', 'toJSON', 'constructor', '', '0', '1e3'));
 const number = fc.oneof(
   fc.double(),
@@ -141,7 +144,13 @@ test('handlers and clients observe generated payloads, patterns and metadata as 
         if (diff) throw new Error(diff);
       }
     }),
-    { seed: SEED, numRuns: RUNS, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false, endOnFailure: true },
+    {
+      seed: SEED,
+      numRuns: RUNS,
+      interruptAfterTimeLimit: TIME_LIMIT_MS,
+      markInterruptAsFailure: false,
+      endOnFailure: true,
+    },
   );
   // Every connection took its placement's tier: a silent fallback would have tested the wrong path.
   for (const placement of placements) {

@@ -36,7 +36,8 @@ function normalizeEntry(entry: Entry): Entry {
   if (entry.v === undefined) return entry;
   const v = rewrite(entry.v);
   // 3. Packet ids are random: only their kind (a 21-character string on every tier) is compared.
-  if (SERIALIZER_ENTRIES.has(entry.at) && isRecord(v) && 'id' in v) return { at: entry.at, v: { ...v, id: idKind(v.id!) } };
+  if (SERIALIZER_ENTRIES.has(entry.at) && isRecord(v) && 'id' in v)
+    return { at: entry.at, v: { ...v, id: idKind(v.id!) } };
   return { at: entry.at, v };
 }
 
@@ -90,6 +91,7 @@ interface KeptDifference {
 }
 
 const HELLO_PATTERN = '$friends.hello.v1';
+const CLOSED_BEFORE_CONNECTED: Entry = { at: 'queued: error', v: '<failed: closed before connected>' };
 const ANSWERED_IN_GRACE: Entry = { at: 'in flight: <answered within shutdownGracePeriod, or failed by the close>' };
 
 /** Differences kept on purpose (docs/PARITY.md, "Kept differences"). */
@@ -112,10 +114,21 @@ const KEPT_DIFFERENCES: KeptDifference[] = [
     },
   },
   {
-    // 6. shutdownGracePeriod is FriendsServer's: a request in flight at close() is answered, where the
+    // 6. A call made while the first connection is being made, then close(): the stock client sends
+    //    it on a socket it has already dropped and fails it with a TypeError; a FriendsClient fails it
+    //    with 'Connection closed', as any call pending at close().
+    scenario: 'lifecycle/call-then-close-before-connected',
+    applies: (placement) => placement.client !== 'stock',
+    rewrite: (client, server) => [client.map((e) => (e.at === 'queued: error' ? CLOSED_BEFORE_CONNECTED : e)), server],
+  },
+  {
+    // 7. shutdownGracePeriod is FriendsServer's: a request in flight at close() is answered, where the
     //    stock server (which has no such option) drops the connection and the request fails.
     scenario: 'grace/in-flight-request-at-close',
     applies: (placement) => placement.server === 'friends',
-    rewrite: (client, server) => [[ANSWERED_IN_GRACE, ...client.filter((e) => !e.at.startsWith('in flight: '))], server],
+    rewrite: (client, server) => [
+      [ANSWERED_IN_GRACE, ...client.filter((e) => !e.at.startsWith('in flight: '))],
+      server,
+    ],
   },
 ];

@@ -78,7 +78,12 @@ export async function runScenario(scenario: Scenario, placement: Placement, host
   return { trace: { client: seen, server: entries, logs: [...logs, ...captureLogger.take()] }, tiers };
 }
 
-export function createClient(placement: Placement, port: number, settings: ClientSettings, tiers: string[]): ParityClient {
+export function createClient(
+  placement: Placement,
+  port: number,
+  settings: ClientSettings,
+  tiers: string[],
+): ParityClient {
   const options = { host: '127.0.0.1', port, ...settings };
   if (placement.client === 'stock') return new ClientTCP(options) as unknown as ParityClient;
   const client = new FriendsClient({ ...options, ...(placement.client === 'friends-off' ? { friends: false } : {}) });
@@ -92,8 +97,7 @@ export function observe(
   source: import('rxjs').Observable<unknown>,
   options: ObserveOptions = {},
 ): Promise<void> {
-  const seen = (value?: unknown): unknown =>
-    options.store ? { value, store: callerStore.getStore() ?? null } : value;
+  const seen = (value?: unknown): unknown => (options.store ? { value, store: callerStore.getStore() ?? null } : value);
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     const done = (): void => {

@@ -97,7 +97,10 @@ export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
   private readonly maxMessageLength: number;
   private readonly context: AsyncResource;
 
-  constructor(end: MemoryEnd, private readonly highWaterMark: number) {
+  constructor(
+    end: MemoryEnd,
+    private readonly highWaterMark: number,
+  ) {
     super();
     this.peer = end.peer;
     this.copy = end.copy;

@@ -55,7 +55,13 @@ function describeObject(value: object, depth: number, seen: Set<object>): Descri
   if (value instanceof Error) {
     // The class, message and own properties are what an application can see; the stack is not compared.
     const props = ownProps(value, depth, seen, ['stack', 'message']);
-    return { $type: 'Error', class: value.constructor?.name ?? 'Error', name: value.name, message: value.message, props };
+    return {
+      $type: 'Error',
+      class: value.constructor?.name ?? 'Error',
+      name: value.name,
+      message: value.message,
+      props,
+    };
   }
   if (Array.isArray(value)) {
     const items: Described[] = [];
@@ -67,11 +73,17 @@ function describeObject(value: object, depth: number, seen: Set<object>): Descri
     return { $type: 'Array', items, props: ownProps(value, depth, seen, [], extra) };
   }
   if (value instanceof Map) {
-    return { $type: 'Map', entries: [...value].map(([k, v]) => [describeAt(k, depth, seen), describeAt(v, depth, seen)]) };
+    return {
+      $type: 'Map',
+      entries: [...value].map(([k, v]) => [describeAt(k, depth, seen), describeAt(v, depth, seen)]),
+    };
   }
   if (value instanceof Set) return { $type: 'Set', values: [...value].map((v) => describeAt(v, depth, seen)) };
   if (ArrayBuffer.isView(value)) {
-    return { $type: value.constructor.name, bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex') };
+    return {
+      $type: value.constructor.name,
+      bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex'),
+    };
   }
   const proto = Object.getPrototypeOf(value) as object | null;
   const props = ownProps(value, depth, seen);

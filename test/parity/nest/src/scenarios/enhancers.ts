@@ -129,7 +129,9 @@ class DoubleInterceptor implements NestInterceptor {
 @Injectable()
 class RecoverInterceptor implements NestInterceptor {
   intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    return next.handle().pipe(catchError((err: unknown) => of({ recovered: err instanceof Error ? err.message : err })));
+    return next
+      .handle()
+      .pipe(catchError((err: unknown) => of({ recovered: err instanceof Error ? err.message : err })));
   }
 }
 

@@ -118,6 +118,15 @@ export const lifecycleScenarios: Scenario[] = [
     },
   },
   {
+    id: 'lifecycle/call-then-close-before-connected',
+    async run(t) {
+      const queued = t.call('queued', 'rr.sum', [1]);
+      t.client.close();
+      await queued;
+      await t.call('after', 'rr.sum', [2]);
+    },
+  },
+  {
     id: 'lifecycle/concurrent-connects',
     async run(t) {
       const status = watchStatus(t);
