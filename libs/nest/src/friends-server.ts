@@ -113,8 +113,9 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
 
   /**
    * Stops listening and drops every connection on every tier, like the stock
-   * server. With `shutdownGracePeriod`, in-flight requests first get that long
-   * to finish (no new connections are accepted meanwhile).
+   * server; nothing that arrives afterwards is dispatched. With
+   * `shutdownGracePeriod`, requests in flight on open connections first get
+   * that long to be answered, and connections then end gracefully.
    */
   async close(): Promise<void> {
     this.closing = true;

@@ -45,6 +45,11 @@ function idKind(id: Described): Described {
   return typeof id === 'string' ? `<${id.length}-character string>` : isRecord(id) ? id : `<${typeof id}>`;
 }
 
+function messageOf(entry: Entry): string {
+  const message = entry.v !== undefined && isRecord(entry.v) ? entry.v.message : undefined;
+  return typeof message === 'string' ? message : '';
+}
+
 function isRecord(value: Described): value is { [key: string]: Described } {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -91,6 +96,7 @@ interface KeptDifference {
 }
 
 const HELLO_PATTERN = '$friends.hello.v1';
+const STOCK_CLOSED_BEFORE_CONNECTED = "Cannot read properties of null (reading 'sendMessage')";
 const CLOSED_BEFORE_CONNECTED: Entry = { at: 'queued: error', v: '<failed: closed before connected>' };
 const ANSWERED_IN_GRACE: Entry = { at: 'in flight: <answered within shutdownGracePeriod, or failed by the close>' };
 
@@ -119,16 +125,25 @@ const KEPT_DIFFERENCES: KeptDifference[] = [
     //    with 'Connection closed', as any call pending at close().
     scenario: 'lifecycle/call-then-close-before-connected',
     applies: (placement) => placement.client !== 'stock',
-    rewrite: (client, server) => [client.map((e) => (e.at === 'queued: error' ? CLOSED_BEFORE_CONNECTED : e)), server],
+    rewrite: (client, server) => [
+      client.map((e) =>
+        e.at === 'queued: error' && [STOCK_CLOSED_BEFORE_CONNECTED, 'Connection closed'].includes(messageOf(e))
+          ? CLOSED_BEFORE_CONNECTED
+          : e,
+      ),
+      server,
+    ],
   },
   {
     // 7. shutdownGracePeriod is FriendsServer's: a request in flight at close() is answered, where the
     //    stock server (which has no such option) drops the connection and the request fails.
     scenario: 'grace/in-flight-request-at-close',
     applies: (placement) => placement.server === 'friends',
-    rewrite: (client, server) => [
-      [ANSWERED_IN_GRACE, ...client.filter((e) => !e.at.startsWith('in flight: '))],
-      server,
-    ],
+    rewrite: (client, server) => {
+      const failed = (e: Entry): boolean => e.at === 'in flight: error' && messageOf(e) === 'Connection closed';
+      const answered = (e: Entry): boolean =>
+        (e.at === 'in flight: next' && e.v === 'finished') || e.at === 'in flight: complete';
+      return [[ANSWERED_IN_GRACE, ...client.filter((e) => !failed(e) && !answered(e))], server];
+    },
   },
 ];
