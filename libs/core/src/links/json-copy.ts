@@ -143,9 +143,9 @@ function copyObject(value: object, stack: object[]): Record<string, unknown> {
   enter(value, stack);
   const out: Record<string, unknown> = {};
   lengthBound += PER_VALUE;
-  const keys = Object.keys(value);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
+  // for-in with an own-property check visits what Object.keys lists, in its order, without building the array.
+  for (const key in value) {
+    if (!hasOwn.call(value, key)) continue;
     const item = copyValue((value as Record<string, unknown>)[key], key, stack);
     if (item === undefined) continue;
     lengthBound += PER_UNIT * key.length;
@@ -157,3 +157,5 @@ function copyObject(value: object, stack: object[]): Record<string, unknown> {
   stack.pop();
   return out;
 }
+
+const hasOwn = Object.prototype.hasOwnProperty;
