@@ -1,14 +1,10 @@
 import { lastValueFrom } from 'rxjs';
 import type { Entry } from '../recorder.js';
-import type { ParityClient, Scenario, ScenarioContext } from '../scenario.js';
+import type { Scenario, ScenarioContext } from '../scenario.js';
+import { untilStatus, watchStatus } from './status.js';
 
 const life = { server: 'lifecycle' as const };
 const grace = { server: 'grace' as const };
-
-function watchStatus(t: ScenarioContext, client: ParityClient = t.client): { stop(): void } {
-  const subscription = client.status.subscribe((status) => t.note('status', status));
-  return { stop: () => subscription.unsubscribe() };
-}
 
 /** Runs `step`, noting whether it resolved or how it failed. */
 async function outcome(t: ScenarioContext, label: string, step: () => Promise<unknown> | unknown): Promise<void> {
@@ -42,7 +38,7 @@ export const lifecycleScenarios: Scenario[] = [
       const status = watchStatus(t);
       await t.call('before', 'rr.sum', [1]);
       await t.server.close();
-      await t.sleep(10);
+      await untilStatus(t.client, 'disconnected');
       await t.server.restart();
       await t.call('after restart', 'rr.sum', [2]);
       status.stop();
@@ -55,7 +51,7 @@ export const lifecycleScenarios: Scenario[] = [
       const status = watchStatus(t);
       await t.call('before', 'rr.sum', [1]);
       await t.server.close();
-      await t.sleep(10);
+      await untilStatus(t.client, 'disconnected');
       await t.call('while down', 'rr.sum', [2]);
       await t.observe('emit while down', t.client.emit('ev.record', 'lost'));
       // Long enough for the refused socket to close (see the next scenario for what happens before).
@@ -162,7 +158,7 @@ export const lifecycleScenarios: Scenario[] = [
       const status = watchStatus(t, other);
       await lastValueFrom(other.send('rr.sum', [1]));
       other.close();
-      await t.sleep(10);
+      await untilStatus(other, 'disconnected');
       status.stop();
     },
   },

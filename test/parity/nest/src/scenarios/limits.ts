@@ -2,7 +2,8 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { map } from 'rxjs/operators';
 import { Recorder } from '../recorder.js';
-import type { ParityClient, Scenario, ScenarioContext } from '../scenario.js';
+import type { Scenario, ScenarioContext } from '../scenario.js';
+import { untilStatus, watchStatus } from './status.js';
 
 /**
  * `maxBufferSize` of the 'limits' server setup and of the clients below. Stock
@@ -58,12 +59,6 @@ export class LimitsController {
     this.rec.add('deep.make', depth);
     return nested(depth);
   }
-}
-
-/** Notes each status the client reports, until `stop()`. */
-function watchStatus(t: ScenarioContext, client: ParityClient = t.client): { stop(): void } {
-  const subscription = client.status.subscribe((status) => t.note('status', status));
-  return { stop: () => subscription.unsubscribe() };
 }
 
 /** A request carrying `text`: answered with its length, or failed by the connection closing. */
@@ -122,7 +117,7 @@ export const limitScenarios: Scenario[] = [
       const status = watchStatus(t);
       await t.call('first', 'lim.length', 'a');
       await t.observe('emit', t.client.emit('lim.length', 'x'.repeat(OVER)));
-      await t.sleep(20);
+      await untilStatus(t.client, 'disconnected');
       await t.call('then', 'lim.length', 'next call');
       status.stop();
     },
