@@ -120,6 +120,27 @@ describe('jsonCopyWithin: deep and cyclic values fare as JSON.stringify', () => 
     expect(JSON.stringify(jsonCopyWithin(value, Infinity))).toBe(JSON.stringify(value));
   });
 
+  test('as deep as JSON.stringify reaches from the same place, and no deeper', () => {
+    const fits = (depth: number): boolean => {
+      try {
+        JSON.stringify(nested(depth));
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    let deepest = 1000;
+    let tooDeep = 1_000_000;
+    while (tooDeep - deepest > 1) {
+      const middle = (deepest + tooDeep) >> 1;
+      if (fits(middle)) deepest = middle;
+      else tooDeep = middle;
+    }
+    const within = nested(deepest - 50);
+    expect(JSON.stringify(jsonCopyWithin(within, Infinity))).toBe(JSON.stringify(within));
+    expect(() => jsonCopyWithin(nested(deepest + 200), Infinity)).toThrow(RangeError);
+  });
+
   test('too deep for JSON.stringify: the same RangeError', () => {
     const value = nested(200_000);
     expect(() => JSON.stringify(value)).toThrow(RangeError);
