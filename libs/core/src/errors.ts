@@ -44,3 +44,16 @@ export function isFriendsError(err: unknown, code?: ErrorCode): err is FriendsEr
   const actual = (err as { code?: unknown } | null)?.code;
   return typeof actual === 'string' && actual.startsWith('FRIENDS_ERR_') && (code === undefined || actual === code);
 }
+
+/**
+ * A frame or message above the receiver's limit, worded as the stock Nest wire
+ * words it (its logs then read the same on every tier). `length` is what was
+ * measured, if known.
+ */
+export function frameTooLarge(length?: number): FriendsError {
+  const measured = length === undefined ? '' : ` (${length})`;
+  return new FriendsError(
+    ErrorCodes.FRAME_TOO_LARGE,
+    `The packet length${measured} exceeds the maximum allowed length`,
+  );
+}

@@ -1,4 +1,4 @@
-export { ErrorCodes, FriendsError, isFriendsError, type ErrorCode } from './errors.js';
+export { ErrorCodes, FriendsError, frameTooLarge, isFriendsError, type ErrorCode } from './errors.js';
 export { TIERS, describePeer, networkTransport, type PeerAddress, type Tier } from './tier.js';
 export { friendsDisabledByEnv } from './env.js';
 export { metrics, metricsSnapshot, type TierCounters } from './metrics.js';
@@ -9,9 +9,10 @@ export {
   memoryCopies,
   type CopyMode,
   type MemoryCopy,
+  type MemoryEnd,
   type MemoryLinkOptions,
 } from './links/memory-link.js';
-export { jsonCopy } from './links/json-copy.js';
+export { jsonCopy, jsonCopyWithin, TooLong } from './links/json-copy.js';
 export { microtask } from './links/schedule.js';
 export { SocketLink, SOCKET_LINK_DEFAULTS, type SocketLinkOptions } from './links/socket-link.js';
 export {

@@ -12,3 +12,9 @@ export const NO_MESSAGE_HANDLER = 'There is no matching message handler defined 
 
 export const DEFAULT_HOST = 'localhost';
 export const DEFAULT_PORT = 3000;
+
+/**
+ * In a hello answer: the server has its own serializer or deserializer, which
+ * see packet ids, so requests must carry ids as the stock client makes them.
+ */
+export const STOCK_IDS = 'stock';

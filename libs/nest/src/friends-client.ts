@@ -4,6 +4,7 @@ import { connect as tlsConnect } from 'node:tls';
 import {
   describePeer,
   HelloAttempt,
+  isFriendsError,
   memoryCopies,
   SocketLink,
   stockJsonCodec,
@@ -15,11 +16,12 @@ import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import { InvalidMessageException } from '@nestjs/microservices/errors/invalid-message.exception.js';
 import { Observable, Subject, throwError } from 'rxjs';
-import { DEFAULT_HOST, DEFAULT_PORT, HELLO_PATTERN, NEST_PROTOCOL } from './constants.js';
+import { DEFAULT_HOST, DEFAULT_PORT, HELLO_PATTERN, NEST_PROTOCOL, STOCK_IDS } from './constants.js';
 import { resolveTiers, type FriendsClientOptions } from './options.js';
 import { compactNestCodec, type NestPacket } from './wire.js';
 
 type Callback = (packet: WritePacket) => void;
+type Routed = WritePacket & { id: string | number };
 /** Work waiting for the connection: runs with the error if it could not be made. */
 type Waiter = (err?: unknown) => void;
 
@@ -52,12 +54,22 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
   /** Bumped by close(): an attempt that started before it must not install its link. */
   private generation = 0;
   private nextId = 0;
+  /**
+   * Ids as the stock client makes them (21 hex characters) rather than a
+   * cheaper counter: whenever a serializer on either side can see them.
+   */
+  private stockIds: boolean;
+  private readonly customDeserializer: boolean;
+  /** When the socket of an attempt that failed to connect has closed; until connect() has seen it. */
+  private failedSocketClosed: Promise<void> | undefined;
   private readonly events = new EventEmitter();
 
   constructor(private readonly options: FriendsClientOptions = {}) {
     super();
     this.initializeSerializer(options);
     this.initializeDeserializer(options);
+    this.customDeserializer = options.deserializer !== undefined;
+    this.stockIds = options.serializer !== undefined || this.customDeserializer;
     this.events.on('error', () => undefined);
   }
 
@@ -70,14 +82,23 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     if (this.link && !this.link.closed) return Promise.resolve();
     if (!this.connecting) {
       const generation = this.generation;
-      this.connecting = this.establish(generation).then(
+      const attempt: Promise<void> = this.establish(generation).then(
         (link) => this.install(link, generation),
         (err: unknown) => {
-          if (generation === this.generation) this.connecting = undefined;
+          // As the stock client, a failed attempt stays the answer to connect()
+          // until its socket has closed; only then does the next call try again.
+          const release = (): void => {
+            if (this.connecting === attempt) this.connecting = undefined;
+          };
+          const closed = this.failedSocketClosed;
+          this.failedSocketClosed = undefined;
+          if (closed) void closed.then(release);
+          else release();
           this.flushWaiters(err);
           throw err;
         },
       );
+      this.connecting = attempt;
     }
     return this.connecting;
   }
@@ -90,7 +111,6 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     link?.close();
     this.flushWaiters(new Error('Connection closed'));
     this.failPending();
-    if (link) this._status$.next('disconnected');
   }
 
   override on<
@@ -117,8 +137,12 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
       let unsubscribed = false;
       this.whenConnected((err) => {
         if (unsubscribed) return;
-        if (err) observer.error(err);
-        else teardown = this.publish(this.createPacket(pattern, data), callback);
+        if (err) return observer.error(err);
+        try {
+          teardown = this.publish(this.createPacket(pattern, data), callback);
+        } catch (hookErr) {
+          observer.error(hookErr);
+        }
       });
       return () => {
         unsubscribed = true;
@@ -159,7 +183,10 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
       callback({ err: new Error('Connection closed') });
       return noop;
     }
-    const id = link.kind === 'tcp' ? this.assignPacketId(packet).id : (this.nextId = (this.nextId + 1) % 0x7fffffff);
+    const id =
+      link.kind === 'tcp' || this.stockIds
+        ? this.assignPacketId(packet).id
+        : (this.nextId = (this.nextId + 1) % 0x7fffffff);
     const outgoing = packet as unknown as NestPacket;
     outgoing.id = id;
     const routes = this.routingMap as unknown as Map<string | number, Callback>;
@@ -192,7 +219,8 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
   /** Runs `waiter` once connected (in call order with every other waiter), or with the error. */
   private whenConnected(waiter: Waiter): void {
     this.waiters.push(waiter);
-    this.connect().catch(() => undefined);
+    // A refused attempt may still be the memoised answer: it fails this waiter too.
+    this.connect().catch((err: unknown) => this.flushWaiters(err));
   }
 
   private flushWaiters(err?: unknown): void {
@@ -212,7 +240,7 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
       incompleteMessageTimeout: options.incompleteMessageTimeout,
       maxSendBufferSize: options.maxSendBufferSize,
     };
-    const socket = await openSocket(host, port, options);
+    const socket = await openSocket(host, port, options, (closed) => (this.failedSocketClosed = closed));
     const tcp = new SocketLink<NestPacket>(
       'tcp',
       socket,
@@ -232,12 +260,7 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     });
     let answer: NestPacket | undefined;
     try {
-      answer = await askHello(
-        tcp,
-        attempt.hello,
-        this.assignPacketId({ pattern: HELLO_PATTERN, data: null }).id,
-        options.helloTimeout ?? HELLO_TIMEOUT,
-      );
+      answer = await this.askHello(tcp, attempt.hello, options.helloTimeout ?? HELLO_TIMEOUT);
     } catch (err) {
       attempt.cancel();
       if (tcp.closed) throw err;
@@ -245,6 +268,7 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
       return tcp;
     }
     const decision = await attempt.complete(answer.err ? undefined : answer.response);
+    if ((answer.response as { ids?: unknown } | undefined)?.ids === STOCK_IDS) this.stockIds = true;
     if (decision.tier === 'tcp') {
       if (answer.err === undefined) this.logger.log(`tcp to ${host}:${port}: ${decision.reason}`);
       return tcp;
@@ -254,10 +278,54 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     return decision.link;
   }
 
+  /**
+   * Sends the hello as an ordinary request, through this client's serializer,
+   * and reads answers through its deserializer: a user's wire format applies
+   * to the hello as to any request, so a peer that speaks it answers.
+   */
+  private askHello(tcp: Link<NestPacket>, hello: unknown, timeoutMs: number): Promise<NestPacket> {
+    const request = this.assignPacketId({ pattern: HELLO_PATTERN, data: hello });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => finish(new Error(`no answer to hello in ${timeoutMs} ms`)), timeoutMs);
+      timer.unref();
+      const take = (packet: NestPacket | undefined): void => {
+        if (packet?.id === request.id) finish(undefined, packet);
+      };
+      const onMessage = (raw: NestPacket): void => {
+        try {
+          const packet = this.deserializer.deserialize(raw) as NestPacket | Promise<NestPacket>;
+          if (packet instanceof Promise) packet.then(take, () => undefined);
+          else take(packet);
+        } catch {
+          // Not an answer this client can read; the timeout decides.
+        }
+      };
+      const onClose = (): void => finish(new Error('Connection closed'));
+      let done = false;
+      function finish(err: Error | undefined, packet?: NestPacket): void {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        tcp.off('message', onMessage);
+        tcp.off('close', onClose);
+        if (err) reject(err);
+        else resolve(packet!);
+      }
+      tcp.on('message', onMessage);
+      tcp.on('close', onClose);
+      try {
+        tcp.send(this.serializer.serialize(request) as NestPacket);
+      } catch (err) {
+        finish(err as Error);
+      }
+    });
+  }
+
   private install(link: Link<NestPacket>, generation: number): void {
     if (generation !== this.generation) {
-      link.destroy();
-      throw new Error('Connection closed');
+      // close() came first: as stock, this connect() still resolves, and the connection is let go.
+      link.close();
+      return;
     }
     this.connecting = undefined;
     this.link = link;
@@ -272,7 +340,20 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
   }
 
   private onResponse(raw: NestPacket): void {
-    const packet = this.deserializer.deserialize(raw) as WritePacket & { id: string | number };
+    const packet = this.deserializer.deserialize(raw) as Routed | Promise<Routed>;
+    // Stock awaits every deserialize: a user's deserializer sees each packet of a read before any
+    // callback runs. The default one is pure, so nothing can tell whether we wait for it.
+    if (packet instanceof Promise || this.customDeserializer) {
+      Promise.resolve(packet).then(
+        (p) => this.route(p),
+        (err) => this.logger.error(err),
+      );
+    } else {
+      this.route(packet);
+    }
+  }
+
+  private route(packet: Routed): void {
     const callback = (this.routingMap as unknown as Map<string | number, Callback>).get(packet.id);
     if (!callback) return;
     if (packet.isDisposed || packet.err) callback({ err: packet.err, response: packet.response, isDisposed: true });
@@ -280,9 +361,17 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
   }
 
   private onClose(link: Link<NestPacket>, err: Error | undefined): void {
-    if (err) this.events.emit('error', err);
+    if (err) {
+      // As the stock client: a connection's error is logged (framing errors by their message).
+      this.logger.error(isFriendsError(err) ? err.message : err);
+      this.events.emit('error', err);
+    }
     this.events.emit('close', err);
-    if (link !== this.link) return;
+    if (link !== this.link) {
+      // A connection close() let go: reported once it is closed, unless a newer one already replaced it.
+      if (this.link === undefined && this.connecting === undefined) this._status$.next('disconnected');
+      return;
+    }
     this.link = undefined;
     this._status$.next('disconnected');
     this.failPending();
@@ -306,40 +395,26 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
 
 function noop(): void {}
 
-function openSocket(host: string, port: number, options: FriendsClientOptions): Promise<Socket> {
+function openSocket(
+  host: string,
+  port: number,
+  options: FriendsClientOptions,
+  onFailed: (closed: Promise<void>) => void,
+): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = options.tlsOptions ? tlsConnect({ ...options.tlsOptions, host, port }) : netConnect({ host, port });
     const ready = options.tlsOptions ? 'secureConnect' : 'connect';
     const onError = (err: Error): void => {
+      onFailed(new Promise((closed) => socket.once('close', () => closed())));
       socket.destroy();
       reject(err);
     };
     socket.once('error', onError);
     socket.once(ready, () => {
       socket.off('error', onError);
+      // Writes are coalesced per tick already; Nagle would only hold the next one back for a delayed ACK.
+      socket.setNoDelay(true);
       resolve(socket);
     });
-  });
-}
-
-/** Sends the hello as an ordinary request and waits for its one answer. */
-function askHello(tcp: Link<NestPacket>, hello: unknown, id: string, timeoutMs: number): Promise<NestPacket> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`no answer to hello in ${timeoutMs} ms`)), timeoutMs);
-    timer.unref();
-    const onMessage = (packet: NestPacket): void => {
-      if (packet.id === id) finish(undefined, packet);
-    };
-    const onClose = (): void => finish(new Error('Connection closed'));
-    function finish(err: Error | undefined, packet?: NestPacket): void {
-      clearTimeout(timer);
-      tcp.off('message', onMessage);
-      tcp.off('close', onClose);
-      if (err) reject(err);
-      else resolve(packet!);
-    }
-    tcp.on('message', onMessage);
-    tcp.on('close', onClose);
-    tcp.send({ pattern: HELLO_PATTERN, data: hello, id });
   });
 }

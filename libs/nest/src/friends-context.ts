@@ -1,17 +1,24 @@
 import { networkTransport, type Link, type Tier } from '@friends/core';
 import { BaseRpcContext } from '@nestjs/microservices';
+import type { FriendsSocketRef } from './socket-ref.js';
 import type { NestPacket } from './wire.js';
 
-type FriendsContextArgs = [link: Link<NestPacket>, pattern: string, metadata: Record<string, unknown> | undefined];
+type FriendsContextArgs = [socketRef: FriendsSocketRef, pattern: string, metadata: Record<string, unknown> | undefined];
 
 /**
  * The RPC context of a FriendsServer handler (`@Ctx() ctx: FriendsContext`).
- * Argument order matches the stock TcpContext: connection, pattern, metadata.
+ * It has the stock TcpContext's surface and argument order (socket ref,
+ * pattern, metadata), so handlers typed for TcpContext run unchanged.
  */
 export class FriendsContext extends BaseRpcContext<FriendsContextArgs> {
+  /** The connection, with the stock JsonSocket's surface; see FriendsSocketRef for what `netSocket` is per tier. */
+  getSocketRef(): FriendsSocketRef {
+    return this.args[0];
+  }
+
   /** The connection the packet came on. */
   getLink(): Link<NestPacket> {
-    return this.args[0];
+    return this.args[0].link;
   }
 
   getPattern(): string {
@@ -25,11 +32,11 @@ export class FriendsContext extends BaseRpcContext<FriendsContextArgs> {
 
   /** Which tier the connection took: 'memory', 'unix' or 'tcp'. */
   getTier(): Tier {
-    return this.args[0].kind;
+    return this.args[0].link.kind;
   }
 
   /** OpenTelemetry attributes of the connection. */
   getTransportAttributes(): { 'network.transport': 'inproc' | 'unix' | 'tcp' } {
-    return { 'network.transport': networkTransport(this.args[0].kind) };
+    return { 'network.transport': networkTransport(this.args[0].link.kind) };
   }
 }

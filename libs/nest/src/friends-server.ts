@@ -3,6 +3,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { describePeer, FriendsAcceptor, memoryCopies, SocketLink, stockJsonCodec, type Link } from '@friends/core';
 import { Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
+import { InvalidTcpDataReceptionException } from '@nestjs/microservices/errors/invalid-tcp-data-reception.exception.js';
 import { isObservable } from 'rxjs';
 import {
   DEFAULT_HOST,
@@ -11,9 +12,12 @@ import {
   HELLO_PATTERN,
   NEST_PROTOCOL,
   NO_MESSAGE_HANDLER,
+  STOCK_IDS,
 } from './constants.js';
 import { FriendsContext } from './friends-context.js';
+import { InFlightRequests, type Connection } from './in-flight.js';
 import { resolveSocketDir, resolveTiers, type FriendsServerOptions } from './options.js';
+import { FriendsSocketRef } from './socket-ref.js';
 import type { NestPacket } from './wire.js';
 import { compactNestCodec } from './wire.js';
 
@@ -38,7 +42,9 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
   private readonly links = new Set<Link<NestPacket>>();
   private readonly routeCache = new Map<string, MessageHandler | null>();
   private readonly defaultStartHook = this.onProcessingStartHook;
-  private inFlight = 0;
+  private readonly inFlight = new InFlightRequests();
+  /** Set by close(): nothing that arrives afterwards is dispatched, as stock drops connections at once. */
+  private closing = false;
   private pendingListeners: { event: ServerEvent; callback: (...args: unknown[]) => void }[] = [];
 
   constructor(private readonly options: FriendsServerOptions = {}) {
@@ -75,7 +81,10 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
         });
         await this.acceptor.start();
       }
+      this.closing = false;
       const onSocket = (socket: Socket): void => {
+        // Writes are coalesced per tick already; Nagle would only hold the next one back for a delayed ACK.
+        socket.setNoDelay(true);
         const peer = { kind: 'tcp' as const, host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
         this.serve(new SocketLink<NestPacket>('tcp', socket, peer, stockJsonCodec as never, linkOptions));
       };
@@ -104,10 +113,12 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
 
   /**
    * Stops listening and drops every connection on every tier, like the stock
-   * server. With `shutdownGracePeriod`, in-flight requests first get that long
-   * to finish (no new connections are accepted meanwhile).
+   * server; nothing that arrives afterwards is dispatched. With
+   * `shutdownGracePeriod`, requests in flight on open connections first get
+   * that long to be answered, and connections then end gracefully.
    */
   async close(): Promise<void> {
+    this.closing = true;
     const server = this.netServer;
     this.netServer = undefined;
     const closing = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
@@ -115,28 +126,40 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
     const acceptorClosing = this.acceptor?.close();
     this.acceptor = undefined;
     const grace = this.options.shutdownGracePeriod ?? 0;
-    if (grace > 0 && this.inFlight > 0) await this.whenIdle(grace);
+    if (grace > 0) {
+      const deadline = Date.now() + grace;
+      await this.inFlight.whenIdle(grace);
+      // The last answers may still be on their way out: end gracefully, and only then drop what is left.
+      await this.endLinks(Math.max(0, deadline - Date.now()));
+    }
     for (const link of this.links) link.destroy();
     this.links.clear();
     await Promise.all([closing, acceptorClosing]);
     this._status$.next('disconnected');
   }
 
-  /** Requests received and not yet fully answered. */
-  get inFlightRequests(): number {
-    return this.inFlight;
-  }
-
-  private whenIdle(timeoutMs: number): Promise<void> {
+  /** Ends every connection gracefully; resolves once all have closed, or after `timeoutMs`. */
+  private endLinks(timeoutMs: number): Promise<void> {
+    const open = [...this.links].filter((link) => !link.closed);
+    if (open.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(finish, timeoutMs);
-      const poll = setInterval(() => this.inFlight === 0 && finish(), 5);
-      function finish(): void {
+      let left = open.length;
+      const timer = setTimeout(resolve, timeoutMs);
+      const closed = (): void => {
+        if (--left > 0) return;
         clearTimeout(timer);
-        clearInterval(poll);
         resolve();
+      };
+      for (const link of open) {
+        link.once('close', closed);
+        link.close();
       }
     });
+  }
+
+  /** Requests received on open connections and not yet fully answered. */
+  get inFlightRequests(): number {
+    return this.inFlight.count;
   }
 
   on(event: ServerEvent, callback: Function): void {
@@ -182,22 +205,30 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
 
   private serve(link: Link<NestPacket>): void {
     this.links.add(link);
+    const connection: Connection = { ref: new FriendsSocketRef(link), inFlight: 0, events: 0, gone: false };
     this.logger.log(`${link.kind} connection from ${describePeer(link.peer)}`);
-    link.on('message', (packet) => this.onPacket(link, packet));
+    link.on('message', (packet) => this.onPacket(connection, packet));
     link.on('drain', () => link.resume());
     link.on('close', (err) => {
       this.links.delete(link);
-      if (err) this.logger.warn(`${link.kind} connection from ${describePeer(link.peer)} dropped: ${err.message}`);
+      this.inFlight.drop(connection);
+      // As stock, which logs every error of an accepted socket this way.
+      if (err) this.handleError(new InvalidTcpDataReceptionException(err) as never);
     });
   }
 
-  private onPacket(link: Link<NestPacket>, raw: NestPacket): void {
+  private onPacket(connection: Connection, raw: NestPacket): void {
+    if (this.closing) return;
     try {
       const deserialized = this.deserializer.deserialize(raw) as unknown as NestPacket | Promise<NestPacket>;
-      if (deserialized instanceof Promise) {
-        deserialized.then((packet) => this.dispatch(link, packet)).catch((err) => this.handleError(err));
+      // Stock awaits every deserialize: a user's deserializer sees each packet of a read before any
+      // handler runs. The default one is pure, so nothing can tell whether we wait for it.
+      if (deserialized instanceof Promise || this.options.deserializer) {
+        Promise.resolve(deserialized)
+          .then((packet) => this.dispatch(connection, packet))
+          .catch((err) => this.handleError(err));
       } else {
-        this.dispatch(link, deserialized);
+        this.dispatch(connection, deserialized);
       }
     } catch (err) {
       // As the stock server: a failing deserializer or dispatch is logged and costs only this packet.
@@ -205,20 +236,26 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
     }
   }
 
-  private dispatch(link: Link<NestPacket>, packet: NestPacket): void {
+  private dispatch(connection: Connection, packet: NestPacket): void {
+    if (this.closing) return;
+    const link = connection.ref.link;
     const pattern = this.getPatternAsString(packet.pattern as string);
     const id = packet.id;
-    const context = new FriendsContext([link, pattern, packet.metadata as Record<string, unknown> | undefined]);
+    const context = new FriendsContext([
+      connection.ref,
+      pattern,
+      packet.metadata as Record<string, unknown> | undefined,
+    ]);
     if (id === undefined) {
-      this.handleEvent(pattern, packet as never, context).catch((err) => this.handleError(err));
+      connection.events++;
+      const handled = (): void => void connection.events--;
+      this.handleEvent(pattern, packet as never, context).then(handled, (err) => {
+        handled();
+        this.handleError(err);
+      });
       return;
     }
-    this.inFlight++;
-    let settled = false;
-    const settle = (): void => {
-      if (!settled) this.inFlight--;
-      settled = true;
-    };
+    const settle = this.inFlight.start(connection);
     const respond: Respond = (response) => {
       if (response.isDisposed || response.err !== undefined) settle();
       response.id = id;
@@ -230,7 +267,9 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
     };
     if (pattern === HELLO_PATTERN && link.kind === 'tcp' && !this.messageHandlers.has(HELLO_PATTERN)) {
       const answer = this.acceptor?.answer(packet.data) ?? { v: 1, tier: 'tcp', reason: 'friends off' };
-      respond({ response: answer, isDisposed: true });
+      // A serializer of ours sees packet ids: then the client must use the stock wire's kind of id.
+      const ids = this.options.serializer || this.options.deserializer ? { ids: STOCK_IDS } : {};
+      respond({ response: { ...answer, ...ids }, isDisposed: true });
       return;
     }
     const handler = this.getHandlerByPattern(pattern);
@@ -252,7 +291,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
       if (running instanceof Promise) running.catch(fail);
       return;
     }
-    // No processing hooks: the same observable semantics without the hook plumbing.
+    // No processing hooks: what handleRequest does, without its plumbing.
     let result: unknown;
     try {
       result = handler(packet.data, context);
@@ -260,15 +299,35 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
       fail(err);
       return;
     }
-    if (result instanceof Promise) {
-      result.then((value) => this.reply(value, respond)).catch(fail);
-    } else {
-      this.reply(result, respond);
-    }
+    Promise.resolve(result)
+      .then((value) => this.takeResult(connection, value, respond))
+      .catch(fail);
   }
 
-  private reply(value: unknown, respond: Respond): void {
+  /**
+   * With nothing else in flight on the connection, nothing can be overtaken:
+   * the result is answered at once. Otherwise it is taken when stock's
+   * handleRequest takes it (one more microtask) and a value is answered on the
+   * next tick, as stock's send() does, so that concurrent requests and events
+   * are handled and answered in the order stock handles and answers them.
+   */
+  private takeResult(connection: Connection, value: unknown, respond: Respond): void | Promise<void> {
+    if (connection.inFlight === 1 && connection.events === 0) return this.reply(value, respond, false);
+    return Promise.resolve().then(() => this.reply(value, respond, true));
+  }
+
+  private reply(value: unknown, respond: Respond, onNextTick: boolean): void {
     if (isObservable(value)) this.send(value, respond);
-    else respond({ response: value, isDisposed: true });
+    else if (onNextTick) process.nextTick(() => this.respondOnce(respond, { response: value, isDisposed: true }));
+    else this.respondOnce(respond, { response: value, isDisposed: true });
+  }
+
+  /** As stock's send(): an answer that cannot be written is logged, not thrown. */
+  private respondOnce(respond: Respond, packet: NestPacket): void {
+    try {
+      respond(packet);
+    } catch (err) {
+      this.logger.error(err);
+    }
   }
 }

@@ -20,7 +20,7 @@ interface CommonOptions {
   copy?: CopyMode;
   /** Where unix sockets live. Default `$XDG_RUNTIME_DIR/friends` or `<tmpdir>/friends-<uid>`. */
   socketDir?: string;
-  /** Largest inbound frame, in characters as the stock transport counts. Default 134,217,728. */
+  /** Largest inbound message: characters (UTF-16 code units) of its JSON text, as stock counts, on every tier. Default 134,217,728. */
   maxBufferSize?: number;
   /** Idle time in the middle of a frame before the connection is dropped. Default 30,000 ms. */
   incompleteMessageTimeout?: number;
@@ -38,8 +38,9 @@ export interface FriendsServerOptions extends CommonOptions {
   /** Mode of the socket directory when it is created. Default 0o700. */
   socketDirMode?: number;
   /**
-   * How long `close()` lets in-flight requests finish, after it stops accepting
-   * connections. Default 0: like the stock server, connections drop at once.
+   * How long `close()` lets requests in flight finish, after it stops accepting
+   * connections and dispatching what arrives; requests whose client went away
+   * are not waited for. Default 0: like the stock server, connections drop at once.
    */
   shutdownGracePeriod?: number;
   /** Time a unix connection has to present its ticket. Default 5,000 ms. */

@@ -3,7 +3,8 @@ import {
   encodeCompactFrame,
   ErrorCodes,
   FriendsError,
-  mapFrames,
+  frameTooLarge,
+  isFriendsError,
   parseJsonFrame,
   type DecoderLimits,
   type MessageCodec,
@@ -19,17 +20,51 @@ import {
 export type NestPacket = { id?: string | number; [key: string]: any };
 
 const NEST_PACKET_FRAME = 1;
+/** UTF-8 takes at most 3 bytes per UTF-16 code unit (a surrogate pair: 4 bytes for 2 units). */
+const MAX_BYTES_PER_UNIT = 3;
+const TYPE_AND_LENGTH = 5;
 
-/** Nest packets in compact frames (unix tier): byte lengths instead of UTF-16 counts, no string buffering. */
+/**
+ * Nest packets in compact frames (unix tier): the JSON as UTF-8 bytes, with its
+ * length in UTF-16 code units in the frame's id field, so that `maxBufferSize`
+ * counts characters here as on the stock wire. Bytes are bounded before
+ * buffering (3 per character), the declared count is checked against the
+ * limit and against the text it declares.
+ */
 export const compactNestCodec: MessageCodec<NestPacket> = {
   encode(packet: NestPacket): Buffer {
-    return encodeCompactFrame(NEST_PACKET_FRAME, 0, JSON.stringify(packet));
+    const json = JSON.stringify(packet);
+    return encodeCompactFrame(NEST_PACKET_FRAME, json.length, json);
   },
-  createDecoder: (limits: DecoderLimits): MessageDecoder<NestPacket> =>
-    mapFrames(new CompactFrameDecoder(limits), (frame) => {
-      if (frame.type !== NEST_PACKET_FRAME) {
-        throw new FriendsError(ErrorCodes.BAD_FRAME, `Unexpected frame type ${frame.type} on a Nest unix link`);
-      }
-      return (parseJsonFrame(frame.payload.toString('utf8')) as NestPacket | null) ?? {};
-    }),
+  createDecoder(limits: DecoderLimits): MessageDecoder<NestPacket> {
+    const maxChars = limits.maxFrameSize;
+    const frames = new CompactFrameDecoder({ maxFrameSize: MAX_BYTES_PER_UNIT * maxChars + TYPE_AND_LENGTH });
+    return {
+      get partial() {
+        return frames.partial;
+      },
+      push(chunk: Buffer): NestPacket[] {
+        let split;
+        try {
+          split = frames.push(chunk);
+        } catch (err) {
+          throw isFriendsError(err, ErrorCodes.FRAME_TOO_LARGE) ? frameTooLarge() : err;
+        }
+        return split.map((frame) => {
+          if (frame.type !== NEST_PACKET_FRAME) {
+            throw new FriendsError(ErrorCodes.BAD_FRAME, `Unexpected frame type ${frame.type} on a Nest unix link`);
+          }
+          if (frame.id > maxChars) throw frameTooLarge(frame.id);
+          const json = frame.payload.toString('utf8');
+          if (json.length !== frame.id) {
+            throw new FriendsError(
+              ErrorCodes.BAD_FRAME,
+              `Frame declared ${frame.id} characters and held ${json.length}`,
+            );
+          }
+          return (parseJsonFrame(json) as NestPacket | null) ?? {};
+        });
+      },
+    };
+  },
 };

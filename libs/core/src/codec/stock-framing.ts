@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import { ErrorCodes, FriendsError } from '../errors.js';
+import { ErrorCodes, FriendsError, frameTooLarge } from '../errors.js';
 import { mapFrames, type DecoderLimits, type MessageCodec, type MessageDecoder } from './codec.js';
 
 /**
@@ -58,9 +58,7 @@ function parseLength(buffer: string, start: number, end: number, max: number): n
     if (d < 0 || d > 9) throw badPrefix(buffer.slice(start, Math.min(end, start + 32)));
     n = n * 10 + d;
   }
-  if (n > max) {
-    throw new FriendsError(ErrorCodes.FRAME_TOO_LARGE, `Frame of ${n} characters exceeds the limit of ${max}`);
-  }
+  if (n > max) throw frameTooLarge(n);
   return n;
 }
 

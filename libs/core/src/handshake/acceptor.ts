@@ -5,7 +5,7 @@ import { CompactFrameDecoder, encodeCompactFrame } from '../codec/compact-framin
 import { ErrorCodes, FriendsError } from '../errors.js';
 import type { Link } from '../links/link.js';
 import { createMemoryLinkPair, type MemoryCopy, type MemoryLinkOptions } from '../links/memory-link.js';
-import { SocketLink, type SocketLinkOptions } from '../links/socket-link.js';
+import { SOCKET_LINK_DEFAULTS, SocketLink, type SocketLinkOptions } from '../links/socket-link.js';
 import { listenUnix, prepareSocketDir, removeSocketFile, removeStaleSockets } from '../socket-dir.js';
 import { join } from 'node:path';
 import type { ConnectionTuple } from './binding.js';
@@ -102,8 +102,18 @@ export class FriendsAcceptor<M> {
         options.protocol,
         (endpoint) =>
           createMemoryLinkPair<M>(
-            { peer: { kind: 'memory', endpoint: this.id }, copy: endpoint.copy },
-            { peer: { kind: 'memory', endpoint: endpoint.id }, copy: options.memoryCopy },
+            {
+              peer: { kind: 'memory', endpoint: this.id },
+              copy: endpoint.copy,
+              maxMessageLength: endpoint.maxMessageLength,
+              context: endpoint.context,
+            },
+            // Ours delivers in the context this hello arrived in: the connection's, as a socket's would.
+            {
+              peer: { kind: 'memory', endpoint: endpoint.id },
+              copy: options.memoryCopy,
+              maxMessageLength: options.linkOptions?.maxFrameSize ?? SOCKET_LINK_DEFAULTS.maxFrameSize,
+            },
             options.memoryLink,
           ),
         connection,

@@ -5,7 +5,7 @@ import { encodeCompactFrame, splitFirstCompactFrame } from '../codec/compact-fra
 import { ErrorCodes, FriendsError } from '../errors.js';
 import type { Link } from '../links/link.js';
 import type { MemoryCopy } from '../links/memory-link.js';
-import { SocketLink, type SocketLinkOptions } from '../links/socket-link.js';
+import { SOCKET_LINK_DEFAULTS, SocketLink, type SocketLinkOptions } from '../links/socket-link.js';
 import { bindablePath } from '../socket-dir.js';
 import { AUTH_FRAME, AUTH_MAX_FRAME, AUTH_OK_FRAME, type HelloRequest, parseAnswer } from './hello.js';
 import { kernelIdentity, kernelProof, sameSecret } from './host-identity.js';
@@ -44,7 +44,10 @@ export class HelloAttempt<M> {
     const nonce = randomBytes(16).toString('hex');
     this.hello = { v: 1, nonce };
     if (options.memory) {
-      this.endpoint = openPendingEndpoint(options.protocol, options.memoryCopy, options.binding);
+      this.endpoint = openPendingEndpoint(options.protocol, options.memoryCopy, {
+        maxMessageLength: options.linkOptions?.maxFrameSize ?? SOCKET_LINK_DEFAULTS.maxFrameSize,
+        binding: options.binding,
+      });
       this.hello.endpoint = this.endpoint.id;
     }
     const identity = options.kernelIdentity === undefined ? kernelIdentity() : options.kernelIdentity;

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import type { Link } from '../links/link.js';
 import type { MemoryCopy } from '../links/memory-link.js';
@@ -16,6 +17,10 @@ export interface PendingEndpoint {
   readonly protocol: string;
   /** How the client copies what it sends. */
   readonly copy: MemoryCopy;
+  /** Longest message the client accepts (JSON characters). */
+  readonly maxMessageLength: number | undefined;
+  /** The client's async context when it opened the endpoint: its end of the link delivers there. */
+  readonly context: AsyncResource;
   /** The client's connection the hello travels on, as the client sees it; a claim must come through it. */
   readonly binding: ConnectionTuple | undefined;
   /** The client's end, once a server claimed the endpoint. */
@@ -28,12 +33,18 @@ const KEY = Symbol.for('friends.memory-registry.v1');
 const table: Table = ((globalThis as Record<symbol, unknown>)[KEY] as Table | undefined) ?? new Map();
 (globalThis as Record<symbol, unknown>)[KEY] = table;
 
-export function openPendingEndpoint(protocol: string, copy: MemoryCopy, binding?: ConnectionTuple): PendingEndpoint {
+export function openPendingEndpoint(
+  protocol: string,
+  copy: MemoryCopy,
+  options: { maxMessageLength?: number; binding?: ConnectionTuple } = {},
+): PendingEndpoint {
   const endpoint: PendingEndpoint = {
     id: randomBytes(16).toString('hex'),
     protocol,
     copy,
-    binding,
+    maxMessageLength: options.maxMessageLength,
+    context: new AsyncResource('FriendsMemoryLink'),
+    binding: options.binding,
     link: undefined,
     cancel() {
       table.delete(endpoint.id);

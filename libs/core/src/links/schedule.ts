@@ -17,13 +17,16 @@ function rethrow(err: unknown): void {
 }
 
 export function microtask(fn: () => void): void {
-  void settled.then(() => {
-    try {
-      fn();
-    } catch (err) {
-      rethrow(err);
-    }
-  });
+  void settled.then(() => guarded(fn));
+}
+
+/** Runs `fn`; what it throws becomes an uncaught exception (for callbacks run from a promise reaction). */
+export function guarded(fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    rethrow(err);
+  }
 }
 
 /*
@@ -41,11 +44,12 @@ function onLoopTurn(): void {
   turnWatcherArmed = false;
 }
 
+/** `fn` must not throw (wrap it with `guarded`): it may run as a bare promise reaction. */
 export function deferDelivery(fn: () => void): void {
   if (!turnWatcherArmed) {
     turnWatcherArmed = true;
     setImmediate(onLoopTurn);
   }
-  if (++hopsThisTurn <= MICROTASK_BUDGET) microtask(fn);
+  if (++hopsThisTurn <= MICROTASK_BUDGET) void settled.then(fn);
   else setImmediate(fn);
 }

@@ -7,7 +7,7 @@ import type { PeerAddress } from '../tier.js';
 import type { Link, LinkEvents } from './link.js';
 
 export interface SocketLinkOptions {
-  /** Largest inbound frame (characters for the stock framing, bytes for compact). Default 128 Mi. */
+  /** Largest inbound frame, in the codec's unit (characters for the Nest codecs, bytes for gRPC's). Default 128 Mi. */
   maxFrameSize?: number;
   /** Idle time while part of a frame is buffered before the connection is destroyed. Default 30 s; 0 disables. */
   incompleteMessageTimeout?: number;

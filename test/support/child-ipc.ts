@@ -1,0 +1,88 @@
+import { fork, type ChildProcess } from 'node:child_process';
+
+const START_TIMEOUT_MS = 15_000;
+const EXIT_TIMEOUT_MS = 5_000;
+
+/** A child process driven by request/reply messages over its IPC channel. */
+export interface IpcChild {
+  child: ChildProcess;
+  /** Sends `{ id, ...message }` and resolves with the reply's `result` (rejects with its `error`). */
+  request<T>(message: Record<string, unknown>): Promise<T>;
+  /** Closes the channel and waits for the child to exit; one that does not exit in 5 s is killed and the stop fails. */
+  stop(): Promise<void>;
+}
+
+type Reply = { id: number; ok: true; result?: unknown } | { id: number; ok: false; error: string };
+
+/**
+ * Forks `node entry ...args` and waits for its `{ ready: true }` message. The
+ * child answers each request with `{ id, ok, result | error }` and exits when
+ * the channel closes (also when this process dies).
+ */
+export async function forkIpc(label: string, entry: string, args: string[]): Promise<IpcChild> {
+  const child = fork(entry, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+  const pending = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
+  let nextId = 0;
+  const failAll = (err: Error): void => {
+    for (const waiter of pending.values()) waiter.reject(err);
+    pending.clear();
+  };
+  child.on('message', (message: Reply) => {
+    const waiter = pending.get(message.id);
+    if (!waiter) return;
+    pending.delete(message.id);
+    if (message.ok) waiter.resolve(message.result);
+    else waiter.reject(new Error(`${label}: ${message.error}`));
+  });
+  child.on('exit', (code, signal) => failAll(new Error(`${label} exited (${code ?? signal})`)));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${label} did not start in ${START_TIMEOUT_MS} ms`)),
+        START_TIMEOUT_MS,
+      );
+      child.once('exit', (code, signal) =>
+        reject(new Error(`${label} exited (${code ?? signal}) before it was ready`)),
+      );
+      child.once('error', reject);
+      child.once('message', (message: { ready?: boolean }) => {
+        clearTimeout(timer);
+        if (message.ready) resolve();
+        else reject(new Error(`${label} said ${JSON.stringify(message)} before it was ready`));
+      });
+    });
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    child,
+    request<T>(message: Record<string, unknown>): Promise<T> {
+      const id = ++nextId;
+      return new Promise<T>((resolve, reject) => {
+        if (!child.connected) return reject(new Error(`${label} is gone`));
+        pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+        child.send({ ...message, id });
+      });
+    },
+    stop: () => stopChild(child, label),
+  };
+}
+
+function stopChild(child: ChildProcess, label: string): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    let killed = false;
+    const killer = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, EXIT_TIMEOUT_MS);
+    child.once('exit', () => {
+      clearTimeout(killer);
+      if (killed)
+        reject(new Error(`${label} ${child.pid} did not exit within ${EXIT_TIMEOUT_MS} ms of its channel closing`));
+      else resolve();
+    });
+    if (child.connected) child.disconnect();
+  });
+}
