@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { constants, type OutgoingHttpHeaders } from 'node:http2';
 import type { Link } from '@friends/core';
 import { ClientLinkStream } from './client-stream.js';
@@ -29,6 +30,8 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
   private readonly held = new Map<number, StreamFrame[]>();
   goawayReceived = false;
   private readonly defaults: Record<string, string>;
+  /** The context the link was set up in: an HTTP/2 session's events run in its socket's. */
+  private readonly scope = new AsyncResource('Http2Session');
 
   constructor(
     link: Link<StreamFrame>,
@@ -53,6 +56,8 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
     const id = this.nextId;
     this.nextId += 2;
     const stream = new ClientLinkStream(this, id);
+    stream.scope = new AsyncResource('Http2Stream');
+    stream.closeScope = this.scope;
     if (this.streams.size === 0) this.link.ref();
     this.streams.set(id, stream);
     const open: StreamFrame = { t: 'headers', s: id, h: list, end: false };

@@ -79,6 +79,18 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
 
   private onFrame(frame: StreamFrame): void {
     if (this.destroyed) return;
+    if (frame.t !== 'ping' && frame.t !== 'pong' && frame.t !== 'goaway' && frame.t !== 'settings') {
+      // A stream's events run in its own async context where it has one (see LinkStream.scope).
+      const scope = this.streams.get(frame.s)?.scope;
+      if (scope) {
+        scope.runInAsyncScope(this.onStreamFrame, this, frame);
+        return;
+      }
+    }
+    this.onStreamFrame(frame);
+  }
+
+  private onStreamFrame(frame: StreamFrame): void {
     if (
       (frame.t === 'data' || frame.t === 'end' || frame.t === 'window' || frame.t === 'rst') &&
       !this.streams.has(frame.s)

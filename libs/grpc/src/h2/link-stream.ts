@@ -1,3 +1,4 @@
+import type { AsyncResource } from 'node:async_hooks';
 import { constants } from 'node:http2';
 import { MAX_DATA_FRAME, STREAM_WINDOW, type StreamFrame } from './frames.js';
 import { LiteEmitter } from './lite-emitter.js';
@@ -36,6 +37,15 @@ function streamError(code: string, message: string): Error {
  * back. The client and server streams differ only in their headers API.
  */
 export abstract class LinkStream extends LiteEmitter {
+  /**
+   * The async context the stream's events run in, if not the link's. Node
+   * runs a client stream's events in the context of the `request()` that
+   * made it (its handle is created there); a server stream's in its
+   * connection's, which is the link's.
+   */
+  scope: AsyncResource | undefined;
+  /** Where the end of a stream that closes is read, if not where it arrives: Node reads it in its connection's context. */
+  closeScope: AsyncResource | undefined;
   rstCode: number = NGHTTP2_NO_ERROR;
   destroyed = false;
   closed = false;
@@ -159,7 +169,7 @@ export abstract class LinkStream extends LiteEmitter {
       this.inbox.length = 0;
       this.inboxHead = 0;
     }
-    this.maybeEmitEnd();
+    this.maybeEmitEnd(true);
   }
 
   /** Whether 'end' may come while paused: Node reads the stream's end when the stream closes. */
@@ -170,11 +180,13 @@ export abstract class LinkStream extends LiteEmitter {
     return true;
   }
 
-  protected maybeEmitEnd(): void {
+  /** `reading`: asked by the reader (its read finds the end), not by what arrived. */
+  protected maybeEmitEnd(reading = false): void {
     if (!this.remoteEnded || this.endEmitted || this.inboxHead < this.inbox.length || !this.endMayCome()) return;
     if (!this.flowing && !this.endsWhilePaused()) return;
     this.endEmitted = true;
-    process.nextTick(emitEnd, this);
+    if (!reading && this.closeScope) this.closeScope.runInAsyncScope(process.nextTick, process, emitEnd, this);
+    else process.nextTick(emitEnd, this);
   }
 
   /** @internal 'end', unless the stream was reset meanwhile. */
