@@ -134,7 +134,9 @@ describe('gRPC routing', () => {
         echo.waitForReady(Date.now() + 5_000, (err) => (err ? reject(err) : resolve())),
       );
       const seen = new Map<string, Set<string>>();
-      for (let i = 0; i < 20; i++) {
+      // Each backend is asked its hello when its own connection is up; round_robin uses those that are ready.
+      const deadline = Date.now() + 5_000;
+      for (let i = 0; i < 20 || (seen.size < 2 && Date.now() < deadline); i++) {
         const result = await call(echo);
         expect(result.code).toBe(0);
         if (!seen.has(result.server!)) seen.set(result.server!, new Set());
