@@ -13,4 +13,11 @@ export interface KnownDivergence {
   reason: string;
 }
 
+/**
+ * Not a scenario: after a placement's last scenario, once every client closed
+ * and every server stopped, no connection or socket file may be left (stock
+ * leaves none). Listed here like a scenario when a placement does leave some.
+ */
+export const LEFTOVERS_CHECK = 'placement/nothing-left-open-after-the-last-scenario';
+
 export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [];

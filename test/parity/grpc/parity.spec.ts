@@ -1,13 +1,13 @@
 import type { Scenario } from './core/scenario.js';
-import { firstDifference, formatDifference, summarizeDifference, type Trace } from './core/trace.js';
-import { KNOWN_DIVERGENCES } from './known-divergences.js';
+import { differences, firstDifference, formatDifference, summarizeDifference, type Trace } from './core/trace.js';
+import { KNOWN_DIVERGENCES, LEFTOVERS_CHECK } from './known-divergences.js';
 import { openPlacement, type OpenPlacement } from './runner/environment.js';
 import { ORACLE, PLACEMENTS } from './runner/placements.js';
 import { writeReport, type PairResult } from './runner/report.js';
 import { runScenario } from './runner/run-scenario.js';
 import { selectPlacements, selectScenarios } from './runner/selection.js';
 import { makeTlsMaterial } from './runner/tls-material.js';
-import { SCENARIOS } from './scenarios/index.js';
+import { ALL_METHODS, SCENARIOS } from './scenarios/index.js';
 
 /**
  * Differential parity: every scenario runs on stock grpc-js (twice: a trace
@@ -16,9 +16,11 @@ import { SCENARIOS } from './scenarios/index.js';
  * known-divergences.ts, which must differ.
  *
  *   PARITY_ONLY=<id substring,...>  PARITY_PLACEMENT=<name substring,...>  PARITY_REPORT=<file.md>
- *   PARITY_TRACE=1 adds both whole traces to a failure.
+ *   PARITY_TRACE=1 adds both whole traces to a failure, and prints every stock trace.
+ *   PARITY_STOCK_RUNS=<n> runs stock n times instead of twice (to hunt a nondeterministic scenario).
  */
 const scenarios = selectScenarios(SCENARIOS);
+const STOCK_RUNS = Math.max(2, Number(process.env.PARITY_STOCK_RUNS ?? 2));
 const placements = selectPlacements();
 const oracle = new Map<string, Trace>();
 const results: PairResult[] = [];
@@ -31,7 +33,12 @@ beforeAll(() => {
   if (!tls) console.warn('gRPC parity: openssl not found, TLS scenarios are skipped');
 });
 
-afterAll(() => {
+afterAll(async () => {
+  if (process.env.PARITY_DEBUG_HANDLES) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const handles = (process as unknown as { _getActiveHandles(): object[] })._getActiveHandles();
+    console.log(process.getActiveResourcesInfo(), handles.map((h) => [h.constructor.name, (h as { _handle?: object })._handle?.constructor.name, (h as {remotePort?: number}).remotePort, (h as {localPort?: number}).localPort]));
+  }
   tls?.remove();
   const path = process.env.PARITY_REPORT;
   if (path)
@@ -43,7 +50,7 @@ afterAll(() => {
 });
 
 test('known divergences name existing scenarios and placements, once each', () => {
-  const ids = new Set(SCENARIOS.map((s) => s.id));
+  const ids = new Set([...ALL_METHODS.map((s) => s.id), LEFTOVERS_CHECK]);
   const names = new Set<string>(PLACEMENTS.map((p) => p.name));
   const seen = new Set<string>();
   const problems: string[] = [];
@@ -71,10 +78,7 @@ for (const placement of placements) {
     beforeAll(() => {
       env = openPlacement(placement, tls?.dir ?? null);
     });
-    afterAll(async () => {
-      const leftovers = await env.close();
-      if (leftovers.length > 0) throw new Error(`servers left files behind: ${leftovers.join(', ')}`);
-    });
+    afterAll(() => env.close());
 
     for (const scenario of scenarios) {
       test(scenario.id, async () => {
@@ -82,19 +86,42 @@ for (const placement of placements) {
         else await compare(scenario, env);
       });
     }
+
+    test(LEFTOVERS_CHECK, async () => {
+      const leftovers = await env.close();
+      const left = [...leftovers.connections, ...leftovers.files.map((file) => `file ${file}`)];
+      if (placement.name === ORACLE) {
+        if (left.length > 0) throw new Error(`stock left something behind (a harness bug): ${left.join(', ')}`);
+        return;
+      }
+      const known = listed(LEFTOVERS_CHECK, placement.name);
+      results.push({
+        scenario: LEFTOVERS_CHECK,
+        placement: placement.name,
+        outcome: left.length > 0 ? 'differs' : 'equal',
+        detail: left.length > 0 ? `left behind: ${left.join(', ')}` : undefined,
+        listed: known?.reason,
+      });
+      if (left.length > 0 && !known) throw new Error(`left behind once every client closed and every server stopped (stock leaves nothing): ${left.join(', ')}`);
+      if (left.length === 0 && known)
+        throw new Error(`listed in known-divergences.ts ("${known.reason}") but left nothing: remove the entry`);
+    });
   });
 }
 
 async function runOracle(scenario: Scenario, env: OpenPlacement): Promise<void> {
   const first = await runScenario(scenario, env);
   if (first.skipped !== undefined) return;
-  const second = await runScenario(scenario, env);
-  const difference = firstDifference(first.trace, second.trace!);
-  if (difference)
-    throw new Error(
-      `stock gave two different traces: normalize or restructure the scenario\n${formatDifference(difference, 'stock run 1', 'stock run 2')}${wholeTraces(first.trace, second.trace!, 'stock run 2')}`,
-    );
+  for (let run = 2; run <= STOCK_RUNS; run++) {
+    const again = await runScenario(scenario, env);
+    const difference = firstDifference(first.trace, again.trace!);
+    if (difference)
+      throw new Error(
+        `stock gave two different traces: normalize or restructure the scenario\n${formatDifference(difference, 'stock run 1', `stock run ${run}`)}${wholeTraces(first.trace, again.trace!, `stock run ${run}`)}`,
+      );
+  }
   oracle.set(scenario.id, first.trace);
+  if (process.env.PARITY_TRACE) console.log(`${scenario.id}\n${showTrace(first.trace)}`);
 }
 
 async function compare(scenario: Scenario, env: OpenPlacement): Promise<void> {
@@ -110,12 +137,13 @@ async function compare(scenario: Scenario, env: OpenPlacement): Promise<void> {
     results.push({ scenario: scenario.id, placement: name, outcome: 'no oracle' });
     throw new Error('no stock trace to compare with (the oracle run failed or was skipped)');
   }
-  const difference = firstDifference(expected, result.trace);
+  const found = differences(expected, result.trace, 3);
+  const difference = found[0];
   results.push({
     scenario: scenario.id,
     placement: name,
     outcome: difference ? 'differs' : 'equal',
-    detail: difference ? summarizeDifference(difference) : undefined,
+    detail: difference ? found.map(summarizeDifference).join(' • ') : undefined,
     listed: known?.reason,
   });
   if (difference && !known)
@@ -126,12 +154,14 @@ async function compare(scenario: Scenario, env: OpenPlacement): Promise<void> {
 
 function wholeTraces(expected: Trace, actual: Trace, name: string): string {
   if (!process.env.PARITY_TRACE) return '';
-  const show = (trace: Trace): string =>
-    [
-      'client:',
-      ...trace.client.map((e) => `  ${JSON.stringify(e)}`),
-      'server:',
-      ...trace.server.map((e) => `  ${JSON.stringify(e)}`),
-    ].join('\n');
-  return `\n\n--- stock ---\n${show(expected)}\n--- ${name} ---\n${show(actual)}`;
+  return `\n\n--- stock ---\n${showTrace(expected)}\n--- ${name} ---\n${showTrace(actual)}`;
+}
+
+function showTrace(trace: Trace): string {
+  return [
+    'client:',
+    ...trace.client.map((e) => `  ${JSON.stringify(e)}`),
+    'server:',
+    ...trace.server.map((e) => `  ${JSON.stringify(e)}`),
+  ].join('\n');
 }

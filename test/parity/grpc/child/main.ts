@@ -1,6 +1,6 @@
 import { describe } from '../core/describe.js';
 import { readTls, ServerHost, type ServerHostApi, type ServerKind } from '../core/server-host.js';
-import { EXTRA_PATHS, SCENARIOS } from '../scenarios/index.js';
+import { ALL_METHODS, EXTRA_PATHS } from '../scenarios/index.js';
 
 /**
  * A scenario server host in its own process (the unix placement). argv: server
@@ -9,7 +9,7 @@ import { EXTRA_PATHS, SCENARIOS } from '../scenarios/index.js';
  * the process shuts its servers down and exits when the channel closes.
  */
 const [kind = 'friends', tlsDir = ''] = process.argv.slice(2);
-const host = new ServerHost(kind as ServerKind, SCENARIOS, readTls(tlsDir || null), EXTRA_PATHS);
+const host = new ServerHost(kind as ServerKind, ALL_METHODS, readTls(tlsDir || null), EXTRA_PATHS);
 const uncaught: unknown[] = [];
 
 type Op = keyof ServerHostApi;

@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { describe, describeStatus, type Json } from './describe.js';
+import { serializers } from './proto.js';
 import { settle } from './timing.js';
 import type { ParityClient } from './scenario.js';
 
@@ -12,6 +13,16 @@ export interface CallSetup {
   label?: string;
   /** Attach a 'data' listener (default true); false leaves reading to the scenario. */
   read?: boolean;
+  /** Call this path with the generic client methods (strings codec) instead of the scenario's method. */
+  path?: string;
+  /** Record this (an AsyncLocalStorage's store) at every event the application gets. */
+  store?: () => unknown;
+  /**
+   * The call ends by its deadline while a server has it. On stock the client's
+   * and the server's timers race, and the status carries the server's headers
+   * only if the server's won: the status metadata is then left out.
+   */
+  deadlineRace?: boolean;
 }
 
 export interface CallHandle<C> {
@@ -50,30 +61,32 @@ export function clientCalls(
     hooks.reserve(setup.label ?? kind, log);
     const note = (label: string, value?: unknown): void => {
       log.push(value === undefined ? [label] : [label, describe(value)]);
+      if (setup.store) log.push(['store', describe(setup.store())]);
     };
     const client = setup.client ?? defaultClient();
     const metadata = setup.metadata ?? new grpc.Metadata();
     const options = setup.options ?? {};
     let statusSeen: () => void = () => undefined;
     const status = new Promise<void>((resolve) => (statusSeen = resolve));
-    const fn = client[method] as Function;
+    const racy = (value: unknown): unknown => (setup.deadlineRace ? withoutMetadata(value) : value);
     const callback = (err: grpc.ServiceError | null, value?: unknown): void => {
-      log.push(['callback', { err: describe(err), value: describe(value) }]);
+      note('callback', { err: racy(err), value });
     };
-    let call: C;
-    if (kind === 'unary') call = fn.call(client, request, metadata, options, callback);
-    else if (kind === 'serverStream') call = fn.call(client, request, metadata, options);
-    else if (kind === 'clientStream') call = fn.call(client, metadata, options, callback);
-    else call = fn.call(client, metadata, options);
+    const call = (setup.path ? byPath(client, setup.path, kind) : byName(client, method, kind))(
+      request,
+      metadata,
+      options,
+      callback,
+    ) as C;
     hooks.track(call);
     call.on('metadata', (md: grpc.Metadata) => note('metadata', md));
     call.on('status', (s: grpc.StatusObject) => {
-      log.push(['status', describeStatus(s)]);
+      note('status', racy(describeStatus(s)));
       statusSeen();
     });
     if (kind !== 'unary') {
       const stream = call as unknown as NodeJS.EventEmitter;
-      stream.on('error', (err: Error) => note('error', err));
+      stream.on('error', (err: Error) => note('error', racy(err)));
       if (kind !== 'clientStream') {
         if (setup.read !== false) stream.on('data', (message: unknown) => note('data', message));
         stream.on('end', () => note('end'));
@@ -109,4 +122,36 @@ export function clientCalls(
     clientStream: (setup = {}) => start('clientStream', undefined, setup),
     bidi: (setup = {}) => start('bidi', undefined, setup),
   } as ClientCalls;
+}
+
+type Start = (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, callback: Function) => unknown;
+
+function byName(client: ParityClient, method: string, kind: Kind): Start {
+  const fn = client[method] as Function;
+  return (request, metadata, options, callback) => {
+    if (kind === 'unary') return fn.call(client, request, metadata, options, callback);
+    if (kind === 'serverStream') return fn.call(client, request, metadata, options);
+    if (kind === 'clientStream') return fn.call(client, metadata, options, callback);
+    return fn.call(client, metadata, options);
+  };
+}
+
+function byPath(client: ParityClient, path: string, kind: Kind): Start {
+  const { serialize, deserialize } = serializers('strings');
+  return (request, metadata, options, callback) => {
+    if (kind === 'unary')
+      return client.makeUnaryRequest(path, serialize, deserialize, request, metadata, options, callback as never);
+    if (kind === 'serverStream')
+      return client.makeServerStreamRequest(path, serialize, deserialize, request, metadata, options);
+    if (kind === 'clientStream')
+      return client.makeClientStreamRequest(path, serialize, deserialize, metadata, options, callback as never);
+    return client.makeBidiStreamRequest(path, serialize, deserialize, metadata, options);
+  };
+}
+
+/** A status or error with its metadata replaced by a marker (see CallSetup.deadlineRace). */
+function withoutMetadata(value: unknown): unknown {
+  if (!value || typeof value !== 'object') return value;
+  const described = describe(value) as Record<string, Json>;
+  return { ...described, metadata: 'not compared: the deadline race decides it' };
 }

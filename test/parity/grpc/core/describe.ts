@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { types } from 'node:util';
 import { Metadata } from '@grpc/grpc-js';
 
 /**
@@ -15,19 +17,30 @@ export function tagged(tag: VaryingTag, value: Json): Json {
   return { $: tag, v: value };
 }
 
+/** Longer strings and byte arrays are kept as length and digest, so traces stay small. */
+const LONG = 2048;
+
+function digest(data: string | Buffer): { length: number; sha256: string } {
+  return { length: data.length, sha256: createHash('sha256').update(data).digest('hex').slice(0, 16) };
+}
+
 export function describe(value: unknown, depth = 0): Json {
   if (depth > 12) return { $: 'too-deep' };
   if (value === undefined) return { $: 'undefined' };
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return value;
+  if (value === null || typeof value === 'boolean') return value;
+  if (typeof value === 'string') return value.length > LONG ? { $: 'long string', ...digest(value) } : value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : { $: 'number', v: String(value) };
   if (typeof value === 'bigint') return { $: 'bigint', v: value.toString() };
   if (typeof value === 'function') return { $: 'function' };
   if (typeof value === 'symbol') return { $: 'symbol', v: String(value) };
-  if (Buffer.isBuffer(value) || value instanceof Uint8Array)
-    return { $: 'bytes', v: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex') };
+  if (Buffer.isBuffer(value) || value instanceof Uint8Array) {
+    const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    return bytes.length > LONG ? { $: 'bytes', ...digest(bytes) } : { $: 'bytes', v: bytes.toString('hex') };
+  }
   if (value instanceof Metadata) return describeMetadata(value);
-  if (value instanceof Date) return { $: 'date', v: Number.isNaN(value.getTime()) ? 'Invalid Date' : 'valid' };
-  if (value instanceof Error) return describeError(value);
+  // Checked by brand, not instanceof: errors and dates made by Node itself come from another realm under jest.
+  if (types.isDate(value)) return { $: 'date', v: Number.isNaN(value.getTime()) ? 'Invalid Date' : 'valid' };
+  if (value instanceof Error || types.isNativeError(value)) return describeError(value as Error);
   if (isLong(value)) return { $: 'long', v: value.toString(), unsigned: value.unsigned };
   if (Array.isArray(value)) return value.map((item) => describe(item, depth + 1));
   const out: { [key: string]: Json } = {};

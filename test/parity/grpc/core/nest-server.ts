@@ -6,21 +6,13 @@ import { GrpcMethod, GrpcStreamMethod, RpcException, ServerGrpc } from '@nestjs/
 import * as grpc from '@grpc/grpc-js';
 import { FriendsServerGrpc } from '@friends/grpc/nest';
 import { map, Observable, of, toArray } from 'rxjs';
-import { LOADER_OPTIONS, packageDefinition } from './proto.js';
+import { nestGrpcOptions } from './nest-options.js';
 import { describeServerCall } from './server-observe.js';
 import type { ServerKind } from './server-host.js';
 import type { ServerLog } from './server-log.js';
 import { parityAls } from './server-host.js';
 
 Logger.overrideLogger(false);
-
-/** The parity.Nest service's paths, for scenarios to claim their logs. */
-export const NEST_PATHS = ['Unary', 'Fail', 'Meta', 'Stream', 'Collect', 'Chat'].map((m) => `/parity.Nest/${m}`);
-
-/** Options for ServerGrpc / ClientGrpcProxy: the parity protos with the 'strings' loader profile. */
-export function nestGrpcOptions(url: string): { package: string; packageDefinition: object; url: string } {
-  return { package: 'parity', packageDefinition: packageDefinition(LOADER_OPTIONS.strings), url };
-}
 
 interface Msg {
   text?: string;

@@ -1,4 +1,5 @@
 import type { Json } from './describe.js';
+import type { Trace } from './trace.js';
 
 /**
  * THE place where values that must differ between placements are made equal.
@@ -16,6 +17,18 @@ import type { Json } from './describe.js';
  *    the exact milliseconds depend on when the call arrived.
  * 4. The `date` header's value becomes `<date>`: it is the HTTP date of the
  *    response.
+ * 5. DEADLINE_EXCEEDED details become "Deadline exceeded" (plus
+ *    ",wait_for_ready" if the call had it). The client's timer says "Deadline
+ *    exceeded after 0.101s,name resolution: 0.002s,LB pick: 0.000s,
+ *    remote_addr=…": which phase the call was in and for how long, all
+ *    depending on the millisecond it fired; the server's timer, which races
+ *    it on every call that reached a server, says just "Deadline exceeded".
+ * 6. ISO timestamps in text (grpc-js puts the time of the last connection
+ *    failure into UNAVAILABLE details) become `<time>`.
+ * 7. Server logs of a config with several backends are grouped by backend,
+ *    keeping each backend's own order: calls on two servers have no order
+ *    between them (which of two ready backends round_robin starts with is
+ *    not stock's to fix).
  */
 export interface NormalizeContext {
   /** Ports of the servers the run used, in the order scenarios name them. */
@@ -23,7 +36,29 @@ export interface NormalizeContext {
 }
 
 const PEER = /^(?:(?:\d{1,3}\.){3}\d{1,3}:\d+|\[[0-9a-fA-F:.]+\]:\d+|memory:.*|unix:.+)$/s;
+const DEADLINE_DETAILS = /Deadline exceeded(?: after [\s\S]*)?$/;
+const ISO_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/g;
 const HTTP_DATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+export function normalizeTrace(trace: Trace, context: NormalizeContext): Trace {
+  return {
+    client: normalize(trace.client, context) as Json[],
+    server: normalize(byBackend(trace.server), context) as Json[],
+  };
+}
+
+function byBackend(logs: Json[]): Json[] {
+  const backendOf = (entry: Json): number => {
+    const body = Array.isArray(entry) ? entry[1] : undefined;
+    return body && typeof body === 'object' && !Array.isArray(body) && typeof body.backend === 'number'
+      ? body.backend
+      : 0;
+  };
+  return logs
+    .map((entry, index) => ({ entry, index, backend: backendOf(entry) }))
+    .sort((a, b) => a.backend - b.backend || a.index - b.index)
+    .map(({ entry }) => entry);
+}
 
 export function normalize(value: Json, context: NormalizeContext): Json {
   const portPattern =
@@ -33,12 +68,16 @@ export function normalize(value: Json, context: NormalizeContext): Json {
     return index === 0 ? ':<port>' : `:<port${index + 1}>`;
   };
   const walk = (node: Json): Json => {
-    if (typeof node === 'string')
-      return portPattern ? node.replace(portPattern, (_m, port: string) => portName(port)) : node;
+    if (typeof node === 'string') {
+      const text = node.replace(DEADLINE_DETAILS, deadlineDetails).replace(ISO_TIME, '<time>');
+      return portPattern ? text.replace(portPattern, (_m, port: string) => portName(port)) : text;
+    }
     if (Array.isArray(node)) return node.map(walk);
     if (node === null || typeof node !== 'object') return node;
-    if (node.$ === 'peer')
-      return typeof node.v === 'string' && PEER.test(node.v) ? '<peer>' : { $: 'peer', v: node.v! };
+    if (node.$ === 'peer') {
+      const normalized = peer(node.v!);
+      return typeof normalized === 'string' ? normalized : { $: 'peer', v: walk(node.v!) };
+    }
     if (node.$ === 'remaining' && typeof node.v === 'number') return remainingBucket(node.v);
     if (node.$ === 'metadata' && Array.isArray(node.v)) return { $: 'metadata', v: node.v.map(dateHeader).map(walk) };
     const out: { [key: string]: Json } = {};
@@ -46,6 +85,15 @@ export function normalize(value: Json, context: NormalizeContext): Json {
     return out;
   };
   return walk(value);
+}
+
+function peer(value: Json): Json {
+  return typeof value === 'string' && PEER.test(value) ? '<peer>' : { $: 'peer', v: value };
+}
+
+function deadlineDetails(details: string): string {
+  const parts = details.split(',');
+  return ['Deadline exceeded', ...parts.filter((part) => part === 'wait_for_ready')].join(',');
 }
 
 function dateHeader(entry: Json): Json {

@@ -97,7 +97,12 @@ function build(codec: Codec): Serializers {
   if (codec === 'json')
     return {
       serialize: (value) => Buffer.from(JSON.stringify(value)),
-      deserialize: (bytes) => JSON.parse(bytes.toString()),
+      // A message carrying `explode` cannot be decoded: how each side reports a decoding failure.
+      deserialize: (bytes) => {
+        const value = JSON.parse(bytes.toString());
+        if (value && value.explode) throw new Error('cannot decode a message that explodes');
+        return value;
+      },
     };
   const method = packageDefinition(LOADER_OPTIONS[codec])['parity.Codec'] as protoLoader.ServiceDefinition;
   const call = method.Call!;

@@ -53,6 +53,8 @@ export interface ClientContext extends ClientCalls {
   readonly tls: { ca: Buffer; clientKey: Buffer; clientCert: Buffer } | null;
   /** Appends an entry to the client-side trace. */
   rec(label: string, value?: unknown): void;
+  /** Reserves an entry now whose events are appended as they happen (an interceptor's, say). */
+  log(label: string): (event: string, value?: unknown) => void;
   /** Runs `action`, recording what it returned or threw (message, code, details, metadata). */
   attempt<T>(label: string, action: () => T): T | undefined;
   sleep(ms: number): Promise<void>;
@@ -82,8 +84,13 @@ export interface Scenario {
   client(t: ClientContext): Promise<void>;
   /** Other method paths whose server logs belong to this scenario. */
   paths?: string[];
-  /** Bound on the client code, default 3,000 ms; past it the run is recorded as timed out. */
+  /** Bound on the client code, default 2,000 ms; past it the run is recorded as timed out. */
   timeoutMs?: number;
+  /**
+   * false: the handler's call events ('end', 'finish', 'close') are not recorded on their own, for
+   * scenarios where stock's order of them is a race (a deadline timer on each side).
+   */
+  watchServerCall?: boolean;
   /** Extra quiet time the server needs before its log is complete (ms). */
   serverSettleMs?: number;
   /** Needs TLS material; recorded as skipped without openssl. */

@@ -1,5 +1,6 @@
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import { Readable, Writable } from 'node:stream';
+import { types } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { describe, type Json } from './describe.js';
 import type { CallRecorder, ServerLog } from './server-log.js';
@@ -8,8 +9,8 @@ import type { CallRecorder, ServerLog } from './server-log.js';
 export function describeDeadline(deadline: unknown): Json {
   if (deadline === Infinity) return { type: 'Infinity' };
   if (typeof deadline === 'number') return { type: 'number', remaining: { $: 'remaining', v: deadline - Date.now() } };
-  if (deadline instanceof Date) {
-    const time = deadline.getTime();
+  if (types.isDate(deadline)) {
+    const time = (deadline as Date).getTime();
     return { type: 'Date', remaining: Number.isNaN(time) ? 'Invalid Date' : { $: 'remaining', v: time - Date.now() } };
   }
   return { type: typeof deadline, value: describe(deadline) };
@@ -70,8 +71,8 @@ export function describeServerCall(call: SurfaceCall, kind: string, als: AsyncLo
  * stream's own events: it is counted, not ordered (scenarios that care about
  * its order record it themselves, where stock's order is fixed).
  */
-export function watchServerCall(call: SurfaceCall, recorder: CallRecorder): void {
-  for (const event of ['end', 'finish', 'close']) call.on(event, () => recorder.rec(event));
+export function watchServerCall(call: SurfaceCall, recorder: CallRecorder, streamEvents = true): void {
+  if (streamEvents) for (const event of ['end', 'finish', 'close']) call.on(event, () => recorder.rec(event));
   call.on('cancelled', () => recorder.count('cancelled'));
 }
 
@@ -85,6 +86,7 @@ export function recordingServerInterceptor(log: ServerLog, backend: number): grp
       peer: { $: 'peer', v: call.getPeer() },
       deadline: describeDeadline(call.getDeadline()),
       host: call.getHost(),
+      connection: describeConnection(call.getConnectionInfo()),
     });
     return new grpc.ServerInterceptingCall(call, {
       start(next) {
@@ -135,4 +137,14 @@ export function authServerInterceptor(): grpc.ServerInterceptor {
         });
       },
     });
+}
+
+/** Addresses as they are; ports only as their type (they are ephemeral). */
+function describeConnection(info: grpc.ServerInterceptingCallInterface extends { getConnectionInfo(): infer I } ? I : never): Json {
+  return {
+    localAddress: describe(info.localAddress),
+    localPort: typeof info.localPort,
+    remoteAddress: describe(info.remoteAddress),
+    remotePort: typeof info.remotePort,
+  };
 }

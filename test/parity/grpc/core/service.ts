@@ -58,7 +58,7 @@ export function parityImplementation(
       const recorder = site.log.open('handler', path, site.backend);
       const rec = recorder.rec;
       rec('handler', describeServerCall(call, scenario.kind, site.als));
-      watchServerCall(call, recorder);
+      watchServerCall(call, recorder, scenario.watchServerCall !== false);
       const context: ServerCallContext = {
         rec,
         server: site.server,

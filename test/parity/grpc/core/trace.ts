@@ -20,16 +20,22 @@ const same = (a: Json | undefined, b: Json | undefined): boolean => JSON.stringi
 
 /** The first entry that differs, client side first, pinned down to the innermost differing value. */
 export function firstDifference(expected: Trace, actual: Trace): Difference | null {
+  return differences(expected, actual, 1)[0] ?? null;
+}
+
+/** Up to `limit` differences, one per differing entry, client side first. */
+export function differences(expected: Trace, actual: Trace, limit: number): Difference[] {
+  const found: Difference[] = [];
   for (const side of ['client', 'server'] as const) {
     const a = expected[side];
     const b = actual[side];
-    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    for (let i = 0; i < Math.max(a.length, b.length) && found.length < limit; i++) {
       if (same(a[i], b[i])) continue;
       const inner = innermost(a[i], b[i], `${side}[${i}]`);
-      return { ...inner, expectedEntry: a[i], actualEntry: b[i] };
+      found.push({ ...inner, expectedEntry: a[i], actualEntry: b[i] });
     }
   }
-  return null;
+  return found;
 }
 
 function innermost(

@@ -24,6 +24,8 @@ export class ClientRun implements ClientContext {
   readonly tls: ClientContext['tls'];
   /** Servers the scenario started, in order (their logs follow the main server's). */
   readonly extraServers: StartedGroup[] = [];
+  /** Ports the scenario asked for (normalized like server ports). */
+  readonly freePorts: number[] = [];
   private readonly clients: ParityClient[] = [];
   private readonly calls: Cancellable[] = [];
   private readonly helpers: ClientCalls;
@@ -85,6 +87,12 @@ export class ClientRun implements ClientContext {
     this.entries.push(value === undefined ? [label] : [label, describe(value)]);
   }
 
+  log(label: string): (event: string, value?: unknown) => void {
+    const events: Json[] = [];
+    this.entries.push([label, events]);
+    return (event, value) => events.push(value === undefined ? [event] : [event, describe(value)]);
+  }
+
   attempt<T>(label: string, action: () => T): T | undefined {
     try {
       const result = action();
@@ -106,8 +114,8 @@ export class ClientRun implements ClientContext {
     return { ports: group.ports, stop: () => this.host.stop(group.id) };
   }
 
-  freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
+  async freePort(): Promise<number> {
+    const port = await new Promise<number>((resolve, reject) => {
       const server = createServer();
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => {
@@ -115,6 +123,8 @@ export class ClientRun implements ClientContext {
         server.close(() => resolve(port));
       });
     });
+    this.freePorts.push(port);
+    return port;
   }
 
   async clientResources(): Promise<unknown> {

@@ -14,8 +14,16 @@ export interface PairResult {
 const CELL: Record<PairResult['outcome'], string> = { equal: '✓', differs: '✗', skipped: 'skipped', 'no oracle': '?' };
 const escape = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-/** The divergence table (scenario × placement), then the first difference of every differing pair. */
+/**
+ * The divergence table (scenario × placement), then the first differences of
+ * every differing pair (one per differing trace entry, up to three). A path
+ * ending in .json gets the results as JSON instead.
+ */
 export function writeReport(path: string, results: readonly PairResult[], placements: readonly TargetName[]): void {
+  if (path.endsWith('.json')) {
+    writeFileSync(path, `${JSON.stringify(results, null, 1)}\n`);
+    return;
+  }
   const scenarios = [...new Set(results.map((r) => r.scenario))];
   const find = (scenario: string, placement: TargetName) =>
     results.find((r) => r.scenario === scenario && r.placement === placement);

@@ -1,14 +1,14 @@
 import type * as grpc from '@grpc/grpc-js';
 import { describe, type Json } from '../core/describe.js';
-import { normalize } from '../core/normalize.js';
+import type { Trace } from '../core/trace.js';
+import { normalizeTrace } from '../core/normalize.js';
 import type { ParityClient, Scenario } from '../core/scenario.js';
 import type { ServerHostApi, StartedGroup, TlsFiles } from '../core/server-host.js';
-import type { Trace } from '../core/trace.js';
 import { ClientRun } from './client-run.js';
 import type { Placement } from './placements.js';
 import { settledClientResources, snapshotResources } from './resources.js';
 
-const DEFAULT_TIMEOUT_MS = 3_000;
+const DEFAULT_TIMEOUT_MS = 2_000;
 
 export interface PlacementEnv {
   placement: Placement;
@@ -44,7 +44,7 @@ export async function runScenario(scenario: Scenario, env: PlacementEnv): Promis
     run.rec('client code threw', describe(outcome.error));
   }
   run.closeClients();
-  run.rec('client resources after close', await settledClientResources(before));
+  run.rec('client connections left after close', await settledClientResources(before));
 
   const server: Json[] = [];
   const paths = [run.path, ...(scenario.paths ?? [])];
@@ -58,14 +58,8 @@ export async function runScenario(scenario: Scenario, env: PlacementEnv): Promis
   }
   for (const started of groups) if (started !== group || scenario.freshServer) await env.host.stop(started.id);
 
-  const ports = groups.flatMap((started) => started.ports);
-  const trace = { client: JSON.parse(JSON.stringify(run.entries)), server } as Trace;
-  return {
-    trace: {
-      client: normalize(trace.client, { ports }) as Json[],
-      server: normalize(trace.server, { ports }) as Json[],
-    },
-  };
+  const ports = [...new Set([...groups.flatMap((started) => started.ports), ...run.freePorts])];
+  return { trace: normalizeTrace({ client: JSON.parse(JSON.stringify(run.entries)), server }, { ports }) };
 }
 
 async function bounded(action: () => Promise<void>, ms: number): Promise<'done' | 'timed out' | { error: unknown }> {
