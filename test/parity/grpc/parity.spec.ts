@@ -1,6 +1,7 @@
 import type { Scenario } from './core/scenario.js';
 import { differences, firstDifference, formatDifference, summarizeDifference, type Trace } from './core/trace.js';
-import { KNOWN_DIVERGENCES, LEFTOVERS_CHECK } from './known-divergences.js';
+import { ISOLATED, KNOWN_DIVERGENCES, LEFTOVERS_CHECK } from './known-divergences.js';
+import { runIsolated } from './runner/isolated.js';
 import { openPlacement, type OpenPlacement } from './runner/environment.js';
 import { ORACLE, PLACEMENTS } from './runner/placements.js';
 import { writeReport, type PairResult } from './runner/report.js';
@@ -37,7 +38,15 @@ afterAll(async () => {
   if (process.env.PARITY_DEBUG_HANDLES) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const handles = (process as unknown as { _getActiveHandles(): object[] })._getActiveHandles();
-    console.log(process.getActiveResourcesInfo(), handles.map((h) => [h.constructor.name, (h as { _handle?: object })._handle?.constructor.name, (h as {remotePort?: number}).remotePort, (h as {localPort?: number}).localPort]));
+    console.log(
+      process.getActiveResourcesInfo(),
+      handles.map((h) => [
+        h.constructor.name,
+        (h as { _handle?: object })._handle?.constructor.name,
+        (h as { remotePort?: number }).remotePort,
+        (h as { localPort?: number }).localPort,
+      ]),
+    );
   }
   tls?.remove();
   const path = process.env.PARITY_REPORT;
@@ -102,8 +111,12 @@ for (const placement of placements) {
         detail: left.length > 0 ? `left behind: ${left.join(', ')}` : undefined,
         listed: known?.reason,
       });
-      if (left.length > 0 && !known) throw new Error(`left behind once every client closed and every server stopped (stock leaves nothing): ${left.join(', ')}`);
-      if (left.length === 0 && known)
+      if (left.length > 0 && !known)
+        throw new Error(
+          `left behind once every client closed and every server stopped (stock leaves nothing): ${left.join(', ')}`,
+        );
+      // What a placement leaves depends on which scenarios ran: only a full run can call an entry stale.
+      if (left.length === 0 && known && scenarios.length === SCENARIOS.length)
         throw new Error(`listed in known-divergences.ts ("${known.reason}") but left nothing: remove the entry`);
     });
   });
@@ -128,7 +141,10 @@ async function compare(scenario: Scenario, env: OpenPlacement): Promise<void> {
   const name = env.placement.name;
   const known = listed(scenario.id, name);
   const expected = oracle.get(scenario.id);
-  const result = await runScenario(scenario, env);
+  // A pair that throws asynchronously from inside the library would end this process: it runs in one of its own.
+  const result = ISOLATED.some((pair) => pair.scenario === scenario.id && pair.placements.includes(name))
+    ? await runIsolated(name, scenario.id, tls?.dir ?? null)
+    : await runScenario(scenario, env);
   if (result.skipped !== undefined) {
     results.push({ scenario: scenario.id, placement: name, outcome: 'skipped', detail: result.skipped });
     return;

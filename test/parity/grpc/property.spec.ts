@@ -40,7 +40,9 @@ const PROPERTIES: Property<never>[] = [
   { scenario: STATUS_ROUND_TRIP, input: status },
 ] as Property<unknown>[] as Property<never>[];
 
-const only = process.env.PARITY_ONLY?.split(',').map((part) => part.trim()).filter(Boolean);
+const only = process.env.PARITY_ONLY?.split(',')
+  .map((part) => part.trim())
+  .filter(Boolean);
 const properties = PROPERTIES.filter((p) => !only || only.some((part) => p.scenario.scenario.id.includes(part)));
 const placements = selectPlacements().filter((p) => p.name !== ORACLE);
 const oraclePlacement = PLACEMENTS.find((p) => p.name === ORACLE)!;
@@ -56,7 +58,11 @@ afterAll(async () => {
   await stock?.close();
   const path = process.env.PARITY_REPORT;
   if (path)
-    writeReport(path.replace(/(\.\w+)?$/, '.properties$1'), results, placements.map((p) => p.name));
+    writeReport(
+      path.replace(/(\.\w+)?$/, '.properties$1'),
+      results,
+      placements.map((p) => p.name),
+    );
 });
 
 /** Stock's trace for one case, run twice: a case stock answers two ways is a harness bug. */
@@ -66,7 +72,8 @@ async function stockTrace(scenario: Scenario, key: string): Promise<Trace> {
   const first = (await runScenario(scenario, stock)).trace!;
   const second = (await runScenario(scenario, stock)).trace!;
   const difference = firstDifference(first, second);
-  if (difference) throw new Error(`stock answered one case two ways\n${formatDifference(difference, 'run 1', 'run 2')}`);
+  if (difference)
+    throw new Error(`stock answered one case two ways\n${formatDifference(difference, 'run 1', 'run 2')}`);
   stockTraces.set(key, first);
   return first;
 }
@@ -99,7 +106,12 @@ for (const placement of placements) {
           placement: placement.name,
           outcome: result.failed ? 'differs' : 'equal',
           detail: result.failed
-            ? `${JSON.stringify(result.counterexample).slice(0, 200)}: ${String((result.errorInstance as Error | undefined)?.message ?? result.error).split('\n').slice(0, 3).join(' ')}`
+            ? `${JSON.stringify(result.counterexample).slice(0, 200)}: ${String(
+                (result.errorInstance as Error | undefined)?.message ?? result.error,
+              )
+                .split('\n')
+                .slice(0, 3)
+                .join(' ')}`
             : undefined,
           listed: known?.reason,
         });

@@ -140,7 +140,9 @@ export function authServerInterceptor(): grpc.ServerInterceptor {
 }
 
 /** Addresses as they are; ports only as their type (they are ephemeral). */
-function describeConnection(info: grpc.ServerInterceptingCallInterface extends { getConnectionInfo(): infer I } ? I : never): Json {
+function describeConnection(
+  info: grpc.ServerInterceptingCallInterface extends { getConnectionInfo(): infer I } ? I : never,
+): Json {
   return {
     localAddress: describe(info.localAddress),
     localPort: typeof info.localPort,

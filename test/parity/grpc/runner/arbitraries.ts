@@ -85,7 +85,10 @@ export const metadataPairs: fc.Arbitrary<Pair[]> = fc.array(
   fc.oneof(
     fc.tuple(customKey, asciiValue),
     fc.tuple(fc.constantFrom(...RESERVED), asciiValue),
-    fc.tuple(customKey.map((key) => `${key}-bin`), bytes),
+    fc.tuple(
+      customKey.map((key) => `${key}-bin`),
+      bytes,
+    ),
     fc.tuple(fc.constantFrom('x-repeated', 'x-repeated-bin'), fc.oneof(asciiValue, bytes)),
   ) as fc.Arbitrary<Pair>,
   { maxLength: 6 },

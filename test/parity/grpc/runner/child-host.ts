@@ -4,7 +4,13 @@ import type { Json } from '../core/describe.js';
 import type { ServerConfigName } from '../core/server-configs.js';
 import type { ServerHostApi, ServerKind, StartedGroup } from '../core/server-host.js';
 
-const ENTRY = fileURLToPath(new URL('../dist/child/main.js', import.meta.url));
+// Built by `npm run build`; this module runs from the sources (jest) or from the build (an isolated run).
+const ENTRY = fileURLToPath(
+  new URL(
+    import.meta.url.includes('/dist/') ? '../child/main.js' : '../dist/parity/grpc/child/main.js',
+    import.meta.url,
+  ),
+);
 const START_TIMEOUT_MS = 15_000;
 const REQUEST_TIMEOUT_MS = 15_000;
 const EXIT_TIMEOUT_MS = 5_000;

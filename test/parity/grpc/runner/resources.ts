@@ -21,7 +21,9 @@ export function snapshotResources(): ResourceSnapshot {
 export function clientResources(before: ResourceSnapshot): string[] {
   return activeHandles()
     .filter((handle) => !before.has(handle))
-    .filter((handle) => !(handle instanceof Server) && !(handle instanceof Socket && (handle as { server?: unknown }).server))
+    .filter(
+      (handle) => !(handle instanceof Server) && !(handle instanceof Socket && (handle as { server?: unknown }).server),
+    )
     .map((handle) => `${handle.constructor.name}(${(handle as { _handle?: object })._handle?.constructor.name ?? ''})`)
     .sort();
 }

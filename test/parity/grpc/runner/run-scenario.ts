@@ -24,7 +24,12 @@ export type RunResult = { trace: Trace; skipped?: undefined } | { skipped: strin
  * then the close of every client it made and a look at what they left
  * running, then the server logs. Returns the normalized trace.
  */
-export async function runScenario(scenario: Scenario, env: PlacementEnv): Promise<RunResult> {
+export async function runScenario(
+  scenario: Scenario,
+  env: PlacementEnv,
+  /** Entries to end the client trace with, read once the run is over (an isolated run's uncaught errors). */
+  lastClientEntries: () => Json[] = () => [],
+): Promise<RunResult> {
   if (scenario.needsTls && !env.tls) return { skipped: 'openssl not found: no TLS material' };
   const config = scenario.server ?? 'plain';
   let group: StartedGroup;
@@ -45,6 +50,7 @@ export async function runScenario(scenario: Scenario, env: PlacementEnv): Promis
   }
   run.closeClients();
   run.rec('client connections left after close', await settledClientResources(before));
+  run.entries.push(...lastClientEntries());
 
   const server: Json[] = [];
   const paths = [run.path, ...(scenario.paths ?? [])];

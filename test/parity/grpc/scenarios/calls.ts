@@ -36,7 +36,12 @@ const joinTexts: Scenario['handler'] = (call, callback) => {
   call.on('end', () => callback(null, { text: texts.join(','), n: texts.length }));
 };
 
-function unaryWith(id: string, codec: Scenario['codec'], request: unknown, reply?: (req: unknown) => unknown): Scenario {
+function unaryWith(
+  id: string,
+  codec: Scenario['codec'],
+  request: unknown,
+  reply?: (req: unknown) => unknown,
+): Scenario {
   return {
     id,
     kind: 'unary',
@@ -55,7 +60,12 @@ export const CALL_SCENARIOS: Scenario[] = [
   unaryWith('calls/unary-full-message', 'strings', FULL),
   unaryWith('calls/unary-empty-message', 'strings', {}),
   unaryWith('calls/unary-plain-loader-options', 'plain', { text: 'p', big: '123', ubig: 7, mood: 1, tags: ['t'] }),
-  unaryWith('calls/unary-numbers-loader-options', 'numbers', { text: 'n', big: 2 ** 40, fixed_big: '5', mood: 'HAPPY' }),
+  unaryWith('calls/unary-numbers-loader-options', 'numbers', {
+    text: 'n',
+    big: 2 ** 40,
+    fixed_big: '5',
+    mood: 'HAPPY',
+  }),
   unaryWith('calls/unary-raw-bytes', 'raw', Buffer.from([0, 1, 127, 128, 255])),
   unaryWith('calls/unary-raw-empty-bytes', 'raw', Buffer.alloc(0)),
   unaryWith('calls/unary-json-codec', 'json', { a: [1, { b: null }], u: undefined, d: new Date(0), s: 'é😀' }),

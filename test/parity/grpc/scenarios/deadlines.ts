@@ -11,7 +11,12 @@ const slowReply: Scenario['handler'] = (call, callback, s) => {
   });
 };
 
-function deadlineScenario(name: string, deadline: () => grpc.Deadline, delayMs = 0, extra: Partial<Scenario> = {}): Scenario {
+function deadlineScenario(
+  name: string,
+  deadline: () => grpc.Deadline,
+  delayMs = 0,
+  extra: Partial<Scenario> = {},
+): Scenario {
   return {
     id: `deadline/${name}`,
     kind: 'unary',
@@ -110,7 +115,7 @@ export const DEADLINE_SCENARIOS: Scenario[] = [
     // Stock's server and client deadline timers race: which of them ends the stream first varies.
     watchServerCall: false,
     kind: 'bidi',
-    handler: (call, _callback, s) => {
+    handler: (call) => {
       call.on('data', (m: { text: string }) => call.write({ text: m.text }));
       call.on('error', () => undefined);
     },
@@ -129,10 +134,15 @@ export const DEADLINE_SCENARIOS: Scenario[] = [
         return;
       }
       // Only the deadline: with cancellation too, the parent's expiry and the child's own timer race.
-      void callOwnServer(s.port, methodPath('deadline/propagated-to-a-child-call'), { text: 'child', n: 250 }, {
-        parent: call,
-        propagate_flags: grpc.propagate.DEADLINE,
-      }).then(({ err, value }) => {
+      void callOwnServer(
+        s.port,
+        methodPath('deadline/propagated-to-a-child-call'),
+        { text: 'child', n: 250 },
+        {
+          parent: call,
+          propagate_flags: grpc.propagate.DEADLINE,
+        },
+      ).then(({ err, value }) => {
         // Code and details: the child's end is a deadline race too (see CallSetup.deadlineRace).
         s.rec('child call', { code: err?.code, details: err?.details, value });
         callback(err, value);

@@ -1,4 +1,6 @@
+import { pipeline, Readable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
+import { sleep } from '../core/timing.js';
 import type { Scenario } from '../core/scenario.js';
 import { ok } from './build.js';
 
@@ -248,6 +250,31 @@ export const LIFECYCLE_SCENARIOS: Scenario[] = [
     async client(t) {
       // The error stock's stream raises ends it without a status: the deadline ends the call.
       await t.serverStream({}, { options: { deadline: Date.now() + 150 }, deadlineRace: true }).done;
+    },
+  },
+  {
+    id: 'lifecycle/pipeline-into-a-call-the-server-already-answered',
+    kind: 'clientStream',
+    handler: (call, callback) => {
+      call.once('data', () => callback(null, { text: 'one was enough' }));
+    },
+    async client(t) {
+      const c = t.clientStream();
+      const source = Readable.from(
+        (async function* () {
+          for (let i = 0; i < 5; i++) {
+            yield { n: i };
+            await sleep(10);
+          }
+        })(),
+      );
+      await new Promise<void>((resolve) =>
+        pipeline(source, c.call, (err) => {
+          c.note('pipeline callback', err ?? null);
+          resolve();
+        }),
+      );
+      await c.done;
     },
   },
   {

@@ -7,7 +7,10 @@ export const textOfSize = (bytes: number) => ({ text: 'x'.repeat(bytes - 2) });
 export const blobOfSize = (bytes: number) => ({ blob: Buffer.alloc(bytes - 5, 7) });
 
 const MIB = 1024 * 1024;
-const replyWith = (reply: unknown): Scenario['handler'] => (_call, callback) => callback(null, reply);
+const replyWith =
+  (reply: unknown): Scenario['handler'] =>
+  (_call, callback) =>
+    callback(null, reply);
 const clientLimits =
   (limits: grpc.ClientOptions) =>
   (base: grpc.ClientOptions): grpc.ClientOptions => ({ ...base, ...limits });
@@ -33,12 +36,22 @@ export const LIMIT_SCENARIOS: Scenario[] = [
   unaryLimit('client-receive-exact', {}, textOfSize(64), {
     clientOptions: clientLimits({ 'grpc.max_receive_message_length': 64 }),
   }),
-  unaryLimit('client-send-over', textOfSize(100), {}, {
-    clientOptions: clientLimits({ 'grpc.max_send_message_length': 64 }),
-  }),
-  unaryLimit('client-send-exact', textOfSize(64), {}, {
-    clientOptions: clientLimits({ 'grpc.max_send_message_length': 64 }),
-  }),
+  unaryLimit(
+    'client-send-over',
+    textOfSize(100),
+    {},
+    {
+      clientOptions: clientLimits({ 'grpc.max_send_message_length': 64 }),
+    },
+  ),
+  unaryLimit(
+    'client-send-exact',
+    textOfSize(64),
+    {},
+    {
+      clientOptions: clientLimits({ 'grpc.max_send_message_length': 64 }),
+    },
+  ),
   unaryLimit('server-receive-over', textOfSize(100), {}, { server: 'small-messages' }),
   unaryLimit('server-send-over', {}, textOfSize(100), { server: 'small-messages' }),
   unaryLimit('server-exact', textOfSize(64), textOfSize(64), { server: 'small-messages' }),

@@ -107,14 +107,17 @@ export const METADATA_SCENARIOS: Scenario[] = [
     kind: 'unary',
     handler: (call, callback, s) => {
       call.sendMetadata(metadataOf([['x-first', '1']]));
-      s.rec('second sendMetadata', (() => {
-        try {
-          call.sendMetadata(metadataOf([['x-second', '2']]));
-          return 'returned';
-        } catch (error) {
-          return error;
-        }
-      })());
+      s.rec(
+        'second sendMetadata',
+        (() => {
+          try {
+            call.sendMetadata(metadataOf([['x-second', '2']]));
+            return 'returned';
+          } catch (error) {
+            return error;
+          }
+        })(),
+      );
       callback(null, { text: 'ok' });
     },
     async client(t) {

@@ -9,7 +9,10 @@ type NestService = Record<string, (request: unknown, metadata?: grpc.Metadata) =
 /** A Nest ClientGrpc with the placement's client options as `channelOptions`; records what the Observable emits. */
 async function withNestClient(
   t: ClientContext,
-  use: (service: NestService, record: (label: string, observable: Observable<unknown>) => Promise<void>) => Promise<void>,
+  use: (
+    service: NestService,
+    record: (label: string, observable: Observable<unknown>) => Promise<void>,
+  ) => Promise<void>,
 ): Promise<void> {
   const proxy = new ClientGrpcProxy({ ...nestGrpcOptions(t.target), channelOptions: t.placementOptions() } as never);
   const service = proxy.getService<NestService>('Nest');

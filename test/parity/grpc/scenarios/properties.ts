@@ -11,7 +11,10 @@ export interface PropertyScenario<I> {
   withInput(input: I): Scenario;
 }
 
-function property<I>(base: Omit<Scenario, 'client'>, run: (t: ClientContext, input: I) => Promise<void>): PropertyScenario<I> {
+function property<I>(
+  base: Omit<Scenario, 'client'>,
+  run: (t: ClientContext, input: I) => Promise<void>,
+): PropertyScenario<I> {
   const scenario: Scenario = { ...base, client: () => Promise.reject(new Error('a property scenario needs input')) };
   return { scenario, withInput: (input) => ({ ...base, client: (t) => run(t, input) }) };
 }
@@ -26,7 +29,12 @@ export const MESSAGE_ROUND_TRIP = property<unknown>(
 );
 
 export const NUMBERS_ROUND_TRIP = property<unknown>(
-  { id: 'property/message-round-trip-longs-as-numbers', kind: 'unary', codec: 'numbers', handler: (call, cb) => cb(null, call.request) },
+  {
+    id: 'property/message-round-trip-longs-as-numbers',
+    kind: 'unary',
+    codec: 'numbers',
+    handler: (call, cb) => cb(null, call.request),
+  },
   async (t, message) => {
     await t.unary(message).done;
   },

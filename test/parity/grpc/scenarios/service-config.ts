@@ -27,7 +27,11 @@ function failAttempts(succeedOn: number, code: grpc.status, trailer?: [string, s
   return (call, callback) => {
     const previous = Number(call.metadata.get('grpc-previous-rpc-attempts')[0] ?? 0);
     if (previous + 1 < succeedOn)
-      callback({ code, details: `attempt ${previous + 1} fails`, metadata: trailer ? metadataOf([trailer]) : undefined });
+      callback({
+        code,
+        details: `attempt ${previous + 1} fails`,
+        metadata: trailer ? metadataOf([trailer]) : undefined,
+      });
     else callback(null, { text: `attempt ${previous + 1} answers` });
   };
 }
@@ -52,10 +56,7 @@ export const SERVICE_CONFIG_SCENARIOS: Scenario[] = [
   retryScenario('retry-disabled-by-channel-option', failAttempts(3, grpc.status.UNAVAILABLE), {
     'grpc.enable_retries': 0,
   }),
-  retryScenario(
-    'retry-pushback-says-stop',
-    failAttempts(3, grpc.status.UNAVAILABLE, ['grpc-retry-pushback-ms', '-1']),
-  ),
+  retryScenario('retry-pushback-says-stop', failAttempts(3, grpc.status.UNAVAILABLE, ['grpc-retry-pushback-ms', '-1'])),
   retryScenario('retry-pushback-delay', failAttempts(2, grpc.status.UNAVAILABLE, ['grpc-retry-pushback-ms', '20'])),
   {
     id: 'config/retry-server-stream-before-first-message',

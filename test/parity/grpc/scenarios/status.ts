@@ -66,16 +66,25 @@ export const STATUS_SCENARIOS: Scenario[] = [
   }),
   unaryHandlerDoes('status/callback-twice-value-then-error', (_call, callback, s) => {
     callback(null, { text: 'first' });
-    s.rec('second callback', tryIt(() => callback({ code: grpc.status.INTERNAL, details: 'second' })));
+    s.rec(
+      'second callback',
+      tryIt(() => callback({ code: grpc.status.INTERNAL, details: 'second' })),
+    );
   }),
   unaryHandlerDoes('status/callback-twice-error-then-value', (_call, callback, s) => {
     callback({ code: grpc.status.ABORTED, details: 'first' });
-    s.rec('second callback', tryIt(() => callback(null, { text: 'second' })));
+    s.rec(
+      'second callback',
+      tryIt(() => callback(null, { text: 'second' })),
+    );
   }),
   {
     ...unaryHandlerDoes('status/callback-twice-value-then-value', (_call, callback, s) => {
       callback(null, { text: 'first' });
-      s.rec('second callback', tryIt(() => callback(null, { text: 'second' })));
+      s.rec(
+        'second callback',
+        tryIt(() => callback(null, { text: 'second' })),
+      );
     }),
     // Stock's client never completes a unary call that got two messages: the deadline ends it.
     async client(t) {
@@ -85,7 +94,12 @@ export const STATUS_SCENARIOS: Scenario[] = [
   unaryHandlerDoes('status/callback-later-twice', (_call, callback, s) => {
     setImmediate(() => {
       callback(null, { text: 'first' });
-      setImmediate(() => s.rec('second callback', tryIt(() => callback(null, { text: 'second' }))));
+      setImmediate(() =>
+        s.rec(
+          'second callback',
+          tryIt(() => callback(null, { text: 'second' })),
+        ),
+      );
     });
   }),
   {
@@ -105,7 +119,10 @@ export const STATUS_SCENARIOS: Scenario[] = [
     kind: 'serverStream',
     handler: (call, _callback, s) => {
       call.emit('error', { code: grpc.status.ABORTED, details: 'first the error' });
-      s.rec('end after error', tryIt(() => call.end()));
+      s.rec(
+        'end after error',
+        tryIt(() => call.end()),
+      );
     },
     async client(t) {
       await t.serverStream({}).done;
