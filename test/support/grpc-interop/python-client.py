@@ -275,7 +275,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--proto-dir", default="/usr/share/grpc-proto/grpc/testing")
+    here = os.path.dirname(os.path.abspath(__file__))
+    parser.add_argument("--proto-dir", default=os.path.join(here, "..", "..", "fixtures", "proto", "grpc", "testing"))
     args = parser.parse_args()
     messages, empty = load_messages(args.proto_dir)
     with grpc.insecure_channel("%s:%d" % (args.host, args.port)) as channel:

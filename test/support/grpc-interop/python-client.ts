@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { INTEROP_PROTO_DIR } from '../../fixtures/src/grpc/interop-service.js';
 
 /** Debian's interpreter: python3-grpcio is installed for it, not for whatever `python3` is first on PATH. */
 export const PYTHON = '/usr/bin/python3';
@@ -17,7 +19,9 @@ export interface PythonRun {
 export function runPythonClient(port: number): Promise<PythonRun> {
   return new Promise((resolve, reject) => {
     // -B: no __pycache__ next to the script.
-    const child = spawn(PYTHON, ['-B', SCRIPT, '--host', '127.0.0.1', '--port', String(port)], {
+    const protoDir = join(INTEROP_PROTO_DIR, 'grpc', 'testing');
+    const args = ['-B', SCRIPT, '--host', '127.0.0.1', '--port', String(port), '--proto-dir', protoDir];
+    const child = spawn(PYTHON, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
