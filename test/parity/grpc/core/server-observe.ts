@@ -1,0 +1,152 @@
+import type { AsyncLocalStorage } from 'node:async_hooks';
+import { Readable, Writable } from 'node:stream';
+import { types } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
+import { describe, type Json } from './describe.js';
+import type { CallRecorder, ServerLog } from './server-log.js';
+
+/** What a deadline looks like to the handler: its type, and how far away it is (normalized later). */
+export function describeDeadline(deadline: unknown): Json {
+  if (deadline === Infinity) return { type: 'Infinity' };
+  if (typeof deadline === 'number') return { type: 'number', remaining: { $: 'remaining', v: deadline - Date.now() } };
+  if (types.isDate(deadline)) {
+    const time = (deadline as Date).getTime();
+    return { type: 'Date', remaining: Number.isNaN(time) ? 'Invalid Date' : { $: 'remaining', v: time - Date.now() } };
+  }
+  return { type: typeof deadline, value: describe(deadline) };
+}
+
+export function describeAuthContext(context: unknown): Json {
+  if (!context || typeof context !== 'object') return describe(context);
+  const { transportSecurityType, sslPeerCertificate, ...rest } = context as {
+    transportSecurityType?: string;
+    sslPeerCertificate?: { subject?: unknown; issuer?: unknown; fingerprint256?: string };
+  };
+  return {
+    keys: Object.keys(context).sort(),
+    transportSecurityType: describe(transportSecurityType),
+    sslPeerCertificate: sslPeerCertificate
+      ? {
+          subject: describe(sslPeerCertificate.subject),
+          issuer: describe(sslPeerCertificate.issuer),
+          fingerprint256: describe(sslPeerCertificate.fingerprint256),
+        }
+      : describe(sslPeerCertificate),
+    rest: describe(rest),
+  };
+}
+
+interface SurfaceCall extends NodeJS.EventEmitter {
+  cancelled: boolean;
+  metadata: grpc.Metadata;
+  request?: unknown;
+  getPeer(): string;
+  getDeadline(): unknown;
+  getPath(): string;
+  getHost(): string;
+  getAuthContext?(): unknown;
+}
+
+/** The handler's view of its call when it starts: the `handler` entry of a server log. */
+export function describeServerCall(call: SurfaceCall, kind: string, als: AsyncLocalStorage<unknown>): Json {
+  return {
+    kind,
+    shape: { readable: call instanceof Readable, writable: call instanceof Writable },
+    path: call.getPath(),
+    host: call.getHost(),
+    peer: { $: 'peer', v: call.getPeer() },
+    deadline: describeDeadline(call.getDeadline()),
+    cancelled: call.cancelled,
+    metadata: describe(call.metadata),
+    ...('request' in call ? { request: describe(call.request) } : {}),
+    auth: typeof call.getAuthContext === 'function' ? describeAuthContext(call.getAuthContext()) : 'no getAuthContext',
+    als: describe(als.getStore()),
+  };
+}
+
+/**
+ * Events a handler's call emits that the handler need not ask for; listening
+ * to them changes nothing. Stock emits 'cancelled' when the HTTP/2 stream
+ * closes, also after a call that finished, at a moment that races the object
+ * stream's own events: it is counted, not ordered (scenarios that care about
+ * its order record it themselves, where stock's order is fixed).
+ */
+export function watchServerCall(call: SurfaceCall, recorder: CallRecorder, streamEvents = true): void {
+  if (streamEvents) for (const event of ['end', 'finish', 'close']) call.on(event, () => recorder.rec(event));
+  call.on('cancelled', () => recorder.count('cancelled'));
+}
+
+/** A server interceptor that records every step of every call it sees, handshakes included. */
+export function recordingServerInterceptor(log: ServerLog, backend: number): grpc.ServerInterceptor {
+  return (method, call) => {
+    const { rec } = log.open('interceptor', method.path, backend);
+    rec('start', {
+      requestStream: method.requestStream,
+      responseStream: method.responseStream,
+      peer: { $: 'peer', v: call.getPeer() },
+      deadline: describeDeadline(call.getDeadline()),
+      host: call.getHost(),
+      connection: describeConnection(call.getConnectionInfo()),
+    });
+    return new grpc.ServerInterceptingCall(call, {
+      start(next) {
+        next({
+          onReceiveMetadata(metadata, nextMetadata) {
+            rec('onReceiveMetadata', metadata);
+            nextMetadata(metadata);
+          },
+          onReceiveMessage(message, nextMessage) {
+            rec('onReceiveMessage', message);
+            nextMessage(message);
+          },
+          onReceiveHalfClose(nextHalfClose) {
+            rec('onReceiveHalfClose');
+            nextHalfClose();
+          },
+          onCancel() {
+            rec('onCancel');
+          },
+        });
+      },
+      sendMetadata(metadata, next) {
+        rec('sendMetadata', metadata);
+        next(metadata);
+      },
+      sendMessage(message, next) {
+        rec('sendMessage', message);
+        next(message);
+      },
+      sendStatus(status, next) {
+        rec('sendStatus', { code: status.code, details: status.details, metadata: status.metadata });
+        next(status);
+      },
+    });
+  };
+}
+
+/** Refuses calls without `authorization: Bearer parity` with UNAUTHENTICATED, as auth middleware does. */
+export function authServerInterceptor(): grpc.ServerInterceptor {
+  return (_method, call) =>
+    new grpc.ServerInterceptingCall(call, {
+      start(next) {
+        next({
+          onReceiveMetadata(metadata, nextMetadata) {
+            if (metadata.get('authorization')[0] === 'Bearer parity') nextMetadata(metadata);
+            else call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: 'no valid token', metadata: null });
+          },
+        });
+      },
+    });
+}
+
+/** Addresses as they are; ports only as their type (they are ephemeral). */
+function describeConnection(
+  info: grpc.ServerInterceptingCallInterface extends { getConnectionInfo(): infer I } ? I : never,
+): Json {
+  return {
+    localAddress: describe(info.localAddress),
+    localPort: typeof info.localPort,
+    remoteAddress: describe(info.remoteAddress),
+    remotePort: typeof info.remotePort,
+  };
+}

@@ -1,0 +1,181 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Scenario } from '../core/scenario.js';
+
+/** Sends metadata (the client's cue), waits, then records how the call looks and answers. */
+const announceThenWait: Scenario['handler'] = (call, callback, s) => {
+  call.on('cancelled', () => s.rec("'cancelled' listener", { cancelled: call.cancelled }));
+  call.sendMetadata(new grpc.Metadata());
+  void s.sleep(120).then(() => {
+    s.rec('after the wait', { cancelled: call.cancelled });
+    callback?.(null, { text: 'too late' });
+  });
+};
+
+/** Writes a message every 20 ms until the call is cancelled (at most 20). */
+const tick: Scenario['handler'] = (call, _callback, s) => {
+  void (async () => {
+    for (let i = 0; i < 20 && !call.cancelled; i++) {
+      call.write({ n: i });
+      await s.sleep(20);
+    }
+    s.rec('stopped writing', { cancelled: call.cancelled });
+    if (!call.cancelled) call.end();
+  })();
+};
+
+export const CANCELLATION_SCENARIOS: Scenario[] = [
+  {
+    id: 'cancel/unary-at-once',
+    kind: 'unary',
+    handler: (_call, callback) => callback(null, { text: 'ran' }),
+    async client(t) {
+      const c = t.unary({ text: 'x' });
+      c.call.cancel();
+      await c.done;
+    },
+  },
+  {
+    id: 'cancel/unary-after-metadata',
+    kind: 'unary',
+    handler: announceThenWait,
+    async client(t) {
+      const c = t.unary({});
+      c.call.on('metadata', () => c.call.cancel());
+      await c.done;
+    },
+    serverSettleMs: 150,
+  },
+  {
+    id: 'cancel/server-stream-after-first-message',
+    kind: 'serverStream',
+    handler: tick,
+    async client(t) {
+      const c = t.serverStream({});
+      c.call.once('data', () => c.call.cancel());
+      await c.done;
+    },
+    serverSettleMs: 60,
+  },
+  {
+    id: 'cancel/server-stream-at-once',
+    kind: 'serverStream',
+    handler: tick,
+    async client(t) {
+      const c = t.serverStream({});
+      c.call.cancel();
+      await c.done;
+    },
+    serverSettleMs: 60,
+  },
+  {
+    id: 'cancel/client-stream-mid-writes',
+    kind: 'clientStream',
+    handler: (call, callback, s) => {
+      call.on('data', (m: unknown) => s.rec('data', m));
+      call.on('error', (e: unknown) => s.rec('error', e));
+      call.on('end', () => callback(null, { text: 'ended' }));
+    },
+    async client(t) {
+      const c = t.clientStream();
+      c.write({ text: '1' });
+      c.write({ text: '2' });
+      await t.sleep(50);
+      c.call.cancel();
+      await c.done;
+    },
+  },
+  {
+    id: 'cancel/bidi-mid-stream',
+    kind: 'bidi',
+    handler: (call, _callback, s) => {
+      call.on('data', (m: { text: string }) => call.write({ text: m.text }));
+      call.on('error', (e: unknown) => s.rec('error', e));
+    },
+    async client(t) {
+      const c = t.bidi();
+      c.write({ text: 'a' });
+      c.call.once('data', () => c.call.cancel());
+      await c.done;
+    },
+  },
+  {
+    id: 'cancel/after-completion',
+    kind: 'unary',
+    handler: (_call, callback) => callback(null, { text: 'done' }),
+    async client(t) {
+      const c = t.unary({});
+      await c.done;
+      c.call.cancel();
+      c.note('cancelled after the status');
+      await t.sleep(20);
+    },
+  },
+  {
+    id: 'cancel/twice',
+    kind: 'unary',
+    handler: announceThenWait,
+    async client(t) {
+      const c = t.unary({});
+      c.call.on('metadata', () => {
+        c.call.cancel();
+        c.call.cancel();
+      });
+      await c.done;
+    },
+    serverSettleMs: 150,
+  },
+  {
+    id: 'cancel/finished-call-later',
+    kind: 'unary',
+    handler: (call, callback, s) => {
+      callback(null, { text: 'done' });
+      void s.sleep(50).then(() => s.rec('50 ms after answering', { cancelled: call.cancelled }));
+    },
+    async client(t) {
+      await t.unary({}).done;
+    },
+    serverSettleMs: 60,
+  },
+  {
+    id: 'cancel/interceptor-sees-finished-call',
+    kind: 'unary',
+    server: 'recorded',
+    handler: (_call, callback) => callback(null, { text: 'done' }),
+    async client(t) {
+      await t.unary({}).done;
+    },
+    serverSettleMs: 30,
+  },
+  {
+    id: 'cancel/interceptor-sees-client-cancel',
+    kind: 'unary',
+    server: 'recorded',
+    handler: announceThenWait,
+    async client(t) {
+      const c = t.unary({});
+      c.call.on('metadata', () => c.call.cancel());
+      await c.done;
+    },
+    serverSettleMs: 150,
+  },
+  {
+    id: 'cancel/server-writes-after-cancel',
+    kind: 'serverStream',
+    handler: (call, _callback, s) => {
+      call.write({ n: 0 });
+      call.on('cancelled', () => {
+        for (let i = 1; i <= 2; i++) {
+          const returned = call.write({ n: i }, (err: unknown) => s.rec('write callback', { i, err }));
+          s.rec('write after cancel', { i, returned });
+        }
+        call.end();
+      });
+    },
+    async client(t) {
+      const c = t.serverStream({});
+      c.call.once('data', () => c.call.cancel());
+      await c.done;
+    },
+    serverSettleMs: 30,
+  },
+];

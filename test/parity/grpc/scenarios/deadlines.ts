@@ -1,0 +1,183 @@
+import * as grpc from '@grpc/grpc-js';
+import { callOwnServer } from '../core/inner-client.js';
+import type { Scenario } from '../core/scenario.js';
+import { methodPath } from '../core/scenario.js';
+
+/** Replies after `request.n` ms, recording whether the call was cancelled meanwhile. */
+const slowReply: Scenario['handler'] = (call, callback, s) => {
+  void s.sleep(call.request.n ?? 0).then(() => {
+    s.rec('after the wait', { cancelled: call.cancelled });
+    callback(null, { text: 'late' });
+  });
+};
+
+function deadlineScenario(
+  name: string,
+  deadline: () => grpc.Deadline,
+  delayMs = 0,
+  extra: Partial<Scenario> = {},
+): Scenario {
+  return {
+    id: `deadline/${name}`,
+    kind: 'unary',
+    handler: slowReply,
+    async client(t) {
+      await t.unary({ n: delayMs }, { options: { deadline: deadline() }, deadlineRace: delayMs > 0 }).done;
+    },
+    ...extra,
+  };
+}
+
+/**
+ * A deadline grpc-js cannot turn into a grpc-timeout header (NaN): its timer
+ * fires after 1 ms, and a call picked before that makes stock throw
+ * asynchronously ("Deadline is too far in the future", an unhandled
+ * rejection). Call credentials that take 30 ms keep stock's pick behind the
+ * timer every time, so the run is deterministic: what the application sees
+ * of such a deadline is the call ending.
+ */
+function slowCredentialsDeadline(name: string, deadline: () => grpc.Deadline): Scenario {
+  return {
+    id: `deadline/${name}`,
+    kind: 'unary',
+    handler: slowReply,
+    async client(t) {
+      const credentials = grpc.credentials.createFromMetadataGenerator((_params, callback) => {
+        setTimeout(() => callback(null, new grpc.Metadata()), 30);
+      });
+      await t.unary({ n: 0 }, { options: { deadline: deadline(), credentials } }).done;
+    },
+  };
+}
+
+const SECOND = 1000;
+const HOUR = 3600 * SECOND;
+
+export const DEADLINE_SCENARIOS: Scenario[] = [
+  {
+    id: 'deadline/none',
+    kind: 'unary',
+    handler: slowReply,
+    async client(t) {
+      await t.unary({ n: 0 }).done;
+    },
+  },
+  deadlineScenario('in-5s-as-date', () => new Date(Date.now() + 5 * SECOND)),
+  deadlineScenario('in-5s-as-number', () => Date.now() + 5 * SECOND),
+  deadlineScenario('in-1h', () => Date.now() + HOUR),
+  deadlineScenario('in-30-days', () => Date.now() + 30 * 24 * HOUR),
+  deadlineScenario('in-10-years', () => Date.now() + 10 * 365 * 24 * HOUR),
+  deadlineScenario('exceeded-while-handler-waits', () => Date.now() + 100, 250, { serverSettleMs: 200 }),
+  deadlineScenario('already-passed', () => Date.now() - SECOND),
+  deadlineScenario('zero', () => 0),
+  deadlineScenario('date-zero', () => new Date(0)),
+  slowCredentialsDeadline('nan', () => NaN),
+  slowCredentialsDeadline('invalid-date', () => new Date(NaN)),
+  deadlineScenario('minus-infinity', () => -Infinity),
+  deadlineScenario('infinity', () => Infinity),
+  {
+    id: 'deadline/server-stream-expires-mid-stream',
+    // Stock's server and client deadline timers race: which of them ends the stream first varies.
+    watchServerCall: false,
+    kind: 'serverStream',
+    handler: (call, _callback, s) => {
+      void (async () => {
+        for (let i = 0; i < 10 && !call.cancelled; i++) {
+          call.write({ n: i });
+          await s.sleep(40);
+        }
+        s.rec('loop over', { cancelled: call.cancelled });
+        if (!call.cancelled) call.end();
+      })();
+    },
+    async client(t) {
+      await t.serverStream({}, { options: { deadline: Date.now() + 150 }, deadlineRace: true }).done;
+    },
+    serverSettleMs: 100,
+  },
+  {
+    id: 'deadline/client-stream-expires',
+    // Stock's server and client deadline timers race: which of them ends the stream first varies.
+    watchServerCall: false,
+    kind: 'clientStream',
+    handler: (call, callback, s) => {
+      call.on('data', (m: unknown) => s.rec('data', m));
+      call.on('end', () => callback(null, { text: 'ended' }));
+    },
+    async client(t) {
+      const c = t.clientStream({ options: { deadline: Date.now() + 100 }, deadlineRace: true });
+      c.write({ text: 'one' });
+      await c.done;
+    },
+  },
+  {
+    id: 'deadline/bidi-expires',
+    // Stock's server and client deadline timers race: which of them ends the stream first varies.
+    watchServerCall: false,
+    kind: 'bidi',
+    handler: (call) => {
+      call.on('data', (m: { text: string }) => call.write({ text: m.text }));
+      call.on('error', () => undefined);
+    },
+    async client(t) {
+      const c = t.bidi({ options: { deadline: Date.now() + 100 }, deadlineRace: true });
+      c.write({ text: 'one' });
+      await c.done;
+    },
+  },
+  {
+    id: 'deadline/propagated-to-a-child-call',
+    kind: 'unary',
+    handler: (call, callback, s) => {
+      if (call.request.text === 'child') {
+        slowReply(call, callback, s);
+        return;
+      }
+      // Only the deadline: with cancellation too, the parent's expiry and the child's own timer race.
+      void callOwnServer(
+        s.port,
+        methodPath('deadline/propagated-to-a-child-call'),
+        { text: 'child', n: 250 },
+        {
+          parent: call,
+          propagate_flags: grpc.propagate.DEADLINE,
+        },
+      ).then(({ err, value }) => {
+        // Code and details: the child's end is a deadline race too (see CallSetup.deadlineRace).
+        s.rec('child call', { code: err?.code, details: err?.details, value });
+        callback(err, value);
+      });
+    },
+    async client(t) {
+      await t.unary({ text: 'parent' }, { options: { deadline: Date.now() + 100 }, deadlineRace: true }).done;
+    },
+    serverSettleMs: 250,
+  },
+  {
+    id: 'deadline/cancellation-propagated-to-a-child-call',
+    kind: 'unary',
+    handler: (call, callback, s) => {
+      if (call.request.text === 'child') {
+        call.sendMetadata(new grpc.Metadata());
+        slowReply(call, callback, s);
+        return;
+      }
+      call.sendMetadata(new grpc.Metadata());
+      void callOwnServer(
+        s.port,
+        methodPath('deadline/cancellation-propagated-to-a-child-call'),
+        { text: 'child', n: 250 },
+        { parent: call },
+      ).then(({ err, value }) => {
+        s.rec('child call', { err, value });
+        callback(err, value);
+      });
+    },
+    async client(t) {
+      const c = t.unary({ text: 'parent' });
+      c.call.on('metadata', () => setTimeout(() => c.call.cancel(), 30));
+      await c.done;
+    },
+    serverSettleMs: 300,
+  },
+];
