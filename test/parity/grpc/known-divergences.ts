@@ -68,9 +68,9 @@ const CAUSES = {
   MUTATION: 'metadata changed right after the call started reaches the server',
   ALS: "callbacks run in another caller's AsyncLocalStorage store",
   LEFTOVER_TCP: 'an HTTP/2 connection stays open after every client closed',
-  THROWS_LATER: "'Channel has been shut down' is thrown later, unhandled, instead of by the call",
   BACKPRESSURE: "write() never returns false, so the writer sees no 'drain' (no backpressure as stock shows it)",
   WRITEORDER: "a failed write's callback and the 'error' event come in another order",
+  THROWS_LATER: "'Channel has been shut down' is thrown later, unhandled, instead of by the call",
 } as const;
 
 type Cause = keyof typeof CAUSES;
@@ -266,8 +266,12 @@ export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
   }),
   ...at('creds/tls-auth-context', { M: ['HEADERS', 'HOST'], U: ['HEADERS', 'LEAK', 'HOST'] }),
   ...at('creds/mtls-auth-context', { M: ['HEADERS', 'HOST'], U: ['HEADERS', 'LEAK', 'HANDSHAKE'] }),
-  ...at('creds/insecure-client-to-mtls-server', { M: ['HEADERS'], U: ['AUTHCTX'], FS: ['AUTHCTX'] }),
-  ...at('creds/tls-client-without-certificate-to-mtls-server', { M: ['HEADERS'], U: ['AUTHCTX'], FS: ['AUTHCTX'] }),
+  ...at('creds/insecure-client-to-mtls-server', { M: ['HEADERS', 'DELIVERED'], U: ['AUTHCTX'], FS: ['AUTHCTX'] }),
+  ...at('creds/tls-client-without-certificate-to-mtls-server', {
+    M: ['HEADERS', 'DELIVERED'],
+    U: ['AUTHCTX'],
+    FS: ['AUTHCTX'],
+  }),
   ...at('creds/tls-client-with-the-wrong-roots', { M: ['HEADERS', 'DELIVERED'], U: ['AUTHCTX'], FS: ['AUTHCTX'] }),
   ...at('creds/auth-interceptor-refuses-without-token', { M: ['HEADERS', 'HOST'], U: ['HANDSHAKE'] }),
   ...at('creds/auth-interceptor-accepts-a-token', { M: ['HEADERS', 'HOST'], U: ['HANDSHAKE'] }),
