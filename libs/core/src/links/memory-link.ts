@@ -83,6 +83,8 @@ export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
   private head = 0;
   private tail = 0;
   private paused = false;
+  /** No 'message' listener yet: as a socket nobody reads, messages wait. */
+  private unread = true;
   private scheduled = false;
   private ending = false;
   private ended = false;
@@ -106,6 +108,11 @@ export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
     this.copy = end.copy;
     this.maxMessageLength = end.maxMessageLength ?? Infinity;
     this.context = end.context ?? new AsyncResource('FriendsMemoryLink');
+    (this as EventEmitter).on('newListener', (event: string | symbol) => {
+      if (event !== 'message' || !this.unread) return;
+      this.unread = false;
+      this.schedule();
+    });
   }
 
   /** @internal */
@@ -190,6 +197,7 @@ export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
     const stop = Math.min(this.tail, this.head + DELIVERY_BATCH);
     while (!this.paused && !this.ended && this.head < stop) {
       const item = this.inbox[this.head]!;
+      if (this.unread && item !== CLOSE_MARK) return;
       this.inbox[this.head++] = undefined;
       if (item === CLOSE_MARK) {
         // The peer closed: answer with our own mark, behind anything we already
@@ -220,7 +228,7 @@ export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
       this.tail -= this.head;
       this.head = 0;
     }
-    if (this.head < this.tail && !this.paused && !this.ended) {
+    if (this.head < this.tail && !this.paused && !this.ended && !this.unread) {
       this.scheduled = true;
       setImmediate(this.flush);
     }

@@ -66,7 +66,7 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
       this.held.set(id, frames);
       this.waiting.push({ stream, frames });
     } else {
-      this.link.send(open);
+      super.send(open);
     }
     return stream;
   }
@@ -81,7 +81,7 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
         return;
       }
     }
-    this.link.send(frame);
+    super.send(frame);
   }
 
   /** Closes the link once its streams are done (no new streams meanwhile). */
@@ -90,6 +90,7 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
     this.goawayReceived = true;
     if (this.streams.size === 0) {
       this.closed = true;
+      this.flushNow();
       this.link.close();
     }
   }
@@ -110,7 +111,8 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
       return;
     }
     const received = receiveHeaderList(frame.h, stream.responded ? 'trailers' : 'response');
-    if (received.refused !== undefined) stream.close(received.refused);
+    if (received.refused !== undefined && received.connection) this.failConnection(received.refused);
+    else if (received.refused !== undefined) stream.close(received.refused);
     else stream.receiveHeaders(received.headers, frame.end, frame.h.length === 0);
   }
 
@@ -151,7 +153,7 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
       const { stream, frames } = this.waiting.shift()!;
       this.held.delete(stream.id);
       if (stream.destroyed) continue;
-      for (const frame of frames) this.link.send(frame);
+      for (const frame of frames) super.send(frame);
     }
   }
 

@@ -56,7 +56,8 @@ export class ClientLinkStream extends LinkStream {
   /** @internal */
   headersEmitted(event: string, headers: IncomingHttpHeaders, flags: number): void {
     this.pendingHeaders--;
-    if (!this.destroyed || this.rstCode === NGHTTP2_NO_ERROR) this.emit(event, headers, flags);
+    // Node emits what it received even if the stream was reset meanwhile.
+    this.emit(event, headers, flags);
     this.maybeEmitEnd();
   }
 

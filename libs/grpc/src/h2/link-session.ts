@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { ErrorCodes, FriendsError, type Link } from '@friends/core';
+import { ErrorCodes, FriendsError, microtask, type Link } from '@friends/core';
 import type { StreamFrame } from './frames.js';
 import type { LinkStream, StreamCarrier } from './link-stream.js';
 
@@ -30,8 +30,37 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
     return this.streams.size;
   }
 
+  /**
+   * Frames go out at the end of the current turn of work, as nghttp2 writes
+   * what a session queued: a session destroyed meanwhile drops them (a reply
+   * begun just before `forceShutdown()` never reaches the client).
+   */
   send(frame: StreamFrame): void {
-    this.link.send(frame);
+    this.unsent.push(frame);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      microtask(this.flush);
+    }
+  }
+
+  private unsent: StreamFrame[] = [];
+  private flushScheduled = false;
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const frames = this.unsent;
+    if (frames.length === 0) return;
+    this.unsent = [];
+    for (const frame of frames) this.link.send(frame);
+  };
+
+  /** Sends what is queued now (before the link closes behind it). */
+  protected flushNow(): void {
+    this.flush();
+  }
+
+  /** Drops what was queued and not sent. */
+  protected dropUnsent(): void {
+    this.unsent.length = 0;
   }
 
   release(id: number): void {
@@ -51,15 +80,36 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
     return true;
   }
 
-  /** Drops the link now: every stream ends with `code` on both sides. */
+  /**
+   * Drops the link now: every stream ends with `code` on both sides. The
+   * peer hears the resets first (as it would RST_STREAM frames before the
+   * connection goes); a peer that broke the protocol (`err`) hears nothing more.
+   */
   protected destroyLink(code: number, err?: Error): void {
     if (this.destroyed) return;
+    this.dropUnsent();
+    for (const stream of [...this.streams.values()]) {
+      if (!err) this.send({ t: 'rst', s: stream.id, code });
+      stream.destroyWith(code, undefined);
+    }
+    this.closed = true;
+    this.flushNow();
+    if (err) this.link.destroy(err);
+    else this.link.close();
+  }
+
+  /**
+   * A connection error (an HPACK one): every stream is reset with `code` on
+   * both sides, as a GOAWAY would end them, and the link closes after the resets.
+   */
+  protected failConnection(code: number): void {
+    if (this.closed) return;
     for (const stream of [...this.streams.values()]) {
       this.send({ t: 'rst', s: stream.id, code });
       stream.destroyWith(code, undefined);
     }
     this.closed = true;
-    this.link.destroy(err);
+    this.link.close();
   }
 
   /** Whether `id` names a stream that was never opened (a frame for it breaks the protocol). */

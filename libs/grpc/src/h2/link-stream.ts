@@ -274,12 +274,15 @@ export abstract class LinkStream extends LiteEmitter {
   /** @internal The peer reset the stream. */
   receiveReset(code: number): void {
     if (this.destroyed) return;
+    // A stream being read when the peer resets it ends its readable side first, as Node's does;
+    // one that is paused, or holds unread data, just closes.
+    const endFirst = this.flowing && !this.flowScheduled && !this.remoteEnded && this.inboxHead === this.inbox.length;
     this.remoteEnded = true;
     const err =
       code === NGHTTP2_NO_ERROR || code === NGHTTP2_CANCEL
         ? undefined
         : streamError('ERR_HTTP2_STREAM_ERROR', `Stream closed with error code ${nameOfCode(code)}`);
-    this.destroyWith(code, err);
+    this.destroyWith(code, err, endFirst && !this.endEmitted);
   }
 
   /** Resets the stream: the peer sees `code`. */
@@ -290,7 +293,7 @@ export abstract class LinkStream extends LiteEmitter {
   }
 
   /** @internal Ends the stream here without telling the peer (it is gone, or already knows). */
-  destroyWith(code: number, err: Error | undefined): void {
+  destroyWith(code: number, err: Error | undefined, endFirst = false): void {
     if (this.destroyed) return;
     this.destroyed = true;
     this.closed = true;
@@ -301,7 +304,10 @@ export abstract class LinkStream extends LiteEmitter {
     const failed = this.outbox.length > 0 ? this.outbox.splice(0) : undefined;
     this.outboxBytes = 0;
     this.carrier.release(this.id);
-    process.nextTick(emitClose, this, failed, err);
+    if (endFirst) {
+      this.endEmitted = true;
+      process.nextTick(emitEndThenClose, this, failed, err);
+    } else process.nextTick(emitClose, this, failed, err);
   }
 }
 
@@ -316,6 +322,11 @@ function firstRead(stream: LinkStream): void {
 
 function emitEnd(stream: LinkStream): void {
   stream.emitEnd();
+}
+
+function emitEndThenClose(stream: LinkStream, failed: PendingWrite[] | undefined, err: Error | undefined): void {
+  stream.emit('end');
+  emitClose(stream, failed, err);
 }
 
 function emitClose(stream: LinkStream, failed: PendingWrite[] | undefined, err: Error | undefined): void {

@@ -11,19 +11,43 @@ import { SINGLE_VALUE, type HeaderList } from './headers.js';
 /** Which block: a request's headers, a response's headers, or trailers. */
 export type ReceivedBlock = 'request' | 'response' | 'trailers';
 
-/** A received block as Node's http2 hands it over, or the reset code with which it refuses it. */
-export type ReceivedHeaders = { headers: IncomingHttpHeaders; refused?: undefined } | { refused: number };
+/**
+ * A received block as Node's http2 hands it over, or the reset code with
+ * which it refuses it; `connection` when the refusal ends the whole
+ * connection (an HPACK error does), not just the stream.
+ */
+export type ReceivedHeaders =
+  { headers: IncomingHttpHeaders; refused?: undefined } | { refused: number; connection?: boolean };
 
-const { NGHTTP2_PROTOCOL_ERROR, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_REFUSED_STREAM } = constants;
+const { NGHTTP2_PROTOCOL_ERROR, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_COMPRESSION_ERROR } = constants;
+
+/** Node refuses a block of more than 128 fields (grpc-js leaves its session limits unbounded otherwise). */
+const MAX_HEADER_PAIRS = 128;
+/** nghttp2's HPACK decoder takes no name or value longer than this once encoded. */
+const MAX_ENCODED_STRING = 65_536;
 
 /**
- * Node's limits on a received block with its default settings: 128 fields, and
- * octets counted as name + value + 12 per field, at most 65,519 (measured
- * against Node's http2 by test/headers.spec.ts).
+ * Bits of each printable ASCII character in HPACK's Huffman code (RFC 7541,
+ * appendix B), from space (0x20) to tilde (0x7e); measured against
+ * nghttp2's limit by test/headers.spec.ts.
  */
-const MAX_HEADER_OCTETS = 65_519;
-const FIELD_OVERHEAD = 12;
-const MAX_HEADER_PAIRS = 128;
+const HUFFMAN_BITS = [
+  6, 10, 10, 12, 13, 6, 8, 11, 10, 10, 8, 11, 8, 6, 6, 6, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 7, 8, 15, 6, 12, 10, 13, 6, 7,
+  7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 8, 7, 8, 13, 19, 13, 14, 6, 15, 5, 6, 5, 6, 5, 6, 6, 6,
+  5, 7, 7, 6, 6, 6, 5, 6, 7, 6, 5, 5, 6, 7, 7, 7, 7, 7, 15, 11, 14, 13,
+];
+
+/** A string's length as HPACK sends it: Huffman-coded when that is shorter than its octets. */
+function encodedLength(text: string): number {
+  if (text.length <= MAX_ENCODED_STRING) return text.length;
+  let bits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    // Outside printable ASCII no code is shorter than 20 bits: such strings go as octets.
+    bits += code >= 0x20 && code <= 0x7e ? HUFFMAN_BITS[code - 0x20]! : 30;
+  }
+  return Math.min(Buffer.byteLength(text), Math.ceil(bits / 8));
+}
 
 const REQUEST_PSEUDO = new Set([':authority', ':method', ':path', ':scheme', ':protocol']);
 const FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
@@ -64,12 +88,8 @@ function regularField(name: string, value: string, block: ReceivedBlock): 'keep'
 /** Folds received fields into the object Node gives its 'stream', 'response' and 'trailers' listeners. */
 export function receiveHeaderList(list: HeaderList, block: ReceivedBlock): ReceivedHeaders {
   if (list.length / 2 > MAX_HEADER_PAIRS) return { refused: NGHTTP2_ENHANCE_YOUR_CALM };
-  let chars = 0;
-  for (let i = 0; i < list.length; i++) chars += list[i]!.length;
-  // Octets are at most three per UTF-16 unit: count them exactly only near the limit.
-  const overhead = (FIELD_OVERHEAD * list.length) / 2;
-  if (chars * 3 + overhead > MAX_HEADER_OCTETS && headerOctets(list) + overhead > MAX_HEADER_OCTETS)
-    return { refused: NGHTTP2_REFUSED_STREAM };
+  for (let i = 0; i < list.length; i++)
+    if (encodedLength(list[i]!) > MAX_ENCODED_STRING) return { refused: NGHTTP2_COMPRESSION_ERROR, connection: true };
   const refuse = { refused: NGHTTP2_PROTOCOL_ERROR };
   const out: Record<string, string | string[] | number> = Object.create(null);
   let regularSeen = false;
@@ -81,7 +101,8 @@ export function receiveHeaderList(list: HeaderList, block: ReceivedBlock): Recei
       if (regularSeen || out[name] !== undefined || !goodValue(value)) return refuse;
       if (block === 'request') {
         if (!REQUEST_PSEUDO.has(name)) return refuse;
-        if (name === ':path' && value.length === 0) return refuse;
+        // nghttp2 takes an absolute path, or '*' (for OPTIONS).
+        if (name === ':path' && value.charCodeAt(0) !== 47 /* / */ && value !== '*') return refuse;
         if (name === ':authority' && !AUTHORITY.test(value)) return refuse;
       } else if (block === 'response') {
         if (name !== ':status' || !/^[0-9]{3}$/.test(value)) return refuse;
@@ -111,10 +132,4 @@ export function receiveHeaderList(list: HeaderList, block: ReceivedBlock): Recei
     return refuse;
   if (block === 'response' && out[':status'] === undefined) return refuse;
   return { headers: out as IncomingHttpHeaders };
-}
-
-function headerOctets(list: HeaderList): number {
-  let size = 0;
-  for (let i = 0; i < list.length; i++) size += Buffer.byteLength(list[i]!);
-  return size;
 }

@@ -50,7 +50,7 @@ export class ServerLinkSession extends LinkSession<ServerLinkStream> {
   ) {
     super(link);
     if (Number.isFinite(maxConcurrentStreams) && maxConcurrentStreams >= 0)
-      link.send({ t: 'settings', maxConcurrentStreams: Math.max(1, Math.min(maxConcurrentStreams, 0xffffffff)) });
+      this.send({ t: 'settings', maxConcurrentStreams: Math.max(1, Math.min(maxConcurrentStreams, 0xffffffff)) });
   }
 
   /** HTTP/2 GOAWAY: streams after `lastStreamID` will not be served. */
@@ -111,6 +111,7 @@ export class ServerLinkSession extends LinkSession<ServerLinkStream> {
     const received = receiveHeaderList(frame.h, 'request');
     if (received.refused !== undefined) {
       this.send({ t: 'rst', s: frame.s, code: received.refused });
+      if (received.connection) this.failConnection(received.refused);
       return;
     }
     const stream = new ServerLinkStream(this, frame.s, this);
@@ -141,6 +142,7 @@ export class ServerLinkSession extends LinkSession<ServerLinkStream> {
   private maybeFinishClose(): void {
     if (this.closeRequested && this.streams.size === 0 && !this.linkClosing) {
       this.linkClosing = true;
+      this.flushNow();
       this.link.close();
     }
   }
