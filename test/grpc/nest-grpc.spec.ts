@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { metricsSnapshot } from '@friends/core';
 import { Controller, Inject, Injectable, Logger, Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
@@ -16,6 +15,7 @@ import { friends } from '@friends/grpc';
 import { FriendsServerGrpc } from '@friends/grpc/nest';
 import { firstValueFrom, from, lastValueFrom, map, toArray, type Observable } from 'rxjs';
 import { ECHO_LOADER_OPTIONS, ECHO_PROTO } from '../fixtures/src/grpc/echo-service.js';
+import { wayOf } from '../support/tier.js';
 import { freePort } from '../support/ports.js';
 
 Logger.overrideLogger(false);
@@ -35,14 +35,10 @@ interface EchoService {
   Bidi(requests: Observable<Partial<EchoRequest>>): Observable<EchoReply>;
 }
 
-/** Which friend tier carried traffic while `run` ran, by the per-tier counters. */
+/** Which friend tier carried `run` ('tcp' for the standard wire). */
 async function tierOf(run: () => Promise<unknown>): Promise<string> {
-  const before = metricsSnapshot();
-  await run();
-  const after = metricsSnapshot();
-  if (after.memory.messagesIn > before.memory.messagesIn) return 'memory';
-  if (after.unix.messagesIn > before.unix.messagesIn) return 'unix';
-  return 'tcp';
+  const { way } = await wayOf(run);
+  return way === 'http2' ? 'tcp' : way;
 }
 
 @Controller()

@@ -4,26 +4,22 @@ import { FriendsGrpcServer, friends } from '@friends/grpc';
 import { echoHandlers, loadEcho } from '../fixtures/src/grpc/echo-service.js';
 import { startChildInteropServer } from '../support/grpc-interop/servers.js';
 import { freePort } from '../support/ports.js';
+import { wayOf, type Way } from '../support/tier.js';
 
 const Echo = loadEcho();
 type EchoClient = grpc.Client & Record<string, Function>;
 
 /** One unary call: its status code, the server's name for itself, and the friend tier that carried it. */
-async function call(client: EchoClient, text = 'x'): Promise<{ code: number; server?: string; tier: string }> {
-  const before = metricsSnapshot();
-  const { code, server } = await new Promise<{ code: number; server?: string }>((resolve) =>
-    client.Unary({ text }, (err: grpc.ServiceError | null, reply?: { text: string }) =>
-      resolve({ code: err?.code ?? 0, server: reply?.text }),
-    ),
+async function call(client: EchoClient, text = 'x'): Promise<{ code: number; server?: string; tier: Way }> {
+  const { result, way } = await wayOf(
+    () =>
+      new Promise<{ code: number; server?: string }>((resolve) =>
+        client.Unary({ text }, (err: grpc.ServiceError | null, reply?: { text: string }) =>
+          resolve({ code: err?.code ?? 0, server: reply?.text }),
+        ),
+      ),
   );
-  const after = metricsSnapshot();
-  const tier =
-    after.memory.messagesIn > before.memory.messagesIn
-      ? 'memory'
-      : after.unix.messagesIn > before.unix.messagesIn
-        ? 'unix'
-        : 'http2';
-  return { code, server, tier };
+  return { ...result, tier: way };
 }
 
 /** A friends server whose Unary answers with `name` instead of the request's text. */

@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
-import { metricsSnapshot } from '@friends/core';
 import { FriendsGrpcServer, friends } from '@friends/grpc';
 import { echoHandlers, loadEcho, relay, serverEvents, type EchoRequest } from '../fixtures/src/grpc/echo-service.js';
 import { TARGETS, type TargetName } from '../support/target-names.js';
+import { wayOf } from '../support/tier.js';
 
 const Echo = loadEcho();
 type EchoClient = grpc.Client & Record<string, Function>;
@@ -14,20 +14,9 @@ interface Target {
   stop(): void;
 }
 
-/** Friend-link messages per tier so far in this process: a call's tier shows in which one grows. */
-function tierTraffic(): { memory: number; unix: number } {
-  const snapshot = metricsSnapshot();
-  return { memory: snapshot.memory.messagesIn, unix: snapshot.unix.messagesIn };
-}
-
 async function expectTier(target: Target, call: () => Promise<unknown>): Promise<void> {
-  const before = tierTraffic();
-  await call();
-  const after = tierTraffic();
-  expect({ memory: after.memory > before.memory, unix: after.unix > before.unix }).toEqual({
-    memory: target.tier === 'memory',
-    unix: target.tier === 'unix',
-  });
+  const { way } = await wayOf(call);
+  expect(way).toBe(target.tier ?? 'http2');
 }
 
 function friendsOptionsFor(name: TargetName): grpc.ClientOptions {
