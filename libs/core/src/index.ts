@@ -38,7 +38,7 @@ export {
   type HelloAnswer,
   type HelloRequest,
 } from './handshake/hello.js';
-export { kernelIdentity, kernelProof } from './handshake/host-identity.js';
+export { kernelIdentity, kernelProof, resolveKernelIdentity } from './handshake/host-identity.js';
 export { TicketBook, type RedeemedTicket } from './handshake/tickets.js';
 export { connectionTuple, isSameConnection, type ConnectionTuple } from './handshake/binding.js';
 export { openPendingEndpoint, claimPendingEndpoint, pendingEndpointCount } from './handshake/registry.js';

@@ -6,6 +6,7 @@ import {
   HelloAttempt,
   isFriendsError,
   memoryCopies,
+  resolveKernelIdentity,
   SocketLink,
   stockJsonCodec,
   type Link,
@@ -68,6 +69,7 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     super();
     this.initializeSerializer(options);
     this.initializeDeserializer(options);
+    if (options.kernelIdentity !== undefined) resolveKernelIdentity(options.kernelIdentity);
     this.customDeserializer = options.deserializer !== undefined;
     this.stockIds = options.serializer !== undefined || this.customDeserializer;
     this.events.on('error', () => undefined);
@@ -257,6 +259,7 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
       memoryCopy: memoryCopies[options.copy ?? 'json'],
       unixCodec: compactNestCodec,
       linkOptions,
+      kernelIdentity: options.kernelIdentity,
     });
     let answer: NestPacket | undefined;
     try {

@@ -76,6 +76,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
           linkOptions,
           admissionTimeoutMs: options.handshakeTimeout,
           ticketTtlMs: options.ticketTtl,
+          kernelIdentity: options.kernelIdentity,
           onLink: (link) => this.serve(link),
           onWarning: (err) => this.logger.warn(err.message),
         });

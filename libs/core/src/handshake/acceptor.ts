@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { ConnectionTuple } from './binding.js';
 import { claimPendingEndpoint } from './registry.js';
 import { AUTH_FRAME, AUTH_MAX_FRAME, AUTH_OK_FRAME, type HelloAnswer, parseHello } from './hello.js';
-import { kernelIdentity, kernelProof, sameSecret } from './host-identity.js';
+import { kernelProof, resolveKernelIdentity, sameSecret } from './host-identity.js';
 import { TicketBook } from './tickets.js';
 
 export interface AcceptorOptions<M> {
@@ -57,7 +57,7 @@ export class FriendsAcceptor<M> {
 
   constructor(private readonly options: AcceptorOptions<M>) {
     this.tickets = new TicketBook(options.ticketTtlMs ?? 10_000);
-    this.identity = options.kernelIdentity === undefined ? kernelIdentity() : options.kernelIdentity;
+    this.identity = resolveKernelIdentity(options.kernelIdentity);
   }
 
   /** The socket path friends connect to, once listening. */

@@ -8,7 +8,7 @@ import type { MemoryCopy } from '../links/memory-link.js';
 import { SOCKET_LINK_DEFAULTS, SocketLink, type SocketLinkOptions } from '../links/socket-link.js';
 import { bindablePath } from '../socket-dir.js';
 import { AUTH_FRAME, AUTH_MAX_FRAME, AUTH_OK_FRAME, type HelloRequest, parseAnswer } from './hello.js';
-import { kernelIdentity, kernelProof, sameSecret } from './host-identity.js';
+import { kernelProof, resolveKernelIdentity, sameSecret } from './host-identity.js';
 import type { ConnectionTuple } from './binding.js';
 import { openPendingEndpoint, type PendingEndpoint } from './registry.js';
 
@@ -50,7 +50,7 @@ export class HelloAttempt<M> {
       });
       this.hello.endpoint = this.endpoint.id;
     }
-    const identity = options.kernelIdentity === undefined ? kernelIdentity() : options.kernelIdentity;
+    const identity = resolveKernelIdentity(options.kernelIdentity);
     if (options.unix && identity !== null) this.hello.kernel = kernelProof(identity, nonce);
   }
 

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { ErrorCodes, FriendsError } from '../errors.js';
 
 let cached: string | null | undefined;
 
@@ -18,6 +19,18 @@ export function kernelIdentity(): string | null {
     cached = null;
   }
   return cached;
+}
+
+/**
+ * The identity in force: a configured one (a non-empty string, or `null` for
+ * none), else the boot id. A configured value that is neither is a coded error.
+ */
+export function resolveKernelIdentity(configured: string | null | undefined): string | null {
+  if (configured === undefined) return kernelIdentity();
+  if (configured !== null && (typeof configured !== 'string' || configured.length === 0)) {
+    throw new FriendsError(ErrorCodes.INVALID_OPTION, 'kernelIdentity must be a non-empty string');
+  }
+  return configured;
 }
 
 /** Proof that the sender runs on the kernel `identity`, bound to `nonce`. */
