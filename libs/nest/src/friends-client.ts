@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import {
+  connectionTuple,
   describePeer,
   HelloAttempt,
   isFriendsError,
@@ -260,6 +261,8 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
       unixCodec: compactNestCodec,
       linkOptions,
       kernelIdentity: options.kernelIdentity,
+      // The server must see this very connection: what a server we dialled relays elsewhere gets nothing.
+      binding: connectionTuple(socket),
     });
     let answer: NestPacket | undefined;
     try {

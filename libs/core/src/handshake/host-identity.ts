@@ -33,9 +33,14 @@ export function resolveKernelIdentity(configured: string | null | undefined): st
   return configured;
 }
 
-/** Proof that the sender runs on the kernel `identity`, bound to `nonce`. */
-export function kernelProof(identity: string, nonce: string): string {
-  return createHmac('sha256', nonce).update(identity).digest('hex');
+/**
+ * Proof that the sender runs on the kernel `identity`, bound to `nonce` and to
+ * `clientEnd` (the client's address and port on the connection the hello
+ * travels, see binding.ts; empty off TCP): a hello that someone the client
+ * dialled replays on a connection of its own proves nothing there.
+ */
+export function kernelProof(identity: string, nonce: string, clientEnd = ''): string {
+  return createHmac('sha256', nonce).update(`${clientEnd}\n${identity}`).digest('hex');
 }
 
 export function sameSecret(a: string, b: string): boolean {
