@@ -2,10 +2,12 @@ import { EventEmitter } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import {
+  connectionTuple,
   describePeer,
   HelloAttempt,
   isFriendsError,
   memoryCopies,
+  resolveKernelIdentity,
   SocketLink,
   stockJsonCodec,
   type Link,
@@ -68,6 +70,7 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     super();
     this.initializeSerializer(options);
     this.initializeDeserializer(options);
+    if (options.kernelIdentity !== undefined) resolveKernelIdentity(options.kernelIdentity);
     this.customDeserializer = options.deserializer !== undefined;
     this.stockIds = options.serializer !== undefined || this.customDeserializer;
     this.events.on('error', () => undefined);
@@ -257,6 +260,9 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
       memoryCopy: memoryCopies[options.copy ?? 'json'],
       unixCodec: compactNestCodec,
       linkOptions,
+      kernelIdentity: options.kernelIdentity,
+      // The server must see this very connection: what a server we dialled relays elsewhere gets nothing.
+      binding: connectionTuple(socket),
     });
     let answer: NestPacket | undefined;
     try {

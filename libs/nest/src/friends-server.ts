@@ -1,6 +1,14 @@
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { describePeer, FriendsAcceptor, memoryCopies, SocketLink, stockJsonCodec, type Link } from '@friends/core';
+import {
+  connectionTuple,
+  describePeer,
+  FriendsAcceptor,
+  memoryCopies,
+  SocketLink,
+  stockJsonCodec,
+  type Link,
+} from '@friends/core';
 import { Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { InvalidTcpDataReceptionException } from '@nestjs/microservices/errors/invalid-tcp-data-reception.exception.js';
@@ -76,6 +84,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
           linkOptions,
           admissionTimeoutMs: options.handshakeTimeout,
           ticketTtlMs: options.ticketTtl,
+          kernelIdentity: options.kernelIdentity,
           onLink: (link) => this.serve(link),
           onWarning: (err) => this.logger.warn(err.message),
         });
@@ -266,7 +275,13 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
       this.handleError(err as string);
     };
     if (pattern === HELLO_PATTERN && link.kind === 'tcp' && !this.messageHandlers.has(HELLO_PATTERN)) {
-      const answer = this.acceptor?.answer(packet.data) ?? { v: 1, tier: 'tcp', reason: 'friends off' };
+      // Bound to this connection: a hello relayed from another one gets neither memory nor unix.
+      const socket = connection.ref.netSocket;
+      const answer = this.acceptor?.answer(packet.data, socket ? connectionTuple(socket) : undefined) ?? {
+        v: 1,
+        tier: 'tcp',
+        reason: 'friends off',
+      };
       // A serializer of ours sees packet ids: then the client must use the stock wire's kind of id.
       const ids = this.options.serializer || this.options.deserializer ? { ids: STOCK_IDS } : {};
       respond({ response: { ...answer, ...ids }, isDisposed: true });
