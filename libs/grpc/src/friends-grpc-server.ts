@@ -134,6 +134,7 @@ export class FriendsGrpcServer extends Server {
       path: answer.tier === 'unix' ? answer.path : '',
       ticket: answer.tier === 'unix' ? answer.ticket : '',
       reason: answer.tier === 'tcp' ? answer.reason : '',
+      proof: answer.tier === 'unix' ? answer.proof : '',
     };
   }
 
@@ -170,5 +171,5 @@ export class FriendsGrpcServer extends Server {
 }
 
 function tcpAnswer(reason: string): HelloAnswerMessage {
-  return { v: 1, tier: 'tcp', path: '', ticket: '', reason };
+  return { v: 1, tier: 'tcp', path: '', ticket: '', reason, proof: '' };
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { ConnectionTuple } from './binding.js';
 import { claimPendingEndpoint } from './registry.js';
 import { AUTH_FRAME, AUTH_MAX_FRAME, AUTH_OK_FRAME, type HelloAnswer, parseHello } from './hello.js';
-import { kernelIdentity, kernelProof, sameSecret } from './host-identity.js';
+import { kernelIdentity, kernelProof, sameSecret, unixAnswerProof } from './host-identity.js';
 import { TicketBook } from './tickets.js';
 
 export interface AcceptorOptions<M> {
@@ -125,7 +125,9 @@ export class FriendsAcceptor<M> {
     }
     if (this.path && hello.kernel && this.identity !== null) {
       if (sameSecret(kernelProof(this.identity, hello.nonce), hello.kernel)) {
-        return { v: 1, tier: 'unix', path: this.path, ticket: this.tickets.issue(hello.nonce, context) };
+        const ticket = this.tickets.issue(hello.nonce, context);
+        const proof = unixAnswerProof(this.identity, hello.nonce, this.path, ticket);
+        return { v: 1, tier: 'unix', path: this.path, ticket, proof };
       }
       return { v: 1, tier: 'tcp', reason: 'other kernel' };
     }
