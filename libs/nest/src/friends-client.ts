@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import {
+  connectionTuple,
   describePeer,
   HelloAttempt,
   isFriendsError,
@@ -250,13 +251,16 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     );
     const tiers = resolveTiers(options.friends);
     if (!tiers.memory && !tiers.unix) return tcp;
+    // A memory claim must come through this very connection: without its addresses, no memory tier.
+    const binding = connectionTuple(socket);
     const attempt = new HelloAttempt<NestPacket>({
       protocol: NEST_PROTOCOL,
-      memory: tiers.memory,
+      memory: tiers.memory && binding !== undefined,
       unix: tiers.unix,
       memoryCopy: memoryCopies[options.copy ?? 'json'],
       unixCodec: compactNestCodec,
       linkOptions,
+      binding,
     });
     let answer: NestPacket | undefined;
     try {

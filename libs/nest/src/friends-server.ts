@@ -1,6 +1,14 @@
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { describePeer, FriendsAcceptor, memoryCopies, SocketLink, stockJsonCodec, type Link } from '@friends/core';
+import {
+  connectionTuple,
+  describePeer,
+  FriendsAcceptor,
+  memoryCopies,
+  SocketLink,
+  stockJsonCodec,
+  type Link,
+} from '@friends/core';
 import { Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { InvalidTcpDataReceptionException } from '@nestjs/microservices/errors/invalid-tcp-data-reception.exception.js';
@@ -266,7 +274,10 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
       this.handleError(err as string);
     };
     if (pattern === HELLO_PATTERN && link.kind === 'tcp' && !this.messageHandlers.has(HELLO_PATTERN)) {
-      const answer = this.acceptor?.answer(packet.data) ?? { v: 1, tier: 'tcp', reason: 'friends off' };
+      // The connection it came on, as this side sees it: a memory claim bound elsewhere is refused.
+      const socket = connection.ref.netSocket;
+      const seenFrom = socket ? connectionTuple(socket) : undefined;
+      const answer = this.acceptor?.answer(packet.data, seenFrom) ?? { v: 1, tier: 'tcp', reason: 'friends off' };
       // A serializer of ours sees packet ids: then the client must use the stock wire's kind of id.
       const ids = this.options.serializer || this.options.deserializer ? { ids: STOCK_IDS } : {};
       respond({ response: { ...answer, ...ids }, isDisposed: true });
