@@ -160,13 +160,11 @@ export class FriendsGrpcServer extends Server {
   /** No new friends; the socket file goes. Links already served close with their sessions. */
   private async stopAcceptor(): Promise<void> {
     this.stopping = true;
-    const starting = this.acceptorStarting;
     const acceptor = this.acceptor;
     this.acceptor = undefined;
     this.acceptorStarting = undefined;
-    if (!acceptor) return;
-    await starting;
-    await acceptor.close();
+    // Safe at any moment, a start() still under way included: it resolves once nothing is left open.
+    await acceptor?.close();
   }
 }
 
