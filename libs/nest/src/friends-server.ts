@@ -26,6 +26,12 @@ type Respond = (packet: NestPacket) => void;
 
 /** Distinct patterns remembered by the route cache before it starts over (bounds client-chosen patterns). */
 const ROUTE_CACHE_LIMIT = 1024;
+/**
+ * Longest pattern the route cache keeps: together with the entry limit, what a
+ * client can make it hold is bounded by size, not only by count (1,024
+ * patterns of 100 Mi characters would be gigabytes).
+ */
+const ROUTE_CACHE_MAX_PATTERN = 512;
 
 /**
  * A drop-in for the stock TCP transport's server. It serves the stock wire on
@@ -40,7 +46,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
   private netServer: NetServer | undefined;
   private acceptor: FriendsAcceptor<NestPacket> | undefined;
   private readonly links = new Set<Link<NestPacket>>();
-  private readonly routeCache = new Map<string, MessageHandler | null>();
+  private readonly routeCache = new Map<string, MessageHandler>();
   private readonly defaultStartHook = this.onProcessingStartHook;
   private readonly inFlight = new InFlightRequests();
   /** Set by close(): nothing that arrives afterwards is dispatched, as stock drops connections at once. */
@@ -192,11 +198,16 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
     this.routeCache.clear();
   }
 
-  /** The stock lookup (which parses every pattern string), remembered per pattern. */
+  /**
+   * The stock lookup (which parses every pattern string), remembered per
+   * pattern that has a handler. Patterns are the client's choice: misses and
+   * long patterns are looked up each time, as stock does, never kept.
+   */
   override getHandlerByPattern(pattern: string): MessageHandler | null {
-    let handler = this.routeCache.get(pattern);
-    if (handler === undefined) {
-      handler = super.getHandlerByPattern(pattern);
+    const cached = this.routeCache.get(pattern);
+    if (cached !== undefined) return cached;
+    const handler = super.getHandlerByPattern(pattern);
+    if (handler && typeof pattern === 'string' && pattern.length <= ROUTE_CACHE_MAX_PATTERN) {
       if (this.routeCache.size >= ROUTE_CACHE_LIMIT) this.routeCache.clear();
       this.routeCache.set(pattern, handler);
     }
