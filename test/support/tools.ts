@@ -18,22 +18,36 @@ function installed(tool: Tool): boolean {
   return run.error === undefined && run.status === 0;
 }
 
+/** Whether this process runs as root (suites that change owners or switch users need it). */
+export const IS_ROOT = process.getuid?.() === 0;
+
 /**
- * `describe(name, body)` when every tool is installed. When one is missing, the suite is skipped
- * with the reason in its name and a warning, so `npm ci && npm test` passes on a machine with only
- * Node; under CI=true it fails instead.
+ * `describe(name, body)` when every tool is installed (and, with `root`, when this process is
+ * root). When one is missing, the suite is skipped with the reason in its name and a warning, so
+ * `npm ci && npm test` passes on a machine with only Node; under CI=true it fails instead.
  */
-export function describeWithTools(tools: readonly Tool[], name: string, body: () => void): void {
+export function describeWithTools(
+  tools: readonly Tool[],
+  name: string,
+  body: () => void,
+  needs: { root?: boolean } = {},
+): void {
   const missing = tools.filter((tool) => !installed(tool)).map((tool) => tool.package);
-  if (missing.length === 0) {
+  const notRoot = needs.root === true && !IS_ROOT;
+  if (missing.length === 0 && !notRoot) {
     describe(name, body);
     return;
   }
-  const reason = `${missing.join(', ')} not installed`;
+  const reasons = missing.length > 0 ? [`${missing.join(', ')} not installed`] : [];
+  if (notRoot) {
+    reasons.push('not running as root');
+    missing.push('root');
+  }
+  const reason = reasons.join('; ');
   if (ON_CI) {
     describe(name, () => {
       test(`requires ${missing.join(', ')}`, () => {
-        throw new Error(`${reason}: under CI=true every tool must be present (.ci/run installs them)`);
+        throw new Error(`${reason}: under CI=true every tool must be present (.ci/run installs them, as root)`);
       });
     });
     return;

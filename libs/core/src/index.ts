@@ -47,9 +47,11 @@ export { HelloAttempt, type ConnectorOptions, type TierDecision } from './handsh
 export {
   MAX_UNIX_PATH,
   bindablePath,
+  chooseSocketDir,
   defaultSocketDir,
   listenUnix,
   prepareSocketDir,
   removeSocketFile,
   removeStaleSockets,
+  socketFileName,
 } from './socket-dir.js';

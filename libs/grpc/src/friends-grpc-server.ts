@@ -4,9 +4,10 @@ import type { Socket } from 'node:net';
 import { debuglog } from 'node:util';
 import {
   connectionTuple,
-  defaultSocketDir,
+  ErrorCodes,
   FriendsAcceptor,
   friendsDisabledByEnv,
+  isFriendsError,
   memoryCopies,
   type Link,
 } from '@friends/core';
@@ -23,6 +24,13 @@ export interface FriendsGrpcServerOptions {
   friends?: boolean | { memory?: boolean; unix?: boolean };
   /** Where the unix socket lives. Default `$XDG_RUNTIME_DIR/friends` or `<tmpdir>/friends-<uid>`. */
   socketDir?: string;
+  /**
+   * Hears what costs a connection or a tier. Default: a socket directory that
+   * cannot be used (the unix tier is off, or moved) is a process warning
+   * (`process.emitWarning`, with the error's code); failed unix admissions,
+   * aggregated per minute, go to NODE_DEBUG=friends.
+   */
+  onWarning?: (err: Error) => void;
 }
 
 /** NODE_DEBUG=friends logs friend links as they are served. */
@@ -116,11 +124,12 @@ export class FriendsGrpcServer extends Server {
         protocol: GRPC_PROTOCOL,
         memory: tiers.memory,
         unix: tiers.unix,
-        socketDir: this.friendsOptions.socketDir ?? defaultSocketDir(),
+        socketDir: this.friendsOptions.socketDir,
         socketPrefix: 'grpc',
         memoryCopy: memoryCopies.none,
         unixCodec: compactStreamCodec,
         onLink: (link, context) => this.serve(link, context as HelloOrigin),
+        onWarning: this.friendsOptions.onWarning ?? defaultWarning,
       });
       this.acceptorStarting = this.acceptor.start();
     }
@@ -167,6 +176,12 @@ export class FriendsGrpcServer extends Server {
     await starting;
     await acceptor.close();
   }
+}
+
+function defaultWarning(err: Error): void {
+  const message = err.message;
+  if (isFriendsError(err, ErrorCodes.SOCKET_DIR)) process.emitWarning(message, { code: err.code });
+  else log('%s', message);
 }
 
 function tcpAnswer(reason: string): HelloAnswerMessage {

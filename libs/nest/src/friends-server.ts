@@ -16,7 +16,7 @@ import {
 } from './constants.js';
 import { FriendsContext } from './friends-context.js';
 import { InFlightRequests, type Connection } from './in-flight.js';
-import { resolveSocketDir, resolveTiers, type FriendsServerOptions } from './options.js';
+import { resolveTiers, type FriendsServerOptions } from './options.js';
 import { FriendsSocketRef } from './socket-ref.js';
 import type { NestPacket } from './wire.js';
 import { compactNestCodec } from './wire.js';
@@ -73,7 +73,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
           protocol: NEST_PROTOCOL,
           memory: tiers.memory,
           unix: tiers.unix,
-          socketDir: resolveSocketDir(options.socketDir),
+          socketDir: options.socketDir,
           socketDirMode: options.socketDirMode,
           socketMode: options.socketMode,
           socketPrefix: 'nest',

@@ -1,5 +1,5 @@
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
-import { defaultSocketDir, friendsDisabledByEnv, type CopyMode } from '@friends/core';
+import { friendsDisabledByEnv, type CopyMode } from '@friends/core';
 import type { Deserializer, Serializer } from '@nestjs/microservices';
 
 /** Which fast tiers may be used. `false` (or `FRIENDS=off`) means the standard wire only. */
@@ -66,8 +66,4 @@ export function resolveTiers(option: FriendsSwitch | undefined): ResolvedTiers {
   if (friendsDisabledByEnv() || option === false) return { memory: false, unix: false };
   if (option === undefined || option === true) return { memory: true, unix: true };
   return { memory: option.memory ?? true, unix: option.unix ?? true };
-}
-
-export function resolveSocketDir(option: string | undefined): string {
-  return option ?? defaultSocketDir();
 }

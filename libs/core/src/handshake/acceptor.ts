@@ -6,7 +6,14 @@ import { ErrorCodes, FriendsError } from '../errors.js';
 import type { Link } from '../links/link.js';
 import { createMemoryLinkPair, type MemoryCopy, type MemoryLinkOptions } from '../links/memory-link.js';
 import { SOCKET_LINK_DEFAULTS, SocketLink, type SocketLinkOptions } from '../links/socket-link.js';
-import { listenUnix, prepareSocketDir, removeSocketFile, removeStaleSockets } from '../socket-dir.js';
+import {
+  chooseSocketDir,
+  listenUnix,
+  prepareSocketDir,
+  removeSocketFile,
+  removeStaleSockets,
+  socketFileName,
+} from '../socket-dir.js';
 import { join } from 'node:path';
 import type { ConnectionTuple } from './binding.js';
 import { claimPendingEndpoint } from './registry.js';
@@ -19,7 +26,8 @@ export interface AcceptorOptions<M> {
   protocol: string;
   memory: boolean;
   unix: boolean;
-  socketDir: string;
+  /** Where the socket goes; by default the checked default (see `chooseSocketDir`). */
+  socketDir?: string;
   /** Mode of the socket directory (default 0700) and of the socket (default 0600). */
   socketDirMode?: number;
   socketMode?: number;
@@ -69,11 +77,17 @@ export class FriendsAcceptor<M> {
   async start(): Promise<void> {
     const { options } = this;
     if (!options.unix || this.identity === null) return;
-    const path = join(options.socketDir, `${options.socketPrefix}-${process.pid}-${this.id}.sock`);
+    let socketDir = options.socketDir;
+    if (socketDir === undefined) {
+      const chosen = await chooseSocketDir();
+      socketDir = chosen.dir;
+      if (chosen.notice) options.onWarning?.(new FriendsError(ErrorCodes.SOCKET_DIR, chosen.notice));
+    }
+    const path = join(socketDir, socketFileName(options.socketPrefix, process.pid, this.id));
     const server = createServer({ pauseOnConnect: false }, (socket) => this.admit(socket));
     try {
-      await prepareSocketDir(options.socketDir, options.socketDirMode ?? 0o700);
-      await removeStaleSockets(options.socketDir);
+      await prepareSocketDir(socketDir, options.socketDirMode ?? 0o700);
+      await removeStaleSockets(socketDir);
       await listenUnix(server, path, options.socketMode ?? 0o600);
     } catch (err) {
       server.close();
