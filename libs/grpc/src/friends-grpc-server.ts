@@ -9,6 +9,7 @@ import {
   friendsDisabledByEnv,
   isFriendsError,
   memoryCopies,
+  safeLogText,
   type Link,
 } from '@friends/core';
 import { compactStreamCodec, type StreamFrame } from './h2/frames.js';
@@ -179,7 +180,7 @@ export class FriendsGrpcServer extends Server {
 }
 
 function defaultWarning(err: Error): void {
-  const message = err.message;
+  const message = safeLogText(err.message, 1024);
   if (isFriendsError(err, ErrorCodes.SOCKET_DIR)) process.emitWarning(message, { code: err.code });
   else log('%s', message);
 }

@@ -6,6 +6,7 @@ import {
   HelloAttempt,
   isFriendsError,
   memoryCopies,
+  safeLogText,
   SocketLink,
   stockJsonCodec,
   type Link,
@@ -270,7 +271,8 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     const decision = await attempt.complete(answer.err ? undefined : answer.response);
     if ((answer.response as { ids?: unknown } | undefined)?.ids === STOCK_IDS) this.stockIds = true;
     if (decision.tier === 'tcp') {
-      if (answer.err === undefined) this.logger.log(`tcp to ${host}:${port}: ${decision.reason}`);
+      // The reason is the server's text, or names the path it sent.
+      if (answer.err === undefined) this.logger.log(`tcp to ${host}:${port}: ${safeLogText(decision.reason)}`);
       return tcp;
     }
     tcp.close();

@@ -1,8 +1,22 @@
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { describePeer, FriendsAcceptor, memoryCopies, SocketLink, stockJsonCodec, type Link } from '@friends/core';
+import {
+  describePeer,
+  FriendsAcceptor,
+  memoryCopies,
+  safeLogText,
+  SocketLink,
+  stockJsonCodec,
+  type Link,
+} from '@friends/core';
 import { Logger } from '@nestjs/common';
-import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
+import {
+  Server,
+  type BaseRpcContext,
+  type CustomTransportStrategy,
+  type MessageHandler,
+  type ReadPacket,
+} from '@nestjs/microservices';
 import { InvalidTcpDataReceptionException } from '@nestjs/microservices/errors/invalid-tcp-data-reception.exception.js';
 import { isObservable } from 'rxjs';
 import {
@@ -32,6 +46,8 @@ const ROUTE_CACHE_LIMIT = 1024;
  * patterns of 100 Mi characters would be gigabytes).
  */
 const ROUTE_CACHE_MAX_PATTERN = 512;
+/** Longest part of an unknown event's pattern that goes to the log. */
+const LOGGED_PATTERN_MAX = 1024;
 
 /**
  * A drop-in for the stock TCP transport's server. It serves the stock wire on
@@ -83,7 +99,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
           admissionTimeoutMs: options.handshakeTimeout,
           ticketTtlMs: options.ticketTtl,
           onLink: (link) => this.serve(link),
-          onWarning: (err) => this.logger.warn(err.message),
+          onWarning: (err) => this.logger.warn(safeLogText(err.message, 1024)),
         });
         await this.acceptor.start();
       }
@@ -212,6 +228,15 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
       this.routeCache.set(pattern, handler);
     }
     return handler;
+  }
+
+  /** As stock's, except that the unknown pattern reaches the log escaped and cut short. */
+  override async handleEvent(pattern: string, packet: ReadPacket, context: BaseRpcContext): Promise<unknown> {
+    if (this.getHandlerByPattern(pattern)) return super.handleEvent(pattern, packet, context);
+    this.logger.error(
+      `There is no matching event handler defined in the remote service. Event pattern: ${safeLogText(pattern, LOGGED_PATTERN_MAX)}`,
+    );
+    return undefined;
   }
 
   private serve(link: Link<NestPacket>): void {

@@ -6,6 +6,7 @@ import { ErrorCodes, FriendsError } from '../errors.js';
 import type { Link } from '../links/link.js';
 import { createMemoryLinkPair, type MemoryCopy, type MemoryLinkOptions } from '../links/memory-link.js';
 import { SOCKET_LINK_DEFAULTS, SocketLink, type SocketLinkOptions } from '../links/socket-link.js';
+import { WarningThrottle } from '../log-text.js';
 import {
   chooseSocketDir,
   listenUnix,
@@ -46,8 +47,14 @@ export interface AcceptorOptions<M> {
   kernelIdentity?: string | null;
   /** A friend link is ready to serve; `context` is what `answer()` was given for its hello. */
   onLink(link: Link<M>, context: unknown): void;
-  /** Something went wrong that costs one connection or disables a tier; for logs. */
+  /**
+   * Something went wrong that costs one connection or disables a tier; for logs.
+   * Failed unix admissions are aggregated: the first of each kind in an interval
+   * is reported, then one summary with the count when the interval ends.
+   */
   onWarning?(err: Error): void;
+  /** Interval over which failed admissions are aggregated. Default 60,000 ms. */
+  warningIntervalMs?: number;
 }
 
 /**
@@ -62,9 +69,15 @@ export class FriendsAcceptor<M> {
   private readonly admitting = new Set<Socket>();
   private readonly identity: string | null;
   private readonly id = randomBytes(8).toString('hex');
+  /** A peer can fail admissions as fast as it can connect: that must not be a line each. */
+  private readonly admissionWarnings: WarningThrottle;
 
   constructor(private readonly options: AcceptorOptions<M>) {
     this.tickets = new TicketBook(options.ticketTtlMs ?? 10_000);
+    this.admissionWarnings = new WarningThrottle({
+      intervalMs: options.warningIntervalMs,
+      emit: (err) => options.onWarning?.(err),
+    });
     this.identity = options.kernelIdentity === undefined ? kernelIdentity() : options.kernelIdentity;
   }
 
@@ -152,6 +165,7 @@ export class FriendsAcceptor<M> {
    */
   async close(): Promise<void> {
     this.tickets.clear();
+    this.admissionWarnings.flush();
     for (const socket of this.admitting) socket.destroy();
     this.admitting.clear();
     const server = this.unixServer;
@@ -172,7 +186,7 @@ export class FriendsAcceptor<M> {
     const fail = (err: FriendsError): void => {
       cleanup();
       socket.destroy();
-      options.onWarning?.(err);
+      this.admissionWarnings.warn(err);
     };
     const timer = setTimeout(() => {
       if (sawData) fail(new FriendsError(ErrorCodes.HANDSHAKE_TIMEOUT, 'Unix connection did not finish its ticket'));
