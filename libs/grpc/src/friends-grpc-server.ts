@@ -25,6 +25,8 @@ export interface FriendsGrpcServerOptions {
   friends?: boolean | { memory?: boolean; unix?: boolean };
   /** Where the unix socket lives. Default `$XDG_RUNTIME_DIR/friends` or `<tmpdir>/friends-<uid>`. */
   socketDir?: string;
+  /** Time a unix connection has to present its ticket before it is closed. Default 5,000 ms. */
+  admissionTimeout?: number;
   /**
    * Hears what costs a connection or a tier. Default: a socket directory that
    * cannot be used (the unix tier is off, or moved) is a process warning
@@ -129,6 +131,7 @@ export class FriendsGrpcServer extends Server {
         socketPrefix: 'grpc',
         memoryCopy: memoryCopies.none,
         unixCodec: compactStreamCodec,
+        admissionTimeoutMs: this.friendsOptions.admissionTimeout,
         onLink: (link, context) => this.serve(link, context as HelloOrigin),
         onWarning: this.friendsOptions.onWarning ?? defaultWarning,
       });

@@ -7,6 +7,8 @@ export interface FriendsClientOptions {
   friends?: boolean | { memory?: boolean; unix?: boolean };
   /** Longest wait for a backend's Hello before its calls go over HTTP/2. Default 5,000 ms. */
   helloTimeout?: number;
+  /** Longest wait for the unix socket to connect and admit this client before its calls go over HTTP/2. Default 2,000 ms. */
+  admissionTimeout?: number;
 }
 
 /**
@@ -25,6 +27,7 @@ export function friends(options: FriendsClientOptions = {}): ClientOptions {
   const settings = {
     ...tiers(options.friends),
     helloTimeoutMs: options.helloTimeout ?? 5_000,
+    unixTimeoutMs: options.admissionTimeout ?? 2_000,
   };
   return {
     channelFactoryOverride: (target: string, credentials: ChannelCredentials, channelOptions: ClientOptions) =>
@@ -41,7 +44,7 @@ export function friends(options: FriendsClientOptions = {}): ClientOptions {
  */
 export function friendsChannelOptions(
   options: ChannelOptions,
-  settings: { memory: boolean; unix: boolean; helloTimeoutMs: number },
+  settings: { memory: boolean; unix: boolean; helloTimeoutMs: number; unixTimeoutMs?: number },
 ): ChannelOptions {
   if ((!settings.memory && !settings.unix) || friendsDisabledByEnv()) return options;
   let config: Record<string, unknown> = {};

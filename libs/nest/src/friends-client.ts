@@ -258,6 +258,7 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
       memoryCopy: memoryCopies[options.copy ?? 'json'],
       unixCodec: compactNestCodec,
       linkOptions,
+      unixTimeoutMs: options.admissionTimeout,
     });
     let answer: NestPacket | undefined;
     try {

@@ -96,7 +96,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
           memoryCopy: memoryCopies[options.copy ?? 'json'],
           unixCodec: compactNestCodec,
           linkOptions,
-          admissionTimeoutMs: options.handshakeTimeout,
+          admissionTimeoutMs: options.admissionTimeout ?? options.handshakeTimeout,
           ticketTtlMs: options.ticketTtl,
           onLink: (link) => this.serve(link),
           onWarning: (err) => this.logger.warn(safeLogText(err.message, 1024)),

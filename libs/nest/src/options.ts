@@ -43,7 +43,9 @@ export interface FriendsServerOptions extends CommonOptions {
    * are not waited for. Default 0: like the stock server, connections drop at once.
    */
   shutdownGracePeriod?: number;
-  /** Time a unix connection has to present its ticket. Default 5,000 ms. */
+  /** Time a unix connection has to present its ticket before it is closed. Default 5,000 ms. */
+  admissionTimeout?: number;
+  /** @deprecated The former name of `admissionTimeout`. */
   handshakeTimeout?: number;
   /** Lifetime of a unix admission ticket. Default 10,000 ms. */
   ticketTtl?: number;
@@ -54,6 +56,8 @@ export interface FriendsClientOptions extends CommonOptions {
   tlsOptions?: ConnectionOptions;
   /** Longest wait for the hello's answer before staying on the standard wire. Default 5,000 ms. */
   helloTimeout?: number;
+  /** Longest wait for the unix socket to connect and admit this client before staying on the standard wire. Default 2,000 ms. */
+  admissionTimeout?: number;
 }
 
 export interface ResolvedTiers {

@@ -18,6 +18,8 @@ export interface FriendsSettings {
   memory: boolean;
   unix: boolean;
   helloTimeoutMs: number;
+  /** Longest wait for the unix connect and admission. */
+  unixTimeoutMs: number;
 }
 
 /** Someone who wants to hear when the state the LB should see changes. */
@@ -159,6 +161,7 @@ export class Friendship {
       memoryCopy: memoryCopies.none,
       unixCodec: compactStreamCodec,
       binding: exchange.connection,
+      unixTimeoutMs: this.settings.unixTimeoutMs,
     });
     let answer: HelloAnswerMessage | undefined;
     try {
