@@ -248,8 +248,8 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
     link.on('close', (err) => {
       this.links.delete(link);
       this.inFlight.drop(connection);
-      // As stock, which logs every error of an accepted socket this way.
-      if (err) this.handleError(new InvalidTcpDataReceptionException(err) as never);
+      // As stock, which logs every error of an accepted socket this way; the coded error is its cause.
+      if (err) this.handleError(Object.assign(new InvalidTcpDataReceptionException(err), { cause: err }) as never);
     });
   }
 
