@@ -218,3 +218,28 @@ describe('failed unix admissions do not flood the log', () => {
     expect(emitted).toEqual(['a0', '4 more like this (Error) since the one reported; the last: a4', 'b0']);
   });
 });
+
+describe('a unix path in the log', () => {
+  test('Nest client: the socket path a server sent is logged escaped', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const root = await mkdtemp(join(tmpdir(), 'friends-sec-logs-'));
+    // A legal directory name, chosen by whoever configures the server.
+    const socketDir = join(root, 'x\n[Nest] forged\x1b[2J');
+    const { server, port } = await startNestServer({ socketDir });
+    const client = new FriendsClient({ host: '127.0.0.1', port, friends: { memory: false } });
+    try {
+      await client.connect();
+      expect(client.tier).toBe('unix');
+    } finally {
+      client.close();
+      await server.close();
+      await rm(root, { recursive: true, force: true });
+    }
+    const line = logs.of('FriendsClient').find((l) => l.message.startsWith('connected to'))?.message;
+    expect(line).toContain('over unix (unix:');
+    expect(line).toContain('x\\n[Nest] forged\\x1b[2J');
+    expect(line).not.toMatch(UNSAFE);
+  });
+});

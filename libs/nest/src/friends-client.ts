@@ -335,7 +335,8 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     link.on('message', (packet) => this.onResponse(packet));
     link.on('close', (err) => this.onClose(link, err));
     this.logger.log(
-      `connected to ${this.options.host ?? DEFAULT_HOST}:${this.options.port ?? DEFAULT_PORT} over ${link.kind} (${describePeer(link.peer)})`,
+      // A unix peer's path is the one the server sent.
+      `connected to ${this.options.host ?? DEFAULT_HOST}:${this.options.port ?? DEFAULT_PORT} over ${link.kind} (${safeLogText(describePeer(link.peer), 300)})`,
     );
     this.events.emit('tier', link.kind, link.peer);
     this._status$.next('connected');
