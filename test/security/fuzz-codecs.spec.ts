@@ -24,8 +24,8 @@ import { compactNestCodec } from '@friends/nest';
 const SEED = 0x5ec5eed;
 const BUDGET_MS = Number(process.env.FRIENDS_FUZZ_BUDGET_MS) || 1_500;
 const LIMIT = 64 * 1024;
-/** FRIENDS_FUZZ_REPORT=1 prints how many inputs each property tried. */
-const REPORT = process.env.FRIENDS_FUZZ_REPORT === '1';
+/** FRIENDS_SEC_REPORT=1 prints how many inputs each property tried. */
+const REPORT = process.env.FRIENDS_SEC_REPORT === '1';
 
 /** Runs `property` on inputs from `arbitrary` for BUDGET_MS, or `numRuns` inputs when the space is small. */
 async function check<T>(

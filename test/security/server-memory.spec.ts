@@ -55,6 +55,9 @@ describe('remote memory exhaustion through unknown patterns', () => {
   test('many distinct long unknown patterns: same replies as stock, and the heap stays where stock keeps it', async () => {
     const stock = await flood('stock');
     const friends = await flood('friends');
+    // FRIENDS_SEC_REPORT=1 prints what each server kept.
+    if (process.env.FRIENDS_SEC_REPORT === '1')
+      process.stderr.write(`heap growth: stock ${stock.growth} B, friends ${friends.growth} B\n`);
     expect(friends.replies).toEqual(stock.replies);
     expect(friends.replies).toHaveLength(PATTERNS + 2);
     expect(JSON.parse(friends.replies[1]!)).toEqual({

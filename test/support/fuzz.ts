@@ -6,8 +6,8 @@ import type { RawPeer } from './raw.js';
 export const FUZZ_SEED = 0x5ec5eed;
 /** Time each live property runs for (FRIENDS_FUZZ_BUDGET_MS overrides it, for longer hunts). */
 export const FUZZ_BUDGET_MS = Number(process.env.FRIENDS_FUZZ_BUDGET_MS) || 2_000;
-/** FRIENDS_FUZZ_REPORT=1 prints how many inputs each property tried. */
-const REPORT = process.env.FRIENDS_FUZZ_REPORT === '1';
+/** FRIENDS_SEC_REPORT=1 prints how many inputs each property tried. */
+const REPORT = process.env.FRIENDS_SEC_REPORT === '1';
 
 /** Runs an async property for FUZZ_BUDGET_MS with the fixed seed; returns the number of inputs tried. */
 export async function fuzz<T>(
