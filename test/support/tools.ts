@@ -20,27 +20,39 @@ function installed(tool: Tool): boolean {
 
 /** What a suite needs besides its tools. */
 export interface Needs {
-  /** Runs as root (network namespaces, mounts). */
+  /** Runs as root (network namespaces, mounts, switching users). */
   root?: boolean;
 }
 
+/** Whether this process runs as root (suites that change owners or switch users need it). */
+export const IS_ROOT = process.getuid?.() === 0;
+
 /**
- * `describe(name, body)` when every tool is installed (and, with `needs.root`, the process is
- * root). Otherwise the suite is skipped with the reason in its name and a warning, so
+ * `describe(name, body)` when every tool is installed (and, with `root`, when this process is
+ * root). When one is missing, the suite is skipped with the reason in its name and a warning, so
  * `npm ci && npm test` passes on a machine with only Node; under CI=true it fails instead.
  */
-export function describeWithTools(tools: readonly Tool[], name: string, body: () => void, needs: Needs = {}): void {
+export function describeWithTools(
+  tools: readonly Tool[],
+  name: string,
+  body: () => void,
+  needs: Needs = {},
+): void {
   const missing = tools.filter((tool) => !installed(tool)).map((tool) => tool.package);
-  const reasons = missing.length > 0 ? [`${missing.join(', ')} not installed`] : [];
-  if (needs.root && process.getuid?.() !== 0) reasons.push('not root');
-  if (reasons.length === 0) {
+  const notRoot = needs.root === true && !IS_ROOT;
+  if (missing.length === 0 && !notRoot) {
     describe(name, body);
     return;
+  }
+  const reasons = missing.length > 0 ? [`${missing.join(', ')} not installed`] : [];
+  if (notRoot) {
+    reasons.push('not running as root');
+    missing.push('root');
   }
   const reason = reasons.join('; ');
   if (ON_CI) {
     describe(name, () => {
-      test(`requires ${[...missing, ...(needs.root ? ['root'] : [])].join(', ')}`, () => {
+      test(`requires ${missing.join(', ')}`, () => {
         throw new Error(`${reason}: under CI=true every tool must be present (.ci/run installs them, as root)`);
       });
     });

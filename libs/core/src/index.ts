@@ -1,6 +1,7 @@
 export { ErrorCodes, FriendsError, frameTooLarge, isFriendsError, type ErrorCode } from './errors.js';
 export { TIERS, describePeer, networkTransport, type PeerAddress, type Tier } from './tier.js';
 export { friendsDisabledByEnv } from './env.js';
+export { LOG_TEXT_MAX, safeLogText, WarningThrottle, type WarningThrottleOptions } from './log-text.js';
 export { metrics, metricsSnapshot, type TierCounters } from './metrics.js';
 export type { Link, LinkEvents } from './links/link.js';
 export {
@@ -55,9 +56,11 @@ export { HelloAttempt, type ConnectorOptions, type TierDecision } from './handsh
 export {
   MAX_UNIX_PATH,
   bindablePath,
+  chooseSocketDir,
   defaultSocketDir,
   listenUnix,
   prepareSocketDir,
   removeSocketFile,
   removeStaleSockets,
+  socketFileName,
 } from './socket-dir.js';

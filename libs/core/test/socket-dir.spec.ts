@@ -14,6 +14,7 @@ import {
   prepareSocketDir,
   removeSocketFile,
   removeStaleSockets,
+  socketFileName,
 } from '../src/index.js';
 import { closeServer, makeTempDir, once, removeDir, socketClosed } from './support/helpers.js';
 
@@ -109,11 +110,18 @@ describe('prepareSocketDir', () => {
     expect(s.mode & 0o777).toBe(0o700);
   });
 
-  test('tightens an existing directory to the requested mode', async () => {
+  test('leaves the mode of an existing directory alone', async () => {
+    const dir = await freshDir();
+    await chmod(dir, 0o755);
+    await prepareSocketDir(dir);
+    expect((await stat(dir)).mode & 0o777).toBe(0o755);
+  });
+
+  test('refuses an existing directory others may write to without the sticky bit', async () => {
     const dir = await freshDir();
     await chmod(dir, 0o777);
-    await prepareSocketDir(dir);
-    expect((await stat(dir)).mode & 0o777).toBe(0o700);
+    await expect(prepareSocketDir(dir)).rejects.toMatchObject({ code: ErrorCodes.SOCKET_DIR });
+    expect((await stat(dir)).mode & 0o7777).toBe(0o777);
   });
 
   test('applies an explicit wider mode', async () => {
@@ -147,8 +155,8 @@ describe('prepareSocketDir', () => {
 describe('removeStaleSockets', () => {
   test('removes a socket whose listener is gone and leaves a live one', async () => {
     const dir = await freshDir();
-    const stale = join(dir, 'dead.sock');
-    const live = join(dir, 'live.sock');
+    const stale = join(dir, ours(1));
+    const live = join(dir, ours(2));
     await staleSocket(stale);
     await listening(live);
     expect((await lstat(stale)).isSocket()).toBe(true);
@@ -161,23 +169,24 @@ describe('removeStaleSockets', () => {
 
   test('removes the socket of a server process killed with SIGKILL', async () => {
     const dir = await freshDir();
-    const path = join(dir, 'killed.sock');
+    const path = join(dir, ours(3));
     await socketOfKilledProcess(path);
     expect((await lstat(path)).isSocket()).toBe(true);
     expect(await removeStaleSockets(dir)).toBe(1);
     expect(existsSync(path)).toBe(false);
   });
 
-  test('leaves files that are not sockets, and sockets without the suffix', async () => {
+  test('leaves files that are not sockets, and sockets not named as ours', async () => {
     const dir = await freshDir();
-    await writeFile(join(dir, 'notes.sock'), 'not a socket');
-    await mkdir(join(dir, 'subdir.sock'));
-    await staleSocket(join(dir, 'other.socket'));
+    await writeFile(join(dir, ours(4)), 'not a socket');
+    await mkdir(join(dir, ours(5)));
+    await staleSocket(join(dir, 'other.sock'));
+    await staleSocket(join(dir, `${ours(6)}.old`));
     expect(await removeStaleSockets(dir)).toBe(0);
-    expect(existsSync(join(dir, 'notes.sock'))).toBe(true);
-    expect(existsSync(join(dir, 'subdir.sock'))).toBe(true);
-    expect(existsSync(join(dir, 'other.socket'))).toBe(true);
-    expect(await removeStaleSockets(dir, '.socket')).toBe(1);
+    expect(existsSync(join(dir, ours(4)))).toBe(true);
+    expect(existsSync(join(dir, ours(5)))).toBe(true);
+    expect(existsSync(join(dir, 'other.sock'))).toBe(true);
+    expect(existsSync(join(dir, `${ours(6)}.old`))).toBe(true);
   });
 
   test('a missing directory removes nothing', async () => {
@@ -186,8 +195,8 @@ describe('removeStaleSockets', () => {
 
   test('works in a directory whose socket paths exceed the kernel limit', async () => {
     const dir = await longDir();
-    const stale = join(dir, 'dead.sock');
-    const live = join(dir, 'live.sock');
+    const stale = join(dir, ours(7));
+    const live = join(dir, ours(8));
     expect(Buffer.byteLength(stale)).toBeGreaterThan(MAX_UNIX_PATH);
     await socketOfKilledProcess(viaShortSymlink(stale));
     await listening(live);
@@ -198,6 +207,11 @@ describe('removeStaleSockets', () => {
     expect(await canConnect(live)).toBe(true);
   });
 });
+
+/** A socket file name as our servers make them. */
+function ours(n: number): string {
+  return socketFileName('nest', 1000 + n, n.toString(16).padStart(16, '0'));
+}
 
 /** A short path for `path` that a child process can bind: a short symlink to its long directory. */
 function viaShortSymlink(path: string): string {

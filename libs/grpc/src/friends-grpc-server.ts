@@ -4,11 +4,13 @@ import type { Socket } from 'node:net';
 import { debuglog } from 'node:util';
 import {
   connectionTuple,
-  defaultSocketDir,
+  ErrorCodes,
   FriendsAcceptor,
   friendsDisabledByEnv,
+  isFriendsError,
   memoryCopies,
   resolveKernelIdentity,
+  safeLogText,
   type Link,
 } from '@friends/core';
 import { compactStreamCodec, type StreamFrame } from './h2/frames.js';
@@ -30,6 +32,15 @@ export interface FriendsGrpcServerOptions {
    * (hosts modelled with network namespaces on one kernel), or that have none. A secret, as the boot id is.
    */
   kernelIdentity?: string;
+  /** Time a unix connection has to present its ticket before it is closed. Default 5,000 ms. */
+  admissionTimeout?: number;
+  /**
+   * Hears what costs a connection or a tier. Default: a socket directory that
+   * cannot be used (the unix tier is off, or moved) is a process warning
+   * (`process.emitWarning`, with the error's code); failed unix admissions,
+   * aggregated per minute, go to NODE_DEBUG=friends.
+   */
+  onWarning?: (err: Error) => void;
 }
 
 /** NODE_DEBUG=friends logs friend links as they are served. */
@@ -124,12 +135,14 @@ export class FriendsGrpcServer extends Server {
         protocol: GRPC_PROTOCOL,
         memory: tiers.memory,
         unix: tiers.unix,
-        socketDir: this.friendsOptions.socketDir ?? defaultSocketDir(),
+        socketDir: this.friendsOptions.socketDir,
         socketPrefix: 'grpc',
         kernelIdentity: this.friendsOptions.kernelIdentity,
         memoryCopy: memoryCopies.none,
         unixCodec: compactStreamCodec,
+        admissionTimeoutMs: this.friendsOptions.admissionTimeout,
         onLink: (link, context) => this.serve(link, context as HelloOrigin),
+        onWarning: this.friendsOptions.onWarning ?? defaultWarning,
       });
       this.acceptorStarting = this.acceptor.start();
     }
@@ -175,6 +188,12 @@ export class FriendsGrpcServer extends Server {
     // Safe at any moment, a start() still under way included: it resolves once nothing is left open.
     await acceptor?.close();
   }
+}
+
+function defaultWarning(err: Error): void {
+  const message = safeLogText(err.message, 1024);
+  if (isFriendsError(err, ErrorCodes.SOCKET_DIR)) process.emitWarning(message, { code: err.code });
+  else log('%s', message);
 }
 
 function tcpAnswer(reason: string): HelloAnswerMessage {

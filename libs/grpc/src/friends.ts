@@ -14,6 +14,8 @@ export interface FriendsClientOptions {
    * as the boot id is; it travels in the channel's service config, which stays in this process.
    */
   kernelIdentity?: string;
+  /** Longest wait for the unix socket to connect and admit this client before its calls go over HTTP/2. Default 2,000 ms. */
+  admissionTimeout?: number;
 }
 
 /**
@@ -34,6 +36,7 @@ export function friends(options: FriendsClientOptions = {}): ClientOptions {
     ...tiers(options.friends),
     helloTimeoutMs: options.helloTimeout ?? 5_000,
     ...(options.kernelIdentity !== undefined ? { kernelIdentity: options.kernelIdentity } : {}),
+    unixTimeoutMs: options.admissionTimeout ?? 2_000,
   };
   return {
     channelFactoryOverride: (target: string, credentials: ChannelCredentials, channelOptions: ClientOptions) =>
@@ -50,7 +53,7 @@ export function friends(options: FriendsClientOptions = {}): ClientOptions {
  */
 export function friendsChannelOptions(
   options: ChannelOptions,
-  settings: { memory: boolean; unix: boolean; helloTimeoutMs: number; kernelIdentity?: string },
+  settings: { memory: boolean; unix: boolean; helloTimeoutMs: number; unixTimeoutMs?: number; kernelIdentity?: string },
 ): ChannelOptions {
   if ((!settings.memory && !settings.unix) || friendsDisabledByEnv()) return options;
   let config: Record<string, unknown> = {};

@@ -8,6 +8,7 @@ import {
   isFriendsError,
   memoryCopies,
   resolveKernelIdentity,
+  safeLogText,
   SocketLink,
   stockJsonCodec,
   type Link,
@@ -265,6 +266,7 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
       kernelIdentity: options.kernelIdentity,
       // The server must see this very connection: what a server we dialled relays elsewhere gets nothing.
       binding,
+      unixTimeoutMs: options.admissionTimeout,
     });
     let answer: NestPacket | undefined;
     try {
@@ -278,7 +280,8 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     const decision = await attempt.complete(answer.err ? undefined : answer.response);
     if ((answer.response as { ids?: unknown } | undefined)?.ids === STOCK_IDS) this.stockIds = true;
     if (decision.tier === 'tcp') {
-      if (answer.err === undefined) this.logger.log(`tcp to ${host}:${port}: ${decision.reason}`);
+      // The reason is the server's text, or names the path it sent.
+      if (answer.err === undefined) this.logger.log(`tcp to ${host}:${port}: ${safeLogText(decision.reason)}`);
       return tcp;
     }
     tcp.close();
@@ -340,7 +343,8 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     link.on('message', (packet) => this.onResponse(packet));
     link.on('close', (err) => this.onClose(link, err));
     this.logger.log(
-      `connected to ${this.options.host ?? DEFAULT_HOST}:${this.options.port ?? DEFAULT_PORT} over ${link.kind} (${describePeer(link.peer)})`,
+      // A unix peer's path is the one the server sent.
+      `connected to ${this.options.host ?? DEFAULT_HOST}:${this.options.port ?? DEFAULT_PORT} over ${link.kind} (${safeLogText(describePeer(link.peer), 300)})`,
     );
     this.events.emit('tier', link.kind, link.peer);
     this._status$.next('connected');

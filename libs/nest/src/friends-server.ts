@@ -5,12 +5,19 @@ import {
   describePeer,
   FriendsAcceptor,
   memoryCopies,
+  safeLogText,
   SocketLink,
   stockJsonCodec,
   type Link,
 } from '@friends/core';
 import { Logger } from '@nestjs/common';
-import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
+import {
+  Server,
+  type BaseRpcContext,
+  type CustomTransportStrategy,
+  type MessageHandler,
+  type ReadPacket,
+} from '@nestjs/microservices';
 import { InvalidTcpDataReceptionException } from '@nestjs/microservices/errors/invalid-tcp-data-reception.exception.js';
 import { isObservable } from 'rxjs';
 import {
@@ -24,7 +31,7 @@ import {
 } from './constants.js';
 import { FriendsContext } from './friends-context.js';
 import { InFlightRequests, type Connection } from './in-flight.js';
-import { resolveSocketDir, resolveTiers, type FriendsServerOptions } from './options.js';
+import { resolveTiers, type FriendsServerOptions } from './options.js';
 import { FriendsSocketRef } from './socket-ref.js';
 import type { NestPacket } from './wire.js';
 import { compactNestCodec } from './wire.js';
@@ -34,6 +41,14 @@ type Respond = (packet: NestPacket) => void;
 
 /** Distinct patterns remembered by the route cache before it starts over (bounds client-chosen patterns). */
 const ROUTE_CACHE_LIMIT = 1024;
+/**
+ * Longest pattern the route cache keeps: together with the entry limit, what a
+ * client can make it hold is bounded by size, not only by count (1,024
+ * patterns of 100 Mi characters would be gigabytes).
+ */
+const ROUTE_CACHE_MAX_PATTERN = 512;
+/** Longest part of an unknown event's pattern that goes to the log. */
+const LOGGED_PATTERN_MAX = 1024;
 
 /**
  * A drop-in for the stock TCP transport's server. It serves the stock wire on
@@ -48,7 +63,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
   private netServer: NetServer | undefined;
   private acceptor: FriendsAcceptor<NestPacket> | undefined;
   private readonly links = new Set<Link<NestPacket>>();
-  private readonly routeCache = new Map<string, MessageHandler | null>();
+  private readonly routeCache = new Map<string, MessageHandler>();
   private readonly defaultStartHook = this.onProcessingStartHook;
   private readonly inFlight = new InFlightRequests();
   /** Set by close(): nothing that arrives afterwards is dispatched, as stock drops connections at once. */
@@ -75,18 +90,18 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
           protocol: NEST_PROTOCOL,
           memory: tiers.memory,
           unix: tiers.unix,
-          socketDir: resolveSocketDir(options.socketDir),
+          socketDir: options.socketDir,
           socketDirMode: options.socketDirMode,
           socketMode: options.socketMode,
           socketPrefix: 'nest',
           memoryCopy: memoryCopies[options.copy ?? 'json'],
           unixCodec: compactNestCodec,
           linkOptions,
-          admissionTimeoutMs: options.handshakeTimeout,
+          admissionTimeoutMs: options.admissionTimeout ?? options.handshakeTimeout,
           ticketTtlMs: options.ticketTtl,
           kernelIdentity: options.kernelIdentity,
           onLink: (link) => this.serve(link),
-          onWarning: (err) => this.logger.warn(err.message),
+          onWarning: (err) => this.logger.warn(safeLogText(err.message, 1024)),
         });
         await this.acceptor.start();
       }
@@ -201,15 +216,29 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
     this.routeCache.clear();
   }
 
-  /** The stock lookup (which parses every pattern string), remembered per pattern. */
+  /**
+   * The stock lookup (which parses every pattern string), remembered per
+   * pattern that has a handler. Patterns are the client's choice: misses and
+   * long patterns are looked up each time, as stock does, never kept.
+   */
   override getHandlerByPattern(pattern: string): MessageHandler | null {
-    let handler = this.routeCache.get(pattern);
-    if (handler === undefined) {
-      handler = super.getHandlerByPattern(pattern);
+    const cached = this.routeCache.get(pattern);
+    if (cached !== undefined) return cached;
+    const handler = super.getHandlerByPattern(pattern);
+    if (handler && typeof pattern === 'string' && pattern.length <= ROUTE_CACHE_MAX_PATTERN) {
       if (this.routeCache.size >= ROUTE_CACHE_LIMIT) this.routeCache.clear();
       this.routeCache.set(pattern, handler);
     }
     return handler;
+  }
+
+  /** As stock's, except that the unknown pattern reaches the log escaped and cut short. */
+  override async handleEvent(pattern: string, packet: ReadPacket, context: BaseRpcContext): Promise<unknown> {
+    if (this.getHandlerByPattern(pattern)) return super.handleEvent(pattern, packet, context);
+    this.logger.error(
+      `There is no matching event handler defined in the remote service. Event pattern: ${safeLogText(pattern, LOGGED_PATTERN_MAX)}`,
+    );
+    return undefined;
   }
 
   private serve(link: Link<NestPacket>): void {
@@ -221,8 +250,8 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
     link.on('close', (err) => {
       this.links.delete(link);
       this.inFlight.drop(connection);
-      // As stock, which logs every error of an accepted socket this way.
-      if (err) this.handleError(new InvalidTcpDataReceptionException(err) as never);
+      // As stock, which logs every error of an accepted socket this way; the coded error is its cause.
+      if (err) this.handleError(Object.assign(new InvalidTcpDataReceptionException(err), { cause: err }) as never);
     });
   }
 

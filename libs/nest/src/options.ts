@@ -1,5 +1,5 @@
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
-import { defaultSocketDir, friendsDisabledByEnv, type CopyMode } from '@friends/core';
+import { friendsDisabledByEnv, type CopyMode } from '@friends/core';
 import type { Deserializer, Serializer } from '@nestjs/microservices';
 
 /** Which fast tiers may be used. `false` (or `FRIENDS=off`) means the standard wire only. */
@@ -49,7 +49,9 @@ export interface FriendsServerOptions extends CommonOptions {
    * are not waited for. Default 0: like the stock server, connections drop at once.
    */
   shutdownGracePeriod?: number;
-  /** Time a unix connection has to present its ticket. Default 5,000 ms. */
+  /** Time a unix connection has to present its ticket before it is closed. Default 5,000 ms. */
+  admissionTimeout?: number;
+  /** @deprecated The former name of `admissionTimeout`. */
   handshakeTimeout?: number;
   /** Lifetime of a unix admission ticket. Default 10,000 ms. */
   ticketTtl?: number;
@@ -60,6 +62,8 @@ export interface FriendsClientOptions extends CommonOptions {
   tlsOptions?: ConnectionOptions;
   /** Longest wait for the hello's answer before staying on the standard wire. Default 5,000 ms. */
   helloTimeout?: number;
+  /** Longest wait for the unix socket to connect and admit this client before staying on the standard wire. Default 2,000 ms. */
+  admissionTimeout?: number;
 }
 
 export interface ResolvedTiers {
@@ -72,8 +76,4 @@ export function resolveTiers(option: FriendsSwitch | undefined): ResolvedTiers {
   if (friendsDisabledByEnv() || option === false) return { memory: false, unix: false };
   if (option === undefined || option === true) return { memory: true, unix: true };
   return { memory: option.memory ?? true, unix: option.unix ?? true };
-}
-
-export function resolveSocketDir(option: string | undefined): string {
-  return option ?? defaultSocketDir();
 }

@@ -1,5 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import { ErrorCodes, FriendsError, frameTooLarge } from '../errors.js';
+import { safeLogText } from '../log-text.js';
 import { mapFrames, type DecoderLimits, type MessageCodec, type MessageDecoder } from './codec.js';
 
 /**
@@ -63,7 +64,8 @@ function parseLength(buffer: string, start: number, end: number, max: number): n
 }
 
 function badPrefix(raw: string): FriendsError {
-  return new FriendsError(ErrorCodes.BAD_FRAME, `Corrupted length prefix ${JSON.stringify(raw)}`);
+  // JSON quotes and escapes C0 controls; what it leaves (C1, separators, bidi) must not reach a log either.
+  return new FriendsError(ErrorCodes.BAD_FRAME, `Corrupted length prefix ${safeLogText(JSON.stringify(raw))}`);
 }
 
 export function parseJsonFrame(json: string): unknown {

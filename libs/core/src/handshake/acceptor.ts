@@ -6,7 +6,15 @@ import { ErrorCodes, FriendsError } from '../errors.js';
 import type { Link } from '../links/link.js';
 import { createMemoryLinkPair, type MemoryCopy, type MemoryLinkOptions } from '../links/memory-link.js';
 import { SOCKET_LINK_DEFAULTS, SocketLink, type SocketLinkOptions } from '../links/socket-link.js';
-import { listenUnix, prepareSocketDir, removeSocketFile, removeStaleSockets } from '../socket-dir.js';
+import { WarningThrottle } from '../log-text.js';
+import {
+  chooseSocketDir,
+  listenUnix,
+  prepareSocketDir,
+  removeSocketFile,
+  removeStaleSockets,
+  socketFileName,
+} from '../socket-dir.js';
 import { join } from 'node:path';
 import { clientEnd, type ConnectionTuple } from './binding.js';
 import { claimPendingEndpoint } from './registry.js';
@@ -19,7 +27,8 @@ export interface AcceptorOptions<M> {
   protocol: string;
   memory: boolean;
   unix: boolean;
-  socketDir: string;
+  /** Where the socket goes; by default the checked default (see `chooseSocketDir`). */
+  socketDir?: string;
   /** Mode of the socket directory (default 0700) and of the socket (default 0600). */
   socketDirMode?: number;
   socketMode?: number;
@@ -38,8 +47,14 @@ export interface AcceptorOptions<M> {
   kernelIdentity?: string | null;
   /** A friend link is ready to serve; `context` is what `answer()` was given for its hello. */
   onLink(link: Link<M>, context: unknown): void;
-  /** Something went wrong that costs one connection or disables a tier; for logs. */
+  /**
+   * Something went wrong that costs one connection or disables a tier; for logs.
+   * Failed unix admissions are aggregated: the first of each kind in an interval
+   * is reported, then one summary with the count when the interval ends.
+   */
   onWarning?(err: Error): void;
+  /** Interval over which failed admissions are aggregated. Default 60,000 ms. */
+  warningIntervalMs?: number;
 }
 
 /**
@@ -57,9 +72,15 @@ export class FriendsAcceptor<M> {
   private starting: Promise<void> | undefined;
   /** Set by close(), for good: a start() still under way then undoes what it opened. */
   private closed = false;
+  /** A peer can fail admissions as fast as it can connect: that must not be a line each. */
+  private readonly admissionWarnings: WarningThrottle;
 
   constructor(private readonly options: AcceptorOptions<M>) {
     this.tickets = new TicketBook(options.ticketTtlMs ?? 10_000);
+    this.admissionWarnings = new WarningThrottle({
+      intervalMs: options.warningIntervalMs,
+      emit: (err) => options.onWarning?.(err),
+    });
     this.identity = resolveKernelIdentity(options.kernelIdentity);
   }
 
@@ -77,11 +98,18 @@ export class FriendsAcceptor<M> {
   private async openListener(): Promise<void> {
     const { options } = this;
     if (!options.unix || this.identity === null || this.closed) return;
-    const path = join(options.socketDir, `${options.socketPrefix}-${process.pid}-${this.id}.sock`);
+    let socketDir = options.socketDir;
+    if (socketDir === undefined) {
+      const chosen = await chooseSocketDir();
+      socketDir = chosen.dir;
+      if (chosen.notice) options.onWarning?.(new FriendsError(ErrorCodes.SOCKET_DIR, chosen.notice));
+    }
+    if (this.closed) return;
+    const path = join(socketDir, socketFileName(options.socketPrefix, process.pid, this.id));
     const server = createServer({ pauseOnConnect: false }, (socket) => this.admit(socket));
     try {
-      await prepareSocketDir(options.socketDir, options.socketDirMode ?? 0o700);
-      await removeStaleSockets(options.socketDir);
+      await prepareSocketDir(socketDir, options.socketDirMode ?? 0o700);
+      await removeStaleSockets(socketDir);
       await listenUnix(server, path, options.socketMode ?? 0o600);
     } catch (err) {
       server.close();
@@ -157,6 +185,7 @@ export class FriendsAcceptor<M> {
   async close(): Promise<void> {
     this.closed = true;
     this.tickets.clear();
+    this.admissionWarnings.flush();
     for (const socket of this.admitting) socket.destroy();
     this.admitting.clear();
     const server = this.unixServer;
@@ -178,7 +207,7 @@ export class FriendsAcceptor<M> {
     const fail = (err: FriendsError): void => {
       cleanup();
       socket.destroy();
-      options.onWarning?.(err);
+      this.admissionWarnings.warn(err);
     };
     const timer = setTimeout(() => {
       if (sawData) fail(new FriendsError(ErrorCodes.HANDSHAKE_TIMEOUT, 'Unix connection did not finish its ticket'));

@@ -126,6 +126,7 @@ export class FriendsLoadBalancingConfig implements TypedLoadBalancingConfig {
       memory: raw.memory !== false,
       unix: raw.unix !== false,
       helloTimeoutMs: typeof raw.helloTimeoutMs === 'number' && raw.helloTimeoutMs > 0 ? raw.helloTimeoutMs : 5_000,
+      unixTimeoutMs: typeof raw.unixTimeoutMs === 'number' && raw.unixTimeoutMs > 0 ? raw.unixTimeoutMs : 2_000,
     };
     if (typeof raw.kernelIdentity === 'string' && raw.kernelIdentity.length > 0)
       settings.kernelIdentity = raw.kernelIdentity;
@@ -141,7 +142,7 @@ export class FriendsLoadBalancingConfig implements TypedLoadBalancingConfig {
  */
 export class FriendsLoadBalancer implements LoadBalancer {
   private readonly child: InstanceType<typeof ChildLoadBalancerHandler>;
-  private settings: FriendsSettings = { memory: true, unix: true, helloTimeoutMs: 5_000 };
+  private settings: FriendsSettings = { memory: true, unix: true, helloTimeoutMs: 5_000, unixTimeoutMs: 2_000 };
   private options: ChannelOptions = {};
 
   constructor(helper: ChannelControlHelper) {

@@ -2,7 +2,7 @@ import { connectivityState as State, type ChannelOptions } from '@grpc/grpc-js';
 import type { Subchannel } from '@grpc/grpc-js/build/src/subchannel.js';
 import type { SubchannelInterface } from '@grpc/grpc-js/build/src/subchannel-interface.js';
 import { debuglog } from 'node:util';
-import { friendsDisabledByEnv, HelloAttempt, memoryCopies, type Link } from '@friends/core';
+import { friendsDisabledByEnv, HelloAttempt, memoryCopies, safeLogText, type Link } from '@friends/core';
 import { ClientLinkSession } from '../h2/client-session.js';
 import { compactStreamCodec, type StreamFrame } from '../h2/frames.js';
 import type { HelloAnswerMessage } from '../handshake.js';
@@ -20,6 +20,8 @@ export interface FriendsSettings {
   helloTimeoutMs: number;
   /** In place of the boot id (see `friends()`). */
   kernelIdentity?: string;
+  /** Longest wait for the unix connect and admission. */
+  unixTimeoutMs: number;
 }
 
 /** Someone who wants to hear when the state the LB should see changes. */
@@ -162,6 +164,7 @@ export class Friendship {
       unixCodec: compactStreamCodec,
       binding: exchange.connection,
       kernelIdentity: this.settings.kernelIdentity,
+      unixTimeoutMs: this.settings.unixTimeoutMs,
     });
     let answer: HelloAnswerMessage | undefined;
     try {
@@ -173,12 +176,14 @@ export class Friendship {
       });
     } catch (err) {
       attempt.cancel();
-      log('%s: hello failed (%s); HTTP/2', address, (err as Error).message);
+      // The message may carry the server's status details.
+      log('%s: hello failed (%s); HTTP/2', address, safeLogText((err as Error).message));
       return undefined;
     }
     const decision = await attempt.complete(answer ? answerFromMessage(answer) : undefined);
     if (decision.tier === 'tcp') {
-      log('%s: HTTP/2 (%s)', address, decision.reason);
+      // The reason is the server's text, or names the path it sent.
+      log('%s: HTTP/2 (%s)', address, safeLogText(decision.reason));
       return undefined;
     }
     if (generation !== this.generation) {

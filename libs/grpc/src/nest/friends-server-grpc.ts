@@ -1,5 +1,6 @@
 import { ServerCredentials } from '@grpc/grpc-js';
 import { ServerGrpc, type GrpcOptions } from '@nestjs/microservices';
+import { safeLogText } from '@friends/core';
 import { FriendsGrpcServer, type FriendsGrpcServerOptions } from '../friends-grpc-server.js';
 
 type NestGrpcOptions = GrpcOptions['options'];
@@ -30,7 +31,11 @@ export class FriendsServerGrpc extends ServerGrpc {
     const server = new FriendsGrpcServer({
       ...channelOptions,
       ...this.getKeepaliveOptions(),
-      friends: this.friendsOptions,
+      // Nest's logger hears what the friend tiers have to say, as FriendsServer's does.
+      friends: {
+        onWarning: (err: Error) => this.logger.warn(safeLogText(err.message, 1024)),
+        ...this.friendsOptions,
+      },
     });
     await new Promise<number>((resolve, reject) =>
       server.bindAsync(this.url, options.credentials ?? ServerCredentials.createInsecure(), (error, port) =>
