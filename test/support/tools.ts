@@ -32,12 +32,7 @@ export const IS_ROOT = process.getuid?.() === 0;
  * root). When one is missing, the suite is skipped with the reason in its name and a warning, so
  * `npm ci && npm test` passes on a machine with only Node; under CI=true it fails instead.
  */
-export function describeWithTools(
-  tools: readonly Tool[],
-  name: string,
-  body: () => void,
-  needs: Needs = {},
-): void {
+export function describeWithTools(tools: readonly Tool[], name: string, body: () => void, needs: Needs = {}): void {
   const missing = tools.filter((tool) => !installed(tool)).map((tool) => tool.package);
   const notRoot = needs.root === true && !IS_ROOT;
   if (missing.length === 0 && !notRoot) {
