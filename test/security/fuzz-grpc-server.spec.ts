@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
 import fc from 'fast-check';
 import * as grpc from '@grpc/grpc-js';
-import { CompactFrameDecoder, kernelIdentity, kernelProof, metricsSnapshot } from '@friends/core';
+import {
+  clientEnd,
+  CompactFrameDecoder,
+  connectionTuple,
+  kernelIdentity,
+  kernelProof,
+  metricsSnapshot,
+} from '@friends/core';
+import { rawGrpcHello } from '../fixtures/src/grpc/raw-hello.js';
 import { handshakeService, type FriendsGrpcServer } from '@friends/grpc';
 import { admissionInput, chunked, compactInput, fuzz, settle, Traffic, writeAll } from '../support/fuzz.js';
 import { closesWithin, rawConnect, ticketFrame, type RawPeer } from '../support/raw.js';
@@ -198,7 +206,14 @@ describe('fuzz: gRPC server', () => {
         await Promise.all(
           inputs.map(async (chunks) => {
             const nonce = randomBytes(16).toString('hex');
-            const answer = await ask({ v: 1, nonce, kernel: kernelProof(identity, nonce), endpoint: '' });
+            // A proof bound to the connection it travels on: a raw HTTP/2 Hello, whose socket is known.
+            const port = Number(target.slice(target.lastIndexOf(':') + 1));
+            const answer = (await rawGrpcHello('127.0.0.1', port, (socket) => ({
+              v: 1,
+              nonce,
+              kernel: kernelProof(identity, nonce, clientEnd(connectionTuple(socket), 'client')),
+              endpoint: '',
+            })))!;
             expect(answer.tier).toBe('unix');
             const peer = await connect(answer.path);
             peer.socket.write(ticketFrame(answer.ticket));

@@ -7,13 +7,17 @@ import {
   encodeStockFrame,
   ErrorCodes,
   AUTH_OK_FRAME,
+  clientEnd,
+  connectionTuple,
   kernelIdentity,
   kernelProof,
   memoryCopies,
   openPendingEndpoint,
   pendingEndpointCount,
 } from '@friends/core';
+import type { Socket } from 'node:net';
 import { handshakeService } from '@friends/grpc';
+import { rawGrpcHello } from '../fixtures/src/grpc/raw-hello.js';
 import { closesWithin, rawConnect, rawHello, ticketFrame, type RawPeer } from '../support/raw.js';
 import { startGrpcServer, startNestServer } from '../support/sec-servers.js';
 
@@ -22,18 +26,24 @@ Logger.overrideLogger(false);
 type Answer = { tier: string; path?: string; ticket?: string; reason?: string };
 
 /** One server under test, as a hostile peer sees it: hellos over its standard port, tickets on its socket. */
+type Hello = Record<string, unknown> | ((socket: Socket) => Record<string, unknown>);
+
 interface Target {
-  hello(data: Record<string, unknown>): Promise<Answer>;
+  /** A hello over a new connection; a function makes it once the connection is up (a proof is bound to it). */
+  hello(data: Hello): Promise<Answer>;
   /** Warnings with codes, where the server hands them over (gRPC's onWarning). */
   warnings: { code?: string }[];
   close(): Promise<void>;
 }
 
 const nonce = (): string => randomBytes(16).toString('hex');
-const provenHello = (): Record<string, unknown> => {
-  const n = nonce();
-  return { v: 1, nonce: n, kernel: kernelProof(kernelIdentity()!, n) };
-};
+/** A hello that proves this kernel on the connection it is sent on. */
+const provenHello =
+  () =>
+  (socket: Socket): Record<string, unknown> => {
+    const n = nonce();
+    return { v: 1, nonce: n, kernel: kernelProof(kernelIdentity()!, n, clientEnd(connectionTuple(socket), 'client')) };
+  };
 
 /** Time a unix connection has to present its ticket, on both servers (room for a loaded machine). */
 const ADMISSION_MS = 1_000;
@@ -63,19 +73,19 @@ async function grpcTarget(options: { ticketTtl?: number }): Promise<Target> {
     admissionTimeout: ADMISSION_MS,
     onWarning: (err) => warnings.push(err as { code?: string }),
   });
-  const Handshake = grpc.makeGenericClientConstructor(handshakeService, 'Handshake');
-  const client = new Handshake(target, grpc.credentials.createInsecure());
+  const port = Number(target.slice(target.lastIndexOf(':') + 1));
   return {
-    hello: (data) =>
-      new Promise((resolve, reject) =>
-        (client as unknown as Record<string, Function>).Hello(
-          { endpoint: '', kernel: '', ...data },
-          (err: Error | null, answer: Answer) => (err ? reject(err) : resolve(answer)),
-        ),
-      ),
+    async hello(data) {
+      const answer = await rawGrpcHello('127.0.0.1', port, (socket) => ({
+        endpoint: '',
+        kernel: '',
+        ...(typeof data === 'function' ? data(socket) : data),
+      }));
+      if (!answer) throw new Error('no answer to the Hello');
+      return answer;
+    },
     warnings,
     async close() {
-      client.close();
       server.forceShutdown();
     },
   };
@@ -236,7 +246,11 @@ describe.each([
     ['an endpoint id one character short', () => ({ v: 1, nonce: nonce(), endpoint: nonce().slice(1) })],
     ['a nonce that is not hex', () => ({ v: 1, nonce: 'z'.repeat(32) })],
     ['another version', () => ({ v: 2, nonce: nonce() })],
-    ['a kernel proof for another nonce', () => ({ ...provenHello(), nonce: nonce() })],
+    ['a kernel proof for another nonce', () => (socket: Socket) => ({ ...provenHello()(socket), nonce: nonce() })],
+    [
+      'a kernel proof made for another connection',
+      () => provenHello()({ localAddress: '127.0.0.1', localPort: 1 } as Socket),
+    ],
     ['a kernel proof of the wrong length', () => ({ v: 1, nonce: nonce(), kernel: 'ab'.repeat(31) })],
   ])('%s', async (_case, make) => {
     expect((await target.hello(make())).tier).toBe('tcp');
