@@ -12,6 +12,14 @@ export interface IpcChild {
   stop(): Promise<void>;
 }
 
+/** How to run the child. */
+export interface ForkOptions {
+  /** Node flags (default: this process's). */
+  execArgv?: string[];
+  /** Run as this uid and gid, with no supplementary groups (through `setpriv`, which must be installed). */
+  runAs?: number;
+}
+
 type Reply = { id: number; ok: true; result?: unknown } | { id: number; ok: false; error: string };
 
 /**
@@ -19,8 +27,25 @@ type Reply = { id: number; ok: true; result?: unknown } | { id: number; ok: fals
  * child answers each request with `{ id, ok, result | error }` and exits when
  * the channel closes (also when this process dies).
  */
-export async function forkIpc(label: string, entry: string, args: string[]): Promise<IpcChild> {
-  const child = fork(entry, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+export async function forkIpc(
+  label: string,
+  entry: string,
+  args: string[],
+  options: ForkOptions = {},
+): Promise<IpcChild> {
+  const execArgv = options.execArgv ?? process.execArgv;
+  const as = options.runAs;
+  const child = fork(entry, args, {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'advanced',
+    // setpriv keeps the IPC descriptor open when it executes node.
+    ...(as === undefined
+      ? { execArgv }
+      : {
+          execPath: 'setpriv',
+          execArgv: [`--reuid=${as}`, `--regid=${as}`, '--clear-groups', '--', process.execPath, ...execArgv],
+        }),
+  });
   const pending = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
   let nextId = 0;
   const failAll = (err: Error): void => {
