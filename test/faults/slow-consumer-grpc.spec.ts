@@ -19,10 +19,10 @@ import { sleep } from './support/tally.js';
  */
 const MiB = 1024 * 1024;
 const SIZE = 16 * 1024;
-const TOTAL = 5_000;
+const TOTAL = 2_000;
 const STALL_MS = 1_000;
 /** Held above the starting point, on either side, while the reader stalls. */
-const HELD_BOUND = 24 * MiB;
+const HELD_BOUND = 8 * MiB;
 /** Messages a writer gets through before a stalled reader stops it (see test/grpc/flow-control.spec.ts). */
 const WRITTEN_BOUND: Record<Tier, number> = { memory: 160, unix: 160, tcp: 1024 };
 
