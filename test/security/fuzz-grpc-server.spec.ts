@@ -81,18 +81,10 @@ describe('fuzz: gRPC server', () => {
   let target: string;
   let unixPath: string;
   const clients: Record<string, EchoClient> = {};
-  let handshake: grpc.Client;
   let traffic: Traffic;
   let okBefore = 0;
   let unixLinksBefore = 0;
   const peers = new Set<RawPeer>();
-
-  const ask = (request: Record<string, unknown>): Promise<Answer> =>
-    new Promise((resolve, reject) =>
-      (handshake as unknown as Record<string, Function>).Hello(request, (err: Error | null, answer: Answer) =>
-        err ? reject(err) : resolve(answer),
-      ),
-    );
 
   beforeAll(async () => {
     ({ server, target } = await startGrpcServer({ admissionTimeout: ADMISSION_MS }));
@@ -101,8 +93,6 @@ describe('fuzz: gRPC server', () => {
     clients.http2 = echoClient(target);
     for (const [way, client] of Object.entries(clients)) expect((await echo(client, way)).way).toBe(way);
     unixPath = server.unixPath!;
-    const Handshake = grpc.makeGenericClientConstructor(handshakeService, 'Handshake');
-    handshake = new Handshake(target, grpc.credentials.createInsecure());
     let n = 0;
     traffic = new Traffic(
       Object.fromEntries(
@@ -121,7 +111,6 @@ describe('fuzz: gRPC server', () => {
 
   afterAll(async () => {
     await traffic?.stop();
-    handshake?.close();
     for (const client of Object.values(clients)) client.close();
     server?.forceShutdown();
   });

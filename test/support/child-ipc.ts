@@ -12,6 +12,37 @@ export interface IpcChild {
   stop(): Promise<void>;
 }
 
+/** How to run the child. */
+export interface ForkOptions {
+  /** Node flags (default: this process's). */
+  execArgv?: string[];
+  /** Run as this uid and gid, with no supplementary groups (through `setpriv`, which must be installed). */
+  runAs?: number;
+}
+
+/** How to run the child: a `ForkOptions`, or a wrapper command that execs node (see forkIpc). */
+function spawnThrough(wrapper: readonly string[], entry: string, args: string[]): ChildProcess {
+  const options: SpawnOptions = { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' };
+  if (wrapper.length === 0) return fork(entry, args, options);
+  return spawn(wrapper[0]!, [...wrapper.slice(1), process.execPath, entry, ...args], options);
+}
+
+function forkAs(entry: string, args: string[], options: ForkOptions): ChildProcess {
+  const execArgv = options.execArgv ?? process.execArgv;
+  const as = options.runAs;
+  return fork(entry, args, {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'advanced',
+    // setpriv keeps the IPC descriptor open when it executes node.
+    ...(as === undefined
+      ? { execArgv }
+      : {
+          execPath: 'setpriv',
+          execArgv: [`--reuid=${as}`, `--regid=${as}`, '--clear-groups', '--', process.execPath, ...execArgv],
+        }),
+  });
+}
+
 type Reply = { id: number; ok: true; result?: unknown } | { id: number; ok: false; error: string };
 
 /**
@@ -25,13 +56,9 @@ export async function forkIpc(
   label: string,
   entry: string,
   args: string[],
-  wrapper: readonly string[] = [],
+  how: ForkOptions | readonly string[] = {},
 ): Promise<IpcChild> {
-  const options: SpawnOptions = { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' };
-  const child =
-    wrapper.length > 0
-      ? spawn(wrapper[0]!, [...wrapper.slice(1), process.execPath, entry, ...args], options)
-      : fork(entry, args, options);
+  const child = Array.isArray(how) ? spawnThrough(how, entry, args) : forkAs(entry, args, how as ForkOptions);
   const pending = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
   let nextId = 0;
   const failAll = (err: Error): void => {
