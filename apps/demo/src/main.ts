@@ -1,78 +1,109 @@
-import 'reflect-metadata';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { NestFactory } from '@nestjs/core';
-import { metricsSnapshot } from '@friends/core';
-import { Caller, CallerModule, startMathService } from '@friends/sample';
+import { startGateway, type Gateway, type GatewayConfig } from '@friends/gateway';
+import { loadConfig, SERVICES, type MeshConfig, type ServiceName } from './config.js';
+import { OtherHost } from './other-host.js';
+import { startChild, type ChildService } from './processes.js';
+import { startService, type RunningService } from './services.js';
+import { tour } from './tour.js';
 
 /**
- * The demo mesh: a math service inside this process, another in a child
- * process, and a caller with three clients. Each connection reports the tier
- * it took: memory (same process), unix (same kernel), tcp (friends off).
- * `--once` makes one round and exits; otherwise it calls every 2 s until Ctrl-C.
+ * `npm start`: the sample mesh. An HTTP gateway calls a catalog (Nest, in the
+ * gateway's process by default: memory), pricing (gRPC, its own process: unix) and
+ * inventory (Nest, another host: tcp). Starts everything, makes a tour of
+ * calls, prints what went over which tier, and serves until Ctrl-C
+ * (`--once`: exits after the tour). Nothing is left running or on disk.
  */
 const once = process.argv.includes('--once');
-const LOCAL_PORT = Number(process.env.DEMO_LOCAL_PORT ?? 3101);
-const CHILD_PORT = Number(process.env.DEMO_CHILD_PORT ?? 3102);
-const SERVICE = fileURLToPath(new URL('../../sample/dist/main.js', import.meta.url));
+const config = loadConfig(process.argv.slice(2), process.env);
 
-const local = await startMathService(LOCAL_PORT);
-const child = spawn(process.execPath, [SERVICE, String(CHILD_PORT)], { stdio: ['pipe', 'pipe', 'inherit'] });
-await new Promise<void>((resolve, reject) => {
-  child.once('exit', (code) => reject(new Error(`math service exited with ${code}`)));
-  createInterface({ input: child.stdout! }).once('line', () => resolve());
-});
-
-const caller = await NestFactory.createApplicationContext(
-  CallerModule.forConnections([
-    { name: 'same process', options: { host: '127.0.0.1', port: LOCAL_PORT } },
-    { name: 'other process', options: { host: '127.0.0.1', port: CHILD_PORT } },
-    { name: 'friends off', options: { host: '127.0.0.1', port: CHILD_PORT, friends: false } },
-  ]),
-  { logger: ['error', 'warn'] },
-);
-
-async function round(): Promise<void> {
-  const results = await caller.get(Caller).callAll();
-  console.table(
-    results.map((r) => ({
-      connection: r.name,
-      tier: r.tier,
-      'server saw': r.servedOver,
-      'sum(1,2,3)': r.sum,
-      'count(3)': r.counted.join(','),
-    })),
-  );
+interface Placed {
+  address: { host: string; port: number };
+  /** Whether the gateway dials it with friends on. */
+  friends: boolean;
+  note: string;
 }
 
-let stopping = false;
-async function stop(code: number): Promise<never> {
-  stopping = true;
-  await caller.close();
-  await local.close();
-  await new Promise<void>((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.stdin!.end();
-  });
-  const counters = metricsSnapshot();
-  console.log(
-    `messages sent in this process: memory ${counters.memory.messagesOut}, unix ${counters.unix.messagesOut}, tcp ${counters.tcp.messagesOut}`,
-  );
-  process.exit(code);
+const cleanups: (() => Promise<void> | void)[] = [];
+let gateway: Gateway | undefined;
+
+async function place(name: ServiceName, mesh: MeshConfig): Promise<Placed> {
+  const placement = mesh[name].placement;
+  if (placement === 'gateway') {
+    const service: RunningService = await startService(name, '127.0.0.1');
+    cleanups.push(() => service.stop());
+    return { address: { host: '127.0.0.1', port: service.port }, friends: true, note: "in the gateway's process" };
+  }
+  if (placement === 'process') {
+    const child: ChildService = await startChild(name, '127.0.0.1');
+    cleanups.push(() => child.stop());
+    return { address: { host: '127.0.0.1', port: child.port }, friends: true, note: `process ${child.child.pid}` };
+  }
+  const why = OtherHost.unavailable();
+  if (why) {
+    const child = await startChild(name, '127.0.0.1');
+    cleanups.push(() => child.stop());
+    return {
+      address: { host: '127.0.0.1', port: child.port },
+      friends: false,
+      note: `process ${child.child.pid}, dialled with friends off (no network namespace: ${why})`,
+    };
+  }
+  const host = OtherHost.create();
+  cleanups.push(() => host.close());
+  const child = await startChild(name, host.address, (argv) => host.command(argv));
+  cleanups.push(() => child.stop());
+  return {
+    address: { host: host.address, port: child.port },
+    friends: true,
+    note: `network namespace ${host.namespace} (${host.address}, another kernel id)`,
+  };
 }
+
+async function start(): Promise<void> {
+  const placed = {} as Record<ServiceName, Placed>;
+  for (const name of SERVICES) {
+    placed[name] = await place(name, config);
+    console.log(`${name.padEnd(9)} ${config[name].placement.padEnd(7)} ${placed[name].note}`);
+  }
+  const gatewayConfig: GatewayConfig = {
+    httpHost: config.gateway.host,
+    httpPort: config.gateway.port,
+    catalog: { ...placed.catalog.address, friends: placed.catalog.friends },
+    pricing: {
+      target: `${placed.pricing.address.host}:${placed.pricing.address.port}`,
+      friends: placed.pricing.friends,
+    },
+    inventory: { ...placed.inventory.address, friends: placed.inventory.friends },
+  };
+  gateway = await startGateway(gatewayConfig);
+  cleanups.push(() => gateway!.close());
+}
+
+let stopping: Promise<void> | undefined;
+function stop(code: number): Promise<void> {
+  stopping ??= (async () => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (err) {
+        console.error(err);
+      }
+    }
+    process.exitCode = code;
+  })();
+  return stopping;
+}
+
+process.once('SIGINT', () => void stop(0));
+process.once('SIGTERM', () => void stop(0));
 
 try {
-  await round();
+  await start();
+  const rows = await tour(gateway!);
+  console.table(rows);
+  console.log(`gateway listening on ${gateway!.url}  (GET / lists the endpoints; GET /metrics for Prometheus)`);
+  if (once) await stop(0);
+  else console.log('serving until Ctrl-C');
 } catch (err) {
   console.error(err);
   await stop(1);
 }
-if (once) await stop(0);
-process.once('SIGINT', () => void stop(0));
-process.once('SIGTERM', () => void stop(0));
-const timer = setInterval(() => {
-  if (!stopping) round().catch((err) => console.error(err));
-}, 2000);
-process.once('exit', () => clearInterval(timer));

@@ -53,3 +53,20 @@ export {
   removeSocketFile,
   removeStaleSockets,
 } from './socket-dir.js';
+export {
+  FALLBACK_REASONS,
+  channels,
+  countFallback,
+  fallbackReason,
+  friendsStats,
+  publishLinkError,
+  publishTier,
+  seriesFor,
+  type FallbackCount,
+  type FallbackReason,
+  type FriendsTransport,
+  type LinkErrorMessage,
+  type SeriesCounters,
+  type SeriesLabels,
+  type TierMessage,
+} from './observe.js';

@@ -2,13 +2,20 @@ import { Server, type ServerOptions } from '@grpc/grpc-js';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { debuglog } from 'node:util';
+import type { AddressInfo } from 'node:net';
 import {
   connectionTuple,
+  countFallback,
   defaultSocketDir,
+  fallbackReason,
   FriendsAcceptor,
   friendsDisabledByEnv,
   memoryCopies,
+  publishTier,
+  seriesFor,
   type Link,
+  type SeriesCounters,
+  type Tier,
 } from '@friends/core';
 import { compactStreamCodec, type StreamFrame } from './h2/frames.js';
 import { ServerLinkSession } from './h2/server-session.js';
@@ -32,6 +39,9 @@ const log = debuglog('friends');
 interface Port {
   http2Server: AnyHttp2Server;
   listeners: PortListeners;
+  /** `host:port` it listens on: the `target` label of its counters (set once listening). */
+  target?: string;
+  series?: Partial<Record<Tier, SeriesCounters>>;
 }
 
 /** Where a hello came from: the port it reached and the connection it came on. */
@@ -90,9 +100,16 @@ export class FriendsGrpcServer extends Server {
   /** Hellos are answered before grpc-js sees the stream; every other stream goes to grpc-js. */
   private adopt(port: Port): void {
     const { http2Server, listeners } = port;
+    http2Server.on('session', (session) => {
+      const series = this.series(port, 'tcp');
+      series.connectionsOpened++;
+      series.connectionsActive++;
+      session.once('close', () => series.connectionsActive--);
+    });
     http2Server.removeListener('stream', listeners.stream);
     http2Server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ...rest: unknown[]) => {
       if (headers[':path'] !== helloMethod.path) {
+        this.series(port, 'tcp').calls++;
         listeners.stream.call(http2Server, stream, headers, ...rest);
         return;
       }
@@ -128,6 +145,12 @@ export class FriendsGrpcServer extends Server {
     const acceptor = this.acceptor;
     if (!acceptor || this.stopping) return tcpAnswer('shutting down');
     const answer = acceptor.answer(helloFromMessage(request), connectionTuple(socket), origin);
+    if (answer.tier === 'tcp') {
+      const reason = fallbackReason(answer.reason);
+      const { target } = this.series(origin.port, 'tcp');
+      countFallback('grpc', 'server', target, reason);
+      publishTier({ transport: 'grpc', role: 'server', target, tier: 'tcp', reason });
+    }
     return {
       v: 1,
       tier: answer.tier,
@@ -145,15 +168,33 @@ export class FriendsGrpcServer extends Server {
       return;
     }
     const { http2Server, listeners } = port;
+    const series = this.series(port, link.kind);
+    link.observe(series);
+    publishTier({ transport: 'grpc', role: 'server', target: series.target, tier: link.kind, peer: link.peer });
     const session = new ServerLinkSession(
       link,
       identity.socket,
       identity.encrypted,
-      (stream, headers, flags) => listeners.stream.call(http2Server, stream, headers, flags),
+      (stream, headers, flags) => {
+        series.calls++;
+        listeners.stream.call(http2Server, stream, headers, flags);
+      },
       this.maxConcurrentStreams,
     );
     log('serving a %s friend', link.kind);
     listeners.session.call(http2Server, session);
+  }
+
+  /** The labelled counters of one port and tier. */
+  private series(port: Port, tier: Tier): SeriesCounters {
+    const known = port.series?.[tier];
+    if (known) return known;
+    const address = port.http2Server.address() as AddressInfo | null;
+    if (!address) return seriesFor({ transport: 'grpc', role: 'server', target: 'unbound', tier });
+    port.target = `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+    const series = seriesFor({ transport: 'grpc', role: 'server', target: port.target, tier });
+    (port.series ??= {})[tier] = series;
+    return series;
   }
 
   /** No new friends; the socket file goes. Links already served close with their sessions. */

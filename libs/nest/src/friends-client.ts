@@ -2,14 +2,20 @@ import { EventEmitter } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import {
+  countFallback,
   describePeer,
+  fallbackReason,
   HelloAttempt,
   isFriendsError,
   memoryCopies,
+  publishTier,
+  seriesFor,
   SocketLink,
   stockJsonCodec,
+  type FallbackReason,
   type Link,
   type PeerAddress,
+  type SeriesCounters,
   type Tier,
 } from '@friends/core';
 import { Logger } from '@nestjs/common';
@@ -63,6 +69,10 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
   /** When the socket of an attempt that failed to connect has closed; until connect() has seen it. */
   private failedSocketClosed: Promise<void> | undefined;
   private readonly events = new EventEmitter();
+  /** The labelled counters of the current link. */
+  private series: SeriesCounters | undefined;
+  /** Why the connection being made stays on tcp, when it does. */
+  private fallback: { reason: FallbackReason; detail: string } | undefined;
 
   constructor(private readonly options: FriendsClientOptions = {}) {
     super();
@@ -193,6 +203,7 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     try {
       routes.set(id, callback);
       link.send(this.serializer.serialize(outgoing as never) as NestPacket);
+      if (this.series) this.series.calls++;
       return () => routes.delete(id);
     } catch (err) {
       routes.delete(id);
@@ -210,6 +221,7 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     const link = this.link;
     if (!link || link.closed) throw new Error('Connection closed');
     link.send(this.serializer.serialize({ ...packet, pattern: this.normalizePattern(packet.pattern) }) as NestPacket);
+    if (this.series) this.series.calls++;
   }
 
   private ready(): boolean {
@@ -249,7 +261,11 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
       linkOptions,
     );
     const tiers = resolveTiers(options.friends);
-    if (!tiers.memory && !tiers.unix) return tcp;
+    this.fallback = undefined;
+    if (!tiers.memory && !tiers.unix) {
+      this.fallback = { reason: 'switched-off', detail: 'friends off' };
+      return tcp;
+    }
     const attempt = new HelloAttempt<NestPacket>({
       protocol: NEST_PROTOCOL,
       memory: tiers.memory,
@@ -265,12 +281,17 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
       attempt.cancel();
       if (tcp.closed) throw err;
       this.logger.warn(`hello to ${host}:${port} failed (${(err as Error).message}); staying on tcp`);
+      this.fallback = { reason: 'handshake-failed', detail: (err as Error).message };
       return tcp;
     }
     const decision = await attempt.complete(answer.err ? undefined : answer.response);
     if ((answer.response as { ids?: unknown } | undefined)?.ids === STOCK_IDS) this.stockIds = true;
     if (decision.tier === 'tcp') {
       if (answer.err === undefined) this.logger.log(`tcp to ${host}:${port}: ${decision.reason}`);
+      this.fallback = {
+        reason: answer.err === undefined ? fallbackReason(decision.reason) : 'stock-peer',
+        detail: decision.reason,
+      };
       return tcp;
     }
     tcp.close();
@@ -329,6 +350,7 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     }
     this.connecting = undefined;
     this.link = link;
+    this.observe(link);
     link.on('message', (packet) => this.onResponse(packet));
     link.on('close', (err) => this.onClose(link, err));
     this.logger.log(
@@ -337,6 +359,23 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     this.events.emit('tier', link.kind, link.peer);
     this._status$.next('connected');
     this.flushWaiters();
+  }
+
+  /** Counts the new link in its labelled series, and tells diagnostics_channel subscribers its tier. */
+  private observe(link: Link<NestPacket>): void {
+    const target = `${this.options.host ?? DEFAULT_HOST}:${this.options.port ?? DEFAULT_PORT}`;
+    this.series = seriesFor({ transport: 'nest', role: 'client', target, tier: link.kind });
+    link.observe(this.series);
+    const fallback = link.kind === 'tcp' ? this.fallback : undefined;
+    if (fallback) countFallback('nest', 'client', target, fallback.reason);
+    publishTier({
+      transport: 'nest',
+      role: 'client',
+      target,
+      tier: link.kind,
+      peer: link.peer,
+      ...(fallback ? { reason: fallback.reason, detail: fallback.detail } : {}),
+    });
   }
 
   private onResponse(raw: NestPacket): void {

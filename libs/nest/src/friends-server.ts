@@ -1,6 +1,17 @@
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { describePeer, FriendsAcceptor, memoryCopies, SocketLink, stockJsonCodec, type Link } from '@friends/core';
+import {
+  countFallback,
+  describePeer,
+  fallbackReason,
+  FriendsAcceptor,
+  memoryCopies,
+  publishTier,
+  seriesFor,
+  SocketLink,
+  stockJsonCodec,
+  type Link,
+} from '@friends/core';
 import { Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { InvalidTcpDataReceptionException } from '@nestjs/microservices/errors/invalid-tcp-data-reception.exception.js';
@@ -40,6 +51,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
   private netServer: NetServer | undefined;
   private acceptor: FriendsAcceptor<NestPacket> | undefined;
   private readonly links = new Set<Link<NestPacket>>();
+  private targetLabel: { server: NetServer | undefined; text: string } | undefined;
   private readonly routeCache = new Map<string, MessageHandler | null>();
   private readonly defaultStartHook = this.onProcessingStartHook;
   private readonly inFlight = new InFlightRequests();
@@ -182,6 +194,15 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
     return this.unwrap<NetServer>().address() as AddressInfo;
   }
 
+  /** `host:port` as configured, with the port bound: the `target` label of this server's counters. */
+  private target(): string {
+    if (this.targetLabel && this.targetLabel.server === this.netServer) return this.targetLabel.text;
+    const port = this.netServer ? (this.netServer.address() as AddressInfo | null)?.port : undefined;
+    const text = `${this.options.host ?? DEFAULT_HOST}:${port ?? this.options.port ?? DEFAULT_PORT}`;
+    if (port !== undefined) this.targetLabel = { server: this.netServer, text };
+    return text;
+  }
+
   /** The unix socket friends connect to, when the unix tier is up. */
   get unixPath(): string | undefined {
     return this.acceptor?.unixPath;
@@ -205,7 +226,12 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
 
   private serve(link: Link<NestPacket>): void {
     this.links.add(link);
-    const connection: Connection = { ref: new FriendsSocketRef(link), inFlight: 0, events: 0, gone: false };
+    const target = this.target();
+    const series = seriesFor({ transport: 'nest', role: 'server', target, tier: link.kind });
+    link.observe(series);
+    if (link.kind !== 'tcp')
+      publishTier({ transport: 'nest', role: 'server', target, tier: link.kind, peer: link.peer });
+    const connection: Connection = { ref: new FriendsSocketRef(link), series, inFlight: 0, events: 0, gone: false };
     this.logger.log(`${link.kind} connection from ${describePeer(link.peer)}`);
     link.on('message', (packet) => this.onPacket(connection, packet));
     link.on('drain', () => link.resume());
@@ -247,6 +273,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
       packet.metadata as Record<string, unknown> | undefined,
     ]);
     if (id === undefined) {
+      connection.series.calls++;
       connection.events++;
       const handled = (): void => void connection.events--;
       this.handleEvent(pattern, packet as never, context).then(handled, (err) => {
@@ -270,8 +297,14 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
       // A serializer of ours sees packet ids: then the client must use the stock wire's kind of id.
       const ids = this.options.serializer || this.options.deserializer ? { ids: STOCK_IDS } : {};
       respond({ response: { ...answer, ...ids }, isDisposed: true });
+      if (answer.tier === 'tcp') {
+        const reason = fallbackReason(answer.reason);
+        countFallback('nest', 'server', this.target(), reason);
+        publishTier({ transport: 'nest', role: 'server', target: this.target(), tier: 'tcp', peer: link.peer, reason });
+      }
       return;
     }
+    connection.series.calls++;
     const handler = this.getHandlerByPattern(pattern);
     if (!handler) {
       settle();

@@ -1,3 +1,4 @@
+import type { SeriesCounters } from '@friends/core';
 import type { ChannelOptions, Metadata } from '@grpc/grpc-js';
 import type { AuthContext } from '@grpc/grpc-js/build/src/auth-context.js';
 import type { SubchannelCall, SubchannelCallInterceptingListener } from '@grpc/grpc-js/build/src/subchannel-call.js';
@@ -22,6 +23,8 @@ export class FriendTransport {
     private readonly options: ChannelOptions,
     /** The connection's TLS identity, as grpc-js's transport reports it. */
     private readonly authContext: AuthContext,
+    /** The link's labelled counters: calls are counted here. */
+    private readonly series: SeriesCounters,
   ) {
     this.userAgent = [
       options['grpc.primary_user_agent'],
@@ -57,6 +60,7 @@ export class FriendTransport {
     let stream;
     try {
       stream = this.session.request(headers);
+      this.series.calls++;
     } catch (err) {
       // grpc-js discards a connection whose session refused a request; so do we.
       this.session.destroy();
