@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { SpanRecord } from '@friends/gateway';
 import type { ServiceName } from './config.js';
 
 const SERVICE_ENTRY = fileURLToPath(new URL('./service.js', import.meta.url));
@@ -17,11 +18,13 @@ export interface ChildService {
 
 /**
  * Starts `service.js <name> <host>` (through `wrap`, e.g. into another
- * network namespace) and waits for the port it announces.
+ * network namespace), waits for the port it announces, and passes on the
+ * spans it reports afterwards.
  */
 export async function startChild(
   name: ServiceName,
   host: string,
+  onSpan: (span: SpanRecord) => void,
   wrap: (argv: string[]) => string[] = (argv) => argv,
 ): Promise<ChildService> {
   const [command, ...args] = wrap([process.execPath, SERVICE_ENTRY, name, host]);
@@ -35,11 +38,18 @@ export async function startChild(
       );
       child.once('error', reject);
       child.once('exit', (code, signal) => reject(new Error(`${name} exited (${code ?? signal}) before it was ready`)));
-      lines.once('line', (line) => {
-        clearTimeout(timer);
-        lines.close();
-        child.stdout!.resume();
-        resolve((JSON.parse(line) as { port: number }).port);
+      lines.on('line', (line) => {
+        let message: { port?: number; span?: SpanRecord };
+        try {
+          message = JSON.parse(line) as typeof message;
+        } catch {
+          return;
+        }
+        if (message.span) onSpan(message.span);
+        else if (typeof message.port === 'number') {
+          clearTimeout(timer);
+          resolve(message.port);
+        }
       });
     });
     return { name, port, child, stop: () => stopChild(child) };

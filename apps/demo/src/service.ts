@@ -1,5 +1,5 @@
 import { SERVICES, type ServiceName } from './config.js';
-import { startService } from './services.js';
+import { startTracing } from './tracing.js';
 
 /**
  * A mesh service in a process of its own: `node service.js <name> <host>`.
@@ -11,6 +11,9 @@ if (!SERVICES.includes(name as ServiceName)) {
   console.error(`usage: service.js <${SERVICES.join('|')}> [host]`);
   process.exit(2);
 }
+// Spans go to the launcher on stdout, one JSON line each, after the line that says we are ready.
+startTracing(name!, (span) => process.stdout.write(`${JSON.stringify({ span })}\n`));
+const { startService } = await import('./services.js');
 const service = await startService(name as ServiceName, host);
 process.stdout.write(`${JSON.stringify({ port: service.port })}\n`);
 

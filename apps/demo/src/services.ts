@@ -20,7 +20,7 @@ export async function startService(name: ServiceName, host: string, port = 0): P
     const pricing = await startPricing(`${host.includes(':') ? `[${host}]` : host}:${port}`);
     return { port: pricing.port, stop: () => pricing.stop() };
   }
-  const server = new FriendsServer({ host, port });
+  const server = new FriendsServer({ host, port, tracing: true });
   const app = await NestFactory.createMicroservice(NEST_MODULES[name], { strategy: server, logger: ['error', 'warn'] });
   await app.listen();
   return { port: server.address().port, stop: () => app.close() };

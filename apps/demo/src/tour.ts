@@ -1,4 +1,4 @@
-import type { Gateway } from '@friends/gateway';
+import { traceStore, type Gateway, type SpanRecord } from '@friends/gateway';
 
 const ROUNDS = 20;
 
@@ -61,4 +61,37 @@ export async function tour(gateway: Gateway): Promise<Record<string, unknown>[]>
     errors: row.errors,
     'p50 µs': row.p50Us,
   }));
+}
+
+/** Spans of one trace as an indented tree: name, kind, service, tier. */
+export function traceTree(spans: readonly SpanRecord[]): string[] {
+  const children = new Map<string | undefined, SpanRecord[]>();
+  const ids = new Set(spans.map((s) => s.spanId));
+  for (const span of spans) {
+    const parent = span.parentSpanId !== undefined && ids.has(span.parentSpanId) ? span.parentSpanId : undefined;
+    children.set(parent, [...(children.get(parent) ?? []), span]);
+  }
+  const lines: string[] = [];
+  const walk = (parent: string | undefined, depth: number): void => {
+    for (const span of children.get(parent) ?? []) {
+      const tier = span.attributes['friends.tier'];
+      const label = `${'  '.repeat(depth)}${span.name}`;
+      lines.push(
+        `${label.padEnd(44)} ${span.kind.padEnd(8)} ${span.service.padEnd(9)} ${tier === undefined ? '' : `tier ${String(tier)}`}`.trimEnd(),
+      );
+      walk(span.spanId, depth + 1);
+    }
+  };
+  walk(undefined, 0);
+  return lines;
+}
+
+/** The trace of the latest request whose root span is `root`, once its services' spans have arrived. */
+export async function traceOf(root: string, expectedSpans: number, waitMs = 2_000): Promise<SpanRecord[]> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const found = traceStore.recent(50).find((t) => t.root === root);
+    if ((found && found.spans.length >= expectedSpans) || Date.now() >= deadline) return found?.spans ?? [];
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -51,11 +51,13 @@ export class Downstream {
       host: config.catalog.host,
       port: config.catalog.port,
       friends: config.catalog.friends,
+      tracing: true,
     });
     this.inventory = new FriendsClient({
       host: config.inventory.host,
       port: config.inventory.port,
       friends: config.inventory.friends,
+      tracing: true,
     });
     subscribe('friends:connection:tier', this.onTier);
     const options = friends({ friends: config.pricing.friends });

@@ -2,12 +2,18 @@ import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Query } f
 import { Downstream } from './downstream.js';
 import { via } from './errors.js';
 import { MetricsService } from './metrics.js';
+import { traceStore } from './traces.js';
 
 export const ENDPOINTS = [
   { method: 'GET', path: '/', description: 'this list' },
   { method: 'GET', path: '/health', description: 'the gateway and each service it depends on' },
   { method: 'GET', path: '/metrics', description: 'Prometheus metrics, with per-tier friends counters' },
   { method: 'GET', path: '/hops', description: 'calls, tier and p50 latency of each downstream hop' },
+  {
+    method: 'GET',
+    path: '/traces',
+    description: 'the latest traces: spans of every service, with the tier of each hop',
+  },
   {
     method: 'GET',
     path: '/products',
@@ -64,6 +70,11 @@ export class GatewayController {
   @Get('hops')
   hops(): unknown {
     return this.downstream.hops.rows();
+  }
+
+  @Get('traces')
+  traces(@Query('limit') limit?: string): unknown {
+    return traceStore.recent(limit === undefined ? 20 : Math.min(Math.max(Number(limit) || 1, 1), 200));
   }
 
   @Get('products')

@@ -70,3 +70,4 @@ export {
   type SeriesLabels,
   type TierMessage,
 } from './observe.js';
+export { FRIENDS_TIER_ATTRIBUTE, tierAttributes } from './tracing.js';

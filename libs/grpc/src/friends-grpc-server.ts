@@ -1,4 +1,7 @@
 import { Server, type ServerOptions } from '@grpc/grpc-js';
+import type { Deserialize, Serialize } from '@grpc/grpc-js/build/src/make-client.js';
+import type { HandleCall } from '@grpc/grpc-js/build/src/server-call.js';
+import { trace } from '@opentelemetry/api';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { debuglog } from 'node:util';
@@ -16,11 +19,12 @@ import {
   type Link,
   type SeriesCounters,
   type Tier,
+  tierAttributes,
 } from '@friends/core';
 import { compactStreamCodec, type StreamFrame } from './h2/frames.js';
 import { ServerLinkSession } from './h2/server-session.js';
 import { helloFromMessage, helloMethod, type HelloAnswerMessage, type HelloRequestMessage } from './handshake.js';
-import { onHttp2ServerSetup, type AnyHttp2Server, type PortListeners } from './internals.js';
+import { onHttp2ServerSetup, streamOfServerCall, type AnyHttp2Server, type PortListeners } from './internals.js';
 import { GRPC_PROTOCOL } from './protocol.js';
 import { answerHelloStream } from './server/hello-endpoint.js';
 import { peerIdentity, type PeerIdentity } from './server/peer-identity.js';
@@ -31,6 +35,9 @@ export interface FriendsGrpcServerOptions {
   /** Where the unix socket lives. Default `$XDG_RUNTIME_DIR/friends` or `<tmpdir>/friends-<uid>`. */
   socketDir?: string;
 }
+
+/** The tier of each stream a friend link carries (any other stream is HTTP/2). */
+const friendStreamTiers = new WeakMap<object, Tier>();
 
 /** NODE_DEBUG=friends logs friend links as they are served. */
 const log = debuglog('friends');
@@ -75,6 +82,29 @@ export class FriendsGrpcServer extends Server {
   }
 
   /** As grpc.Server's: calls in flight finish, on friend links too, before the callback. */
+  /**
+   * As grpc.Server's. Each handler first tells the active span (an
+   * OpenTelemetry gRPC instrumentation's server span, which wraps handlers
+   * registered here) the tier its call came over.
+   */
+  override register<RequestType, ResponseType>(
+    name: string,
+    handler: HandleCall<RequestType, ResponseType>,
+    serialize: Serialize<ResponseType>,
+    deserialize: Deserialize<RequestType>,
+    type: string,
+  ): boolean {
+    const marked = function (this: unknown, call: unknown, callback?: unknown): unknown {
+      const span = trace.getActiveSpan();
+      if (span?.isRecording()) {
+        const stream = streamOfServerCall(call);
+        if (stream) span.setAttributes(tierAttributes(friendStreamTiers.get(stream) ?? 'tcp'));
+      }
+      return (handler as (this: unknown, call: unknown, callback?: unknown) => unknown).call(this, call, callback);
+    };
+    return super.register<RequestType, ResponseType>(name, marked as typeof handler, serialize, deserialize, type);
+  }
+
   override tryShutdown(callback: (error?: Error) => void): void {
     const stopped = this.stopAcceptor();
     super.tryShutdown((error) => void stopped.then(() => callback(error)));
@@ -177,6 +207,7 @@ export class FriendsGrpcServer extends Server {
       identity.encrypted,
       (stream, headers, flags) => {
         series.calls++;
+        friendStreamTiers.set(stream, link.kind);
         listeners.stream.call(http2Server, stream, headers, flags);
       },
       this.maxConcurrentStreams,

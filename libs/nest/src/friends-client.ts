@@ -21,9 +21,11 @@ import {
 import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import { InvalidMessageException } from '@nestjs/microservices/errors/invalid-message.exception.js';
+import { context } from '@opentelemetry/api';
 import { Observable, Subject, throwError } from 'rxjs';
 import { DEFAULT_HOST, DEFAULT_PORT, HELLO_PATTERN, NEST_PROTOCOL, STOCK_IDS } from './constants.js';
 import { resolveTiers, type FriendsClientOptions } from './options.js';
+import { endSpan, startClientSpan } from './tracing.js';
 import { compactNestCodec, type NestPacket } from './wire.js';
 
 type Callback = (packet: WritePacket) => void;
@@ -145,11 +147,16 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
       if (this.ready()) return this.publish(this.createPacket(pattern, data), callback);
       let teardown: (() => void) | undefined;
       let unsubscribed = false;
+      // Sent later, from the connection's context: a span must still be the caller's child.
+      const caller = this.options.tracing ? context.active() : undefined;
       this.whenConnected((err) => {
         if (unsubscribed) return;
         if (err) return observer.error(err);
         try {
-          teardown = this.publish(this.createPacket(pattern, data), callback);
+          const packet = this.createPacket(pattern, data);
+          teardown = caller
+            ? context.with(caller, () => this.publish(packet, callback))
+            : this.publish(packet, callback);
         } catch (hookErr) {
           observer.error(hookErr);
         }
@@ -167,10 +174,13 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
       return throwError(() => new InvalidMessageException());
     }
     const result = new Subject<TResult>();
+    const caller = this.options.tracing ? context.active() : undefined;
     const dispatch = (err?: unknown): void => {
       if (!err) {
         try {
-          this.dispatchEventNow(this.createPacket(pattern, data));
+          const packet = this.createPacket(pattern, data);
+          if (caller) context.with(caller, () => this.dispatchEventNow(packet));
+          else this.dispatchEventNow(packet);
         } catch (e) {
           err = e;
         }
@@ -200,11 +210,16 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     const outgoing = packet as unknown as NestPacket;
     outgoing.id = id;
     const routes = this.routingMap as unknown as Map<string | number, Callback>;
+    let endSpanEarly: (() => void) | undefined;
+    if (this.options.tracing) [callback, endSpanEarly] = this.traced(outgoing, link, false, callback);
     try {
       routes.set(id, callback);
       link.send(this.serializer.serialize(outgoing as never) as NestPacket);
       if (this.series) this.series.calls++;
-      return () => routes.delete(id);
+      return () => {
+        // Unsubscribed before the last response: the span ends here.
+        if (routes.delete(id)) endSpanEarly?.();
+      };
     } catch (err) {
       routes.delete(id);
       callback({ err });
@@ -220,7 +235,9 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
   private dispatchEventNow(packet: ReadPacket): void {
     const link = this.link;
     if (!link || link.closed) throw new Error('Connection closed');
-    link.send(this.serializer.serialize({ ...packet, pattern: this.normalizePattern(packet.pattern) }) as NestPacket);
+    const outgoing = { ...packet, pattern: this.normalizePattern(packet.pattern) } as unknown as NestPacket;
+    if (this.options.tracing) this.traced(outgoing, link, true)[1]();
+    link.send(this.serializer.serialize(outgoing as never) as NestPacket);
     if (this.series) this.series.calls++;
   }
 
@@ -359,6 +376,35 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     this.events.emit('tier', link.kind, link.peer);
     this._status$.next('connected');
     this.flushWaiters();
+  }
+
+  /**
+   * Starts the packet's span and puts its trace context in the packet's
+   * metadata; the returned callback ends the span with the last response.
+   */
+  private traced(
+    packet: NestPacket,
+    link: Link<NestPacket>,
+    event: boolean,
+    callback: Callback = noop,
+  ): [Callback, () => void] {
+    const pattern = typeof packet.pattern === 'string' ? packet.pattern : this.normalizePattern(packet.pattern);
+    const target = { host: this.options.host ?? DEFAULT_HOST, port: this.options.port ?? DEFAULT_PORT };
+    const { span, metadata } = startClientSpan(pattern, link.kind, target, event, packet.metadata);
+    packet.metadata = metadata;
+    let ended = false;
+    const end = (err?: unknown): void => {
+      if (ended) return;
+      ended = true;
+      endSpan(span, err);
+    };
+    return [
+      (response) => {
+        if (response.isDisposed || response.err !== undefined) end(response.err ?? undefined);
+        callback(response);
+      },
+      () => end(),
+    ];
   }
 
   /** Counts the new link in its labelled series, and tells diagnostics_channel subscribers its tier. */

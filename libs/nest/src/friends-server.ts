@@ -15,6 +15,7 @@ import {
 import { Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { InvalidTcpDataReceptionException } from '@nestjs/microservices/errors/invalid-tcp-data-reception.exception.js';
+import { context as otelContext, type Span } from '@opentelemetry/api';
 import { isObservable } from 'rxjs';
 import {
   DEFAULT_HOST,
@@ -29,6 +30,7 @@ import { FriendsContext } from './friends-context.js';
 import { InFlightRequests, type Connection } from './in-flight.js';
 import { resolveSocketDir, resolveTiers, type FriendsServerOptions } from './options.js';
 import { FriendsSocketRef } from './socket-ref.js';
+import { endSpan, startServerSpan } from './tracing.js';
 import type { NestPacket } from './wire.js';
 import { compactNestCodec } from './wire.js';
 
@@ -264,6 +266,24 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
 
   private dispatch(connection: Connection, packet: NestPacket): void {
     if (this.closing) return;
+    if (this.options.tracing) {
+      const pattern = this.getPatternAsString(packet.pattern as string);
+      if (!this.isHello(pattern, connection.ref.link)) {
+        const kind = connection.ref.link.kind;
+        const traced = startServerSpan(pattern, kind, packet.id === undefined, packet.metadata);
+        otelContext.with(traced.context, () => this.dispatchPacket(connection, packet, traced.span));
+        return;
+      }
+    }
+    this.dispatchPacket(connection, packet);
+  }
+
+  private isHello(pattern: string, link: Link<NestPacket>): boolean {
+    return pattern === HELLO_PATTERN && link.kind === 'tcp' && !this.messageHandlers.has(HELLO_PATTERN);
+  }
+
+  /** Runs the packet's handler; `span`, when tracing, ends with the handler's last answer. */
+  private dispatchPacket(connection: Connection, packet: NestPacket, span?: Span): void {
     const link = connection.ref.link;
     const pattern = this.getPatternAsString(packet.pattern as string);
     const id = packet.id;
@@ -275,24 +295,34 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
     if (id === undefined) {
       connection.series.calls++;
       connection.events++;
-      const handled = (): void => void connection.events--;
-      this.handleEvent(pattern, packet as never, context).then(handled, (err) => {
-        handled();
-        this.handleError(err);
-      });
+      const handled = (err?: unknown): void => {
+        connection.events--;
+        if (span) endSpan(span, err);
+      };
+      this.handleEvent(pattern, packet as never, context).then(
+        () => handled(),
+        (err) => {
+          handled(err);
+          this.handleError(err);
+        },
+      );
       return;
     }
     const settle = this.inFlight.start(connection);
     const respond: Respond = (response) => {
-      if (response.isDisposed || response.err !== undefined) settle();
+      if (response.isDisposed || response.err !== undefined) {
+        settle();
+        if (span) endSpan(span, response.err ?? undefined);
+      }
       response.id = id;
       if (!link.send(this.serializer.serialize(response as never) as NestPacket)) link.pause();
     };
     const fail = (err: unknown): void => {
       settle();
+      if (span) endSpan(span, err);
       this.handleError(err as string);
     };
-    if (pattern === HELLO_PATTERN && link.kind === 'tcp' && !this.messageHandlers.has(HELLO_PATTERN)) {
+    if (this.isHello(pattern, link)) {
       const answer = this.acceptor?.answer(packet.data) ?? { v: 1, tier: 'tcp', reason: 'friends off' };
       // A serializer of ours sees packet ids: then the client must use the stock wire's kind of id.
       const ids = this.options.serializer || this.options.deserializer ? { ids: STOCK_IDS } : {};
@@ -308,6 +338,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
     const handler = this.getHandlerByPattern(pattern);
     if (!handler) {
       settle();
+      if (span) endSpan(span, NO_MESSAGE_HANDLER);
       // Key order as the stock server writes it: id first.
       if (
         !link.send(this.serializer.serialize({ id, status: 'error', err: NO_MESSAGE_HANDLER } as never) as NestPacket)

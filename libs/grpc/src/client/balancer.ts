@@ -11,6 +11,7 @@ import type { StatusOr } from '@grpc/grpc-js/build/src/call-interface.js';
 import type { ConnectivityStateListener, SubchannelInterface } from '@grpc/grpc-js/build/src/subchannel-interface.js';
 import type { Subchannel } from '@grpc/grpc-js/build/src/subchannel.js';
 import type { SeriesCounters } from '@friends/core';
+import { markCallTier } from './call-spans.js';
 import { Friendship, type FriendsSettings, type FriendshipObserver } from './friendship.js';
 import type { FriendTransport } from './friend-transport.js';
 
@@ -104,6 +105,7 @@ function friendPick(real: SubchannelInterface, transport: FriendTransport): Subc
 function http2Pick(child: SubchannelInterface, real: SubchannelInterface, series: SeriesCounters): SubchannelInterface {
   const counted = Object.assign(Object.create(real) as Subchannel, {
     createCall: (...args: Parameters<Subchannel['createCall']>) => {
+      markCallTier(args[0], 'tcp');
       const call = (real as Subchannel).createCall(...args);
       series.calls++;
       return call;

@@ -3,6 +3,7 @@ import type { ChannelOptions, Metadata } from '@grpc/grpc-js';
 import type { AuthContext } from '@grpc/grpc-js/build/src/auth-context.js';
 import type { SubchannelCall, SubchannelCallInterceptingListener } from '@grpc/grpc-js/build/src/subchannel-call.js';
 import type { ClientLinkSession } from '../h2/client-session.js';
+import { markCallTier } from './call-spans.js';
 import { GRPC_JS_VERSION, Http2SubchannelCall, type SubchannelCallWithDisconnect } from '../internals.js';
 
 let callNumbers = 0;
@@ -50,6 +51,7 @@ export class FriendTransport {
     listener: SubchannelCallInterceptingListener,
     callId?: number,
   ): SubchannelCall {
+    markCallTier(metadata, this.series.tier);
     const headers = metadata.toHttp2Headers();
     headers[':authority'] = host;
     headers['user-agent'] = this.userAgent;
