@@ -45,12 +45,23 @@ async function startMesh(args: string[]): Promise<Mesh> {
   return { child, url, output, socketDir: join(runtime, 'friends'), exited };
 }
 
-async function json(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
+/** A span as GET /traces lists it. */
+interface SpanView {
+  name: string;
+  kind: string;
+  service: string;
+  attributes: Record<string, unknown>;
+}
+
+// Answers are checked field by field; their shape is the test's subject.
+type Body = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+async function json(url: string, init?: RequestInit): Promise<{ status: number; body: Body }> {
   const response = await fetch(url, init);
   return { status: response.status, body: await response.json() };
 }
 
-function post(url: string, body: unknown): Promise<{ status: number; body: any }> {
+function post(url: string, body: unknown): Promise<{ status: number; body: Body }> {
   return json(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 }
 
@@ -129,9 +140,9 @@ describe('the sample mesh (npm start)', () => {
       if (AS_ROOT) expect(mesh.output.join('\n')).toMatch(/inventory\s+host\s+network namespace/);
 
       // The order's trace: every hop's client and server span, each with the tier it went over.
-      let orderTrace: { spans: { name: string; kind: string; service: string; attributes: any }[] } | undefined;
+      let orderTrace: { spans: SpanView[] } | undefined;
       for (let i = 0; i < 40 && !orderTrace; i++) {
-        const traces = (await json(`${mesh.url}/traces?limit=50`)).body as { root: string; spans: any[] }[];
+        const traces = (await json(`${mesh.url}/traces?limit=50`)).body as { root: string; spans: SpanView[] }[];
         orderTrace = traces.find((t) => t.root === 'POST /orders' && t.spans.length >= 5);
         if (!orderTrace) await new Promise((resolve) => setTimeout(resolve, 50));
       }
@@ -162,9 +173,9 @@ describe('the sample mesh (npm start)', () => {
         pricing: 'memory',
         inventory: 'unix',
       });
-      let spans: { name: string; kind: string; attributes: any }[] = [];
+      let spans: SpanView[] = [];
       for (let i = 0; i < 40 && spans.length === 0; i++) {
-        const traces = (await json(`${mesh.url}/traces`)).body as { root: string; spans: any[] }[];
+        const traces = (await json(`${mesh.url}/traces`)).body as { root: string; spans: SpanView[] }[];
         spans = traces.find((t) => t.root === 'GET /products')?.spans ?? [];
       }
       const priceList = spans.filter((s) => s.name === 'grpc.mesh.pricing.v1.Pricing/PriceList');

@@ -31,11 +31,11 @@ afterAll(() => {
 beforeEach(() => exporter.reset());
 
 /** Sends `metadata` (the server answers with the packet metadata it saw) inside a span of the caller's. */
-async function callInSpan(client: { send: Function }): Promise<{ caller: string; seen: unknown }> {
+async function callInSpan(client: Pick<FriendsClient, 'send'>): Promise<{ caller: string; seen: unknown }> {
   const tracer = trace.getTracer('test');
   return tracer.startActiveSpan('caller', async (span) => {
     try {
-      const seen = await lastValueFrom((client.send as (p: string, d: unknown) => any)('metadata', {}));
+      const seen = await lastValueFrom(client.send<unknown>('metadata', {}));
       return { caller: span.spanContext().spanId, seen };
     } finally {
       span.end();
