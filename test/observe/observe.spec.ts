@@ -171,3 +171,25 @@ describe('prometheus: the labelled counters in a prom-client registry', () => {
     }
   });
 });
+
+describe('friends:link:error', () => {
+  test.each(['memory', 'unix'] as const)('a link that ends with an error is reported (%s)', async (name) => {
+    const errors: { transport: string; role: string; tier: string; error: Error }[] = [];
+    const listener = (message: unknown): void => void errors.push(message as (typeof errors)[number]);
+    subscribe('friends:link:error', listener);
+    // An answer longer than the client accepts ends its connection with FRIENDS_ERR_FRAME_TOO_LARGE.
+    const target = await openTarget(name, { maxBufferSize: 1_000 });
+    try {
+      await lastValueFrom(target.client.send('sum.sync', [1, 2]));
+      await expect(lastValueFrom(target.client.send('echo', 'x'.repeat(2_000)))).rejects.toThrow();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const mine = errors.filter((e) => e.role === 'client');
+      expect(mine.map((e) => [e.transport, e.tier, (e.error as { code?: string }).code])).toEqual([
+        ['nest', name, 'FRIENDS_ERR_FRAME_TOO_LARGE'],
+      ]);
+    } finally {
+      unsubscribe('friends:link:error', listener);
+      await target.stop();
+    }
+  });
+});

@@ -14,6 +14,7 @@ import {
   FriendsAcceptor,
   friendsDisabledByEnv,
   memoryCopies,
+  publishLinkError,
   publishTier,
   seriesFor,
   type Link,
@@ -200,6 +201,9 @@ export class FriendsGrpcServer extends Server {
     const { http2Server, listeners } = port;
     const series = this.series(port, link.kind);
     link.observe(series);
+    link.once('close', (error) => {
+      if (error) publishLinkError({ transport: 'grpc', role: 'server', target: series.target, tier: link.kind, error });
+    });
     publishTier({ transport: 'grpc', role: 'server', target: series.target, tier: link.kind, peer: link.peer });
     const session = new ServerLinkSession(
       link,

@@ -8,6 +8,7 @@ import {
   HelloAttempt,
   isFriendsError,
   memoryCopies,
+  publishLinkError,
   publishTier,
   seriesFor,
   SocketLink,
@@ -446,6 +447,9 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
   }
 
   private onClose(link: Link<NestPacket>, err: Error | undefined): void {
+    if (err && this.series) {
+      publishLinkError({ transport: 'nest', role: 'client', target: this.series.target, tier: link.kind, error: err });
+    }
     if (err) {
       // As the stock client: a connection's error is logged (framing errors by their message).
       this.logger.error(isFriendsError(err) ? err.message : err);

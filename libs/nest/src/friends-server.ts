@@ -6,6 +6,7 @@ import {
   fallbackReason,
   FriendsAcceptor,
   memoryCopies,
+  publishLinkError,
   publishTier,
   seriesFor,
   SocketLink,
@@ -238,6 +239,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
     link.on('message', (packet) => this.onPacket(connection, packet));
     link.on('drain', () => link.resume());
     link.on('close', (err) => {
+      if (err) publishLinkError({ transport: 'nest', role: 'server', target, tier: link.kind, error: err });
       this.links.delete(link);
       this.inFlight.drop(connection);
       // As stock, which logs every error of an accepted socket this way.

@@ -8,6 +8,7 @@ import {
   friendsDisabledByEnv,
   HelloAttempt,
   memoryCopies,
+  publishLinkError,
   publishTier,
   seriesFor,
   type FallbackReason,
@@ -222,6 +223,9 @@ export class Friendship {
     log('%s: %s friend', address, decision.tier);
     const series = seriesFor({ transport: 'grpc', role: 'client', target: address, tier: decision.tier });
     decision.link.observe(series);
+    decision.link.once('close', (error) => {
+      if (error) publishLinkError({ transport: 'grpc', role: 'client', target: address, tier: decision.tier, error });
+    });
     publishTier({ transport: 'grpc', role: 'client', target: address, tier: decision.tier, peer: decision.link.peer });
     return this.transportOn(decision.link, exchange, series);
   }
