@@ -35,6 +35,11 @@ function fallbacks(transport: string, target: string, reason: string): number {
 
 const CALLS = 3;
 
+const fallbackMessages: TierMessage[] = [];
+const onFallback = (message: unknown): void => void fallbackMessages.push(message as TierMessage);
+beforeAll(() => subscribe('friends:connection:fallback', onFallback));
+afterAll(() => unsubscribe('friends:connection:fallback', onFallback));
+
 describe('Nest: tier events, labelled counters and fallback reasons on every placement', () => {
   const cases: { name: TargetName; tier: 'memory' | 'unix' | 'tcp'; reason?: string }[] = [
     { name: 'memory', tier: 'memory' },
@@ -44,6 +49,7 @@ describe('Nest: tier events, labelled counters and fallback reasons on every pla
   ];
 
   test.each(cases)('$name', async ({ name, tier, reason }) => {
+    fallbackMessages.length = 0;
     const target = await openTarget(name);
     try {
       const { messages } = await tierMessages(async () => {
@@ -63,6 +69,9 @@ describe('Nest: tier events, labelled counters and fallback reasons on every pla
       expect(counters.connectionsActive).toBe(1);
       if (tier !== 'memory') expect(counters.bytesOut).toBeGreaterThan(0);
       if (reason) expect(fallbacks('nest', message!.target, reason)).toBe(1);
+      expect(fallbackMessages.filter((m) => m.transport === 'nest' && m.role === 'client')).toEqual(
+        reason ? [message] : [],
+      );
       if (tier === 'memory') {
         const server = series({ transport: 'nest', role: 'server', target: message!.target, tier: 'memory' })!;
         expect(server.calls).toBe(CALLS + 1);

@@ -56,11 +56,14 @@ export interface LinkErrorMessage {
  */
 export const channels = {
   tier: channel('friends:connection:tier'),
+  /** Only the decisions that stayed on the standard wire although more was asked for (`reason` set). */
+  fallback: channel('friends:connection:fallback'),
   linkError: channel('friends:link:error'),
 } as const;
 
 export function publishTier(message: TierMessage): void {
   if (channels.tier.hasSubscribers) channels.tier.publish(message);
+  if (message.reason !== undefined && channels.fallback.hasSubscribers) channels.fallback.publish(message);
 }
 
 export function publishLinkError(message: LinkErrorMessage): void {
