@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { encodeCompactFrame, kernelIdentity, kernelProof } from '@friends/core';
+import { clientEnd, connectionTuple, encodeCompactFrame, kernelIdentity, kernelProof } from '@friends/core';
 import { FriendsGrpcServer, friends, handshakeService } from '@friends/grpc';
 import { echoHandlers, loadEcho } from '../fixtures/src/grpc/echo-service.js';
+import { rawGrpcHello } from '../fixtures/src/grpc/raw-hello.js';
 import { closesWithin, rawConnect, ticketFrame } from '../support/raw.js';
 import { wayOf } from '../support/tier.js';
 
@@ -30,9 +31,16 @@ describe('gRPC bad input', () => {
       }),
     );
   };
-  const unixHello = (): Promise<Answer> => {
-    const nonce = randomBytes(16).toString('hex');
-    return hello({ v: 1, nonce, kernel: kernelProof(kernelIdentity()!, nonce), endpoint: '' });
+  // Written by hand: the kernel proof is bound to the connection the hello travels on.
+  const unixHello = async (): Promise<Answer> => {
+    const [host, port] = target.split(':') as [string, string];
+    const answer = await rawGrpcHello(host, Number(port), (socket) => {
+      const nonce = randomBytes(16).toString('hex');
+      const kernel = kernelProof(kernelIdentity()!, nonce, clientEnd(connectionTuple(socket), 'client'));
+      return { v: 1, nonce, kernel, endpoint: '' };
+    });
+    if (!answer) throw new Error('no answer to the hello');
+    return answer;
   };
   const admitted = async () => {
     const answer = await unixHello();

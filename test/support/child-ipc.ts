@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 
 const START_TIMEOUT_MS = 15_000;
 const EXIT_TIMEOUT_MS = 5_000;
@@ -17,10 +17,21 @@ type Reply = { id: number; ok: true; result?: unknown } | { id: number; ok: fals
 /**
  * Forks `node entry ...args` and waits for its `{ ready: true }` message. The
  * child answers each request with `{ id, ok, result | error }` and exits when
- * the channel closes (also when this process dies).
+ * the channel closes (also when this process dies). A `wrapper` (e.g.
+ * `ip netns exec <ns>`) runs node through it; it must exec node in the same
+ * process, so the channel and the pid stay node's.
  */
-export async function forkIpc(label: string, entry: string, args: string[]): Promise<IpcChild> {
-  const child = fork(entry, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+export async function forkIpc(
+  label: string,
+  entry: string,
+  args: string[],
+  wrapper: readonly string[] = [],
+): Promise<IpcChild> {
+  const options: SpawnOptions = { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' };
+  const child =
+    wrapper.length > 0
+      ? spawn(wrapper[0]!, [...wrapper.slice(1), process.execPath, entry, ...args], options)
+      : fork(entry, args, options);
   const pending = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
   let nextId = 0;
   const failAll = (err: Error): void => {

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import {
   AUTH_FRAME,
+  clientEnd,
+  connectionTuple,
   encodeCompactFrame,
   encodeStockFrame,
   kernelIdentity,
@@ -41,12 +43,15 @@ export async function closesWithin(peer: RawPeer, ms: number): Promise<boolean> 
   return result;
 }
 
-/** Sends a hello the way a client would and returns the answer packet. */
+type Hello = Record<string, unknown>;
+
+/** Sends a hello the way a client would and returns the answer packet; `data` may depend on the connection. */
 export async function rawHello(
   port: number,
-  data: Record<string, unknown> = { v: 1, nonce: randomBytes(16).toString('hex') },
-): Promise<{ peer: RawPeer; answer: Record<string, unknown> }> {
+  data: Hello | ((socket: Socket) => Hello) = { v: 1, nonce: randomBytes(16).toString('hex') },
+): Promise<{ peer: RawPeer; answer: Hello }> {
   const peer = await rawConnect({ port });
+  if (typeof data === 'function') data = data(peer.socket);
   const decoder = new StockFrameDecoder({ maxFrameSize: 1 << 20 });
   const frames: string[] = [];
   const answer = new Promise<Record<string, unknown>>((resolve) =>
@@ -59,10 +64,12 @@ export async function rawHello(
   return { peer, answer: await answer };
 }
 
-/** A hello that proves the same kernel, so the server answers with a unix ticket. */
-export function unixHello(): Record<string, unknown> {
-  const nonce = randomBytes(16).toString('hex');
-  return { v: 1, nonce, kernel: kernelProof(kernelIdentity()!, nonce) };
+/** A hello that proves the same kernel on the connection it is sent on, so the server answers with a unix ticket. */
+export function unixHello(): (socket: Socket) => Hello {
+  return (socket) => {
+    const nonce = randomBytes(16).toString('hex');
+    return { v: 1, nonce, kernel: kernelProof(kernelIdentity()!, nonce, clientEnd(connectionTuple(socket), 'client')) };
+  };
 }
 
 export function ticketFrame(ticket: string): Buffer {

@@ -18,22 +18,30 @@ function installed(tool: Tool): boolean {
   return run.error === undefined && run.status === 0;
 }
 
+/** What a suite needs besides its tools. */
+export interface Needs {
+  /** Runs as root (network namespaces, mounts). */
+  root?: boolean;
+}
+
 /**
- * `describe(name, body)` when every tool is installed. When one is missing, the suite is skipped
- * with the reason in its name and a warning, so `npm ci && npm test` passes on a machine with only
- * Node; under CI=true it fails instead.
+ * `describe(name, body)` when every tool is installed (and, with `needs.root`, the process is
+ * root). Otherwise the suite is skipped with the reason in its name and a warning, so
+ * `npm ci && npm test` passes on a machine with only Node; under CI=true it fails instead.
  */
-export function describeWithTools(tools: readonly Tool[], name: string, body: () => void): void {
+export function describeWithTools(tools: readonly Tool[], name: string, body: () => void, needs: Needs = {}): void {
   const missing = tools.filter((tool) => !installed(tool)).map((tool) => tool.package);
-  if (missing.length === 0) {
+  const reasons = missing.length > 0 ? [`${missing.join(', ')} not installed`] : [];
+  if (needs.root && process.getuid?.() !== 0) reasons.push('not root');
+  if (reasons.length === 0) {
     describe(name, body);
     return;
   }
-  const reason = `${missing.join(', ')} not installed`;
+  const reason = reasons.join('; ');
   if (ON_CI) {
     describe(name, () => {
-      test(`requires ${missing.join(', ')}`, () => {
-        throw new Error(`${reason}: under CI=true every tool must be present (.ci/run installs them)`);
+      test(`requires ${[...missing, ...(needs.root ? ['root'] : [])].join(', ')}`, () => {
+        throw new Error(`${reason}: under CI=true every tool must be present (.ci/run installs them, as root)`);
       });
     });
     return;

@@ -38,9 +38,15 @@ export {
   type HelloAnswer,
   type HelloRequest,
 } from './handshake/hello.js';
-export { kernelIdentity, kernelProof } from './handshake/host-identity.js';
+export { kernelIdentity, kernelProof, resolveKernelIdentity } from './handshake/host-identity.js';
 export { TicketBook, type RedeemedTicket } from './handshake/tickets.js';
-export { connectionTuple, isSameConnection, type ConnectionTuple } from './handshake/binding.js';
+export {
+  canonicalAddress,
+  clientEnd,
+  connectionTuple,
+  isSameConnection,
+  type ConnectionTuple,
+} from './handshake/binding.js';
 export { openPendingEndpoint, claimPendingEndpoint, pendingEndpointCount } from './handshake/registry.js';
 export { FriendsAcceptor, type AcceptorOptions } from './handshake/acceptor.js';
 export { HelloAttempt, type ConnectorOptions, type TierDecision } from './handshake/connector.js';

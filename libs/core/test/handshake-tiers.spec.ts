@@ -115,6 +115,28 @@ describe('tier decision', () => {
     expect(decision.tier).toBe('unix');
   });
 
+  test('the kernel proof holds only on the connection it was made for: a hello replayed on another one gets tcp', async () => {
+    const acceptor = await h.acceptor({ memory: false });
+    // The client dialled a service address (destination NAT): the server sees the client's end unchanged.
+    const attempt = h.attempt({
+      memory: false,
+      binding: { localAddress: '10.0.0.1', localPort: 40000, remoteAddress: '10.96.0.10', remotePort: 80 },
+    });
+    const hello = HandshakeHarness.wire(attempt.hello);
+    const seen = { localAddress: '10.0.0.2', localPort: 3000, remoteAddress: '10.0.0.1', remotePort: 40000 };
+    expect(acceptor.answer(hello, seen).tier).toBe('unix');
+    expect(acceptor.answer(hello, { ...seen, remoteAddress: '::ffff:10.0.0.1' }).tier).toBe('unix');
+    // Relayed by whoever the client dialled, from its own connection.
+    const other = { v: 1, tier: 'tcp', reason: 'other kernel' };
+    expect(acceptor.answer(hello, { ...seen, remoteAddress: '10.0.0.9' })).toEqual(other);
+    expect(acceptor.answer(hello, { ...seen, remotePort: 40001 })).toEqual(other);
+    expect(acceptor.answer(hello)).toEqual(other);
+    // A proof made off TCP holds only off TCP.
+    const unbound = HandshakeHarness.wire(h.attempt({ memory: false }).hello);
+    expect(acceptor.answer(unbound, seen)).toEqual(other);
+    expect(acceptor.answer(unbound).tier).toBe('unix');
+  });
+
   test('tcp when the client offers no kernel proof', async () => {
     const acceptor = await h.acceptor({ memory: false });
     const decision = await h.negotiate(acceptor, h.attempt({ unix: false }));

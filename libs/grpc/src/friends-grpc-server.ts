@@ -17,6 +17,7 @@ import {
   publishLinkError,
   publishTier,
   seriesFor,
+  resolveKernelIdentity,
   type Link,
   type SeriesCounters,
   type Tier,
@@ -35,6 +36,12 @@ export interface FriendsGrpcServerOptions {
   friends?: boolean | { memory?: boolean; unix?: boolean };
   /** Where the unix socket lives. Default `$XDG_RUNTIME_DIR/friends` or `<tmpdir>/friends-<uid>`. */
   socketDir?: string;
+  /**
+   * Names this machine's kernel for the unix tier, in place of Linux's boot id: only clients that
+   * hold the same value take the unix tier. For machines that share a boot id but not a filesystem
+   * (hosts modelled with network namespaces on one kernel), or that have none. A secret, as the boot id is.
+   */
+  kernelIdentity?: string;
 }
 
 /** The tier of each stream a friend link carries (any other stream is HTTP/2). */
@@ -77,6 +84,7 @@ export class FriendsGrpcServer extends Server {
   constructor(options: ServerOptions & { friends?: FriendsGrpcServerOptions } = {}) {
     const { friends: friendsOptions = {}, ...serverOptions } = options;
     super(serverOptions);
+    if (friendsOptions.kernelIdentity !== undefined) resolveKernelIdentity(friendsOptions.kernelIdentity);
     this.friendsOptions = friendsOptions;
     this.maxConcurrentStreams = serverOptions['grpc.max_concurrent_streams'] ?? Infinity;
     onHttp2ServerSetup(this, (http2Server, listeners) => this.adopt({ http2Server, listeners }));
@@ -166,6 +174,7 @@ export class FriendsGrpcServer extends Server {
         unix: tiers.unix,
         socketDir: this.friendsOptions.socketDir ?? defaultSocketDir(),
         socketPrefix: 'grpc',
+        kernelIdentity: this.friendsOptions.kernelIdentity,
         memoryCopy: memoryCopies.none,
         unixCodec: compactStreamCodec,
         onLink: (link, context) => this.serve(link, context as HelloOrigin),

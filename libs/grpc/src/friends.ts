@@ -1,5 +1,5 @@
 import { Channel, type ChannelCredentials, type ChannelOptions, type ClientOptions } from '@grpc/grpc-js';
-import { friendsDisabledByEnv } from '@friends/core';
+import { friendsDisabledByEnv, resolveKernelIdentity } from '@friends/core';
 import { FRIENDS_POLICY } from './client/balancer.js';
 import { rememberCallSpan } from './client/call-spans.js';
 
@@ -8,6 +8,13 @@ export interface FriendsClientOptions {
   friends?: boolean | { memory?: boolean; unix?: boolean };
   /** Longest wait for a backend's Hello before its calls go over HTTP/2. Default 5,000 ms. */
   helloTimeout?: number;
+  /**
+   * Names this machine's kernel for the unix tier, in place of Linux's boot id: only servers that
+   * hold the same value are reached over unix. For machines that share a boot id but not a
+   * filesystem (hosts modelled with network namespaces on one kernel), or that have none. A secret,
+   * as the boot id is; it travels in the channel's service config, which stays in this process.
+   */
+  kernelIdentity?: string;
 }
 
 /**
@@ -23,9 +30,11 @@ export interface FriendsClientOptions {
  * deadlines, retries, the service config, limits) is grpc-js's, on every tier.
  */
 export function friends(options: FriendsClientOptions = {}): ClientOptions {
+  if (options.kernelIdentity !== undefined) resolveKernelIdentity(options.kernelIdentity);
   const settings = {
     ...tiers(options.friends),
     helloTimeoutMs: options.helloTimeout ?? 5_000,
+    ...(options.kernelIdentity !== undefined ? { kernelIdentity: options.kernelIdentity } : {}),
   };
   return {
     channelFactoryOverride: (target: string, credentials: ChannelCredentials, channelOptions: ClientOptions) =>
@@ -50,7 +59,7 @@ class FriendsChannel extends Channel {
  */
 export function friendsChannelOptions(
   options: ChannelOptions,
-  settings: { memory: boolean; unix: boolean; helloTimeoutMs: number },
+  settings: { memory: boolean; unix: boolean; helloTimeoutMs: number; kernelIdentity?: string },
 ): ChannelOptions {
   if ((!settings.memory && !settings.unix) || friendsDisabledByEnv()) return options;
   let config: Record<string, unknown> = {};

@@ -3,6 +3,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import {
   countFallback,
+  connectionTuple,
   describePeer,
   fallbackReason,
   HelloAttempt,
@@ -11,6 +12,7 @@ import {
   publishLinkError,
   publishTier,
   seriesFor,
+  resolveKernelIdentity,
   SocketLink,
   stockJsonCodec,
   type FallbackReason,
@@ -81,6 +83,7 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     super();
     this.initializeSerializer(options);
     this.initializeDeserializer(options);
+    if (options.kernelIdentity !== undefined) resolveKernelIdentity(options.kernelIdentity);
     this.customDeserializer = options.deserializer !== undefined;
     this.stockIds = options.serializer !== undefined || this.customDeserializer;
     this.events.on('error', () => undefined);
@@ -291,6 +294,9 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
       memoryCopy: memoryCopies[options.copy ?? 'json'],
       unixCodec: compactNestCodec,
       linkOptions,
+      kernelIdentity: options.kernelIdentity,
+      // The server must see this very connection: what a server we dialled relays elsewhere gets nothing.
+      binding: connectionTuple(socket),
     });
     let answer: NestPacket | undefined;
     try {

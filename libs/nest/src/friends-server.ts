@@ -9,6 +9,7 @@ import {
   publishLinkError,
   publishTier,
   seriesFor,
+  connectionTuple,
   SocketLink,
   stockJsonCodec,
   type Link,
@@ -91,6 +92,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
           linkOptions,
           admissionTimeoutMs: options.handshakeTimeout,
           ticketTtlMs: options.ticketTtl,
+          kernelIdentity: options.kernelIdentity,
           onLink: (link) => this.serve(link),
           onWarning: (err) => this.logger.warn(err.message),
         });
@@ -325,7 +327,13 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
       this.handleError(err as string);
     };
     if (this.isHello(pattern, link)) {
-      const answer = this.acceptor?.answer(packet.data) ?? { v: 1, tier: 'tcp', reason: 'friends off' };
+      // Bound to this connection: a hello relayed from another one gets neither memory nor unix.
+      const socket = connection.ref.netSocket;
+      const answer = this.acceptor?.answer(packet.data, socket ? connectionTuple(socket) : undefined) ?? {
+        v: 1,
+        tier: 'tcp',
+        reason: 'friends off',
+      };
       // A serializer of ours sees packet ids: then the client must use the stock wire's kind of id.
       const ids = this.options.serializer || this.options.deserializer ? { ids: STOCK_IDS } : {};
       respond({ response: { ...answer, ...ids }, isDisposed: true });

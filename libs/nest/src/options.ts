@@ -20,6 +20,12 @@ interface CommonOptions {
   copy?: CopyMode;
   /** Where unix sockets live. Default `$XDG_RUNTIME_DIR/friends` or `<tmpdir>/friends-<uid>`. */
   socketDir?: string;
+  /**
+   * Names this machine's kernel for the unix tier, in place of Linux's boot id: only peers that
+   * hold the same value take the unix tier. For machines that share a boot id but not a filesystem
+   * (hosts modelled with network namespaces on one kernel), or that have none. A secret, as the boot id is.
+   */
+  kernelIdentity?: string;
   /** Largest inbound message: characters (UTF-16 code units) of its JSON text, as stock counts, on every tier. Default 134,217,728. */
   maxBufferSize?: number;
   /** Idle time in the middle of a frame before the connection is dropped. Default 30,000 ms. */

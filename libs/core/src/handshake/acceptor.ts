@@ -8,10 +8,10 @@ import { createMemoryLinkPair, type MemoryCopy, type MemoryLinkOptions } from '.
 import { SOCKET_LINK_DEFAULTS, SocketLink, type SocketLinkOptions } from '../links/socket-link.js';
 import { listenUnix, prepareSocketDir, removeSocketFile, removeStaleSockets } from '../socket-dir.js';
 import { join } from 'node:path';
-import type { ConnectionTuple } from './binding.js';
+import { clientEnd, type ConnectionTuple } from './binding.js';
 import { claimPendingEndpoint } from './registry.js';
 import { AUTH_FRAME, AUTH_MAX_FRAME, AUTH_OK_FRAME, type HelloAnswer, parseHello } from './hello.js';
-import { kernelIdentity, kernelProof, sameSecret } from './host-identity.js';
+import { kernelProof, resolveKernelIdentity, sameSecret } from './host-identity.js';
 import { TicketBook } from './tickets.js';
 
 export interface AcceptorOptions<M> {
@@ -57,7 +57,7 @@ export class FriendsAcceptor<M> {
 
   constructor(private readonly options: AcceptorOptions<M>) {
     this.tickets = new TicketBook(options.ticketTtlMs ?? 10_000);
-    this.identity = options.kernelIdentity === undefined ? kernelIdentity() : options.kernelIdentity;
+    this.identity = resolveKernelIdentity(options.kernelIdentity);
   }
 
   /** The socket path friends connect to, once listening. */
@@ -90,7 +90,8 @@ export class FriendsAcceptor<M> {
   /**
    * Answers a hello (any JSON value a client sent). Never throws. `connection`
    * is the connection it arrived on (a memory claim bound to another connection
-   * is refused); `context` goes to `onLink` with the link this hello leads to.
+   * is refused, and the kernel proof must be bound to its client end); `context`
+   * goes to `onLink` with the link this hello leads to.
    */
   answer(data: unknown, connection?: ConnectionTuple, context?: unknown): HelloAnswer {
     const hello = parseHello(data);
@@ -124,7 +125,7 @@ export class FriendsAcceptor<M> {
       }
     }
     if (this.path && hello.kernel && this.identity !== null) {
-      if (sameSecret(kernelProof(this.identity, hello.nonce), hello.kernel)) {
+      if (sameSecret(kernelProof(this.identity, hello.nonce, clientEnd(connection, 'server')), hello.kernel)) {
         return { v: 1, tier: 'unix', path: this.path, ticket: this.tickets.issue(hello.nonce, context) };
       }
       return { v: 1, tier: 'tcp', reason: 'other kernel' };

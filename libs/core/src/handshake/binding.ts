@@ -24,10 +24,26 @@ export function connectionTuple(socket: {
   return { localAddress, localPort, remoteAddress, remotePort };
 }
 
-/** An IPv4 client of a dual-stack listener shows up as ::ffff:a.b.c.d on the listener's side. */
+/** An address as both ends write it: an IPv4 client of a dual-stack listener shows up there as ::ffff:a.b.c.d. */
+export function canonicalAddress(address: string): string {
+  return (address.startsWith('::ffff:') ? address.slice(7) : address).toLowerCase();
+}
+
 function sameAddress(a: string, b: string): boolean {
-  const bare = (x: string): string => (x.startsWith('::ffff:') ? x.slice(7) : x).toLowerCase();
-  return bare(a) === bare(b);
+  return canonicalAddress(a) === canonicalAddress(b);
+}
+
+/**
+ * The client's end of the connection: what a kernel proof is bound to. The
+ * client reads it from its own socket, the server from the remote end of the
+ * connection the hello came on; destination NAT (a service address) leaves it
+ * intact, source NAT or a proxy changes it (and the connection stays on the wire).
+ */
+export function clientEnd(tuple: ConnectionTuple | undefined, side: 'client' | 'server'): string {
+  if (!tuple) return '';
+  return side === 'client'
+    ? `${canonicalAddress(tuple.localAddress)} ${tuple.localPort}`
+    : `${canonicalAddress(tuple.remoteAddress)} ${tuple.remotePort}`;
 }
 
 /** True when `theirs` is the connection `mine` seen from its other end. */

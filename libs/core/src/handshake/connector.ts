@@ -8,8 +8,8 @@ import type { MemoryCopy } from '../links/memory-link.js';
 import { SOCKET_LINK_DEFAULTS, SocketLink, type SocketLinkOptions } from '../links/socket-link.js';
 import { bindablePath } from '../socket-dir.js';
 import { AUTH_FRAME, AUTH_MAX_FRAME, AUTH_OK_FRAME, type HelloRequest, parseAnswer } from './hello.js';
-import { kernelIdentity, kernelProof, sameSecret } from './host-identity.js';
-import type { ConnectionTuple } from './binding.js';
+import { kernelProof, resolveKernelIdentity, sameSecret } from './host-identity.js';
+import { clientEnd, type ConnectionTuple } from './binding.js';
 import { openPendingEndpoint, type PendingEndpoint } from './registry.js';
 
 export interface ConnectorOptions<M> {
@@ -23,7 +23,11 @@ export interface ConnectorOptions<M> {
   /** Time the unix connect and admission may take before falling back (default 2 s). */
   unixTimeoutMs?: number;
   kernelIdentity?: string | null;
-  /** The connection the hello travels on, as this side sees it: a memory claim must come through it. */
+  /**
+   * The connection the hello travels on, as this side sees it: a memory claim must come through it,
+   * and the kernel proof is bound to its client end. Without it, only a server that has none either
+   * (the hello did not come over TCP) grants unix.
+   */
   binding?: ConnectionTuple;
 }
 
@@ -50,8 +54,10 @@ export class HelloAttempt<M> {
       });
       this.hello.endpoint = this.endpoint.id;
     }
-    const identity = options.kernelIdentity === undefined ? kernelIdentity() : options.kernelIdentity;
-    if (options.unix && identity !== null) this.hello.kernel = kernelProof(identity, nonce);
+    const identity = resolveKernelIdentity(options.kernelIdentity);
+    if (options.unix && identity !== null) {
+      this.hello.kernel = kernelProof(identity, nonce, clientEnd(options.binding, 'client'));
+    }
   }
 
   async complete(answerData: unknown): Promise<TierDecision<M>> {

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { ErrorCodes, FriendsError } from '../errors.js';
 
 let cached: string | null | undefined;
 
@@ -20,9 +21,26 @@ export function kernelIdentity(): string | null {
   return cached;
 }
 
-/** Proof that the sender runs on the kernel `identity`, bound to `nonce`. */
-export function kernelProof(identity: string, nonce: string): string {
-  return createHmac('sha256', nonce).update(identity).digest('hex');
+/**
+ * The identity in force: a configured one (a non-empty string, or `null` for
+ * none), else the boot id. A configured value that is neither is a coded error.
+ */
+export function resolveKernelIdentity(configured: string | null | undefined): string | null {
+  if (configured === undefined) return kernelIdentity();
+  if (configured !== null && (typeof configured !== 'string' || configured.length === 0)) {
+    throw new FriendsError(ErrorCodes.INVALID_OPTION, 'kernelIdentity must be a non-empty string');
+  }
+  return configured;
+}
+
+/**
+ * Proof that the sender runs on the kernel `identity`, bound to `nonce` and to
+ * `clientEnd` (the client's address and port on the connection the hello
+ * travels, see binding.ts; empty off TCP): a hello that someone the client
+ * dialled replays on a connection of its own proves nothing there.
+ */
+export function kernelProof(identity: string, nonce: string, clientEnd = ''): string {
+  return createHmac('sha256', nonce).update(`${clientEnd}\n${identity}`).digest('hex');
 }
 
 export function sameSecret(a: string, b: string): boolean {

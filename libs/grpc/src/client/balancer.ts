@@ -150,6 +150,8 @@ export class FriendsLoadBalancingConfig implements TypedLoadBalancingConfig {
       unix: raw.unix !== false,
       helloTimeoutMs: typeof raw.helloTimeoutMs === 'number' && raw.helloTimeoutMs > 0 ? raw.helloTimeoutMs : 5_000,
     };
+    if (typeof raw.kernelIdentity === 'string' && raw.kernelIdentity.length > 0)
+      settings.kernelIdentity = raw.kernelIdentity;
     return new FriendsLoadBalancingConfig(settings, child, childJson);
   }
 }

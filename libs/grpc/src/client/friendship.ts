@@ -30,6 +30,8 @@ export interface FriendsSettings {
   memory: boolean;
   unix: boolean;
   helloTimeoutMs: number;
+  /** In place of the boot id (see `friends()`). */
+  kernelIdentity?: string;
 }
 
 /** Someone who wants to hear when the state the LB should see changes. */
@@ -195,6 +197,7 @@ export class Friendship {
       memoryCopy: memoryCopies.none,
       unixCodec: compactStreamCodec,
       binding: exchange.connection,
+      kernelIdentity: this.settings.kernelIdentity,
     });
     let answer: HelloAnswerMessage | undefined;
     try {
