@@ -31,14 +31,16 @@ export {
   type CompactFrame,
 } from './codec/compact-framing.js';
 export {
+  isSocketPathShape,
   parseAnswer,
   parseHello,
+  SOCKET_NAME,
   AUTH_FRAME,
   AUTH_OK_FRAME,
   type HelloAnswer,
   type HelloRequest,
 } from './handshake/hello.js';
-export { kernelIdentity, kernelProof, resolveKernelIdentity } from './handshake/host-identity.js';
+export { kernelIdentity, kernelProof, resolveKernelIdentity, unixAnswerProof } from './handshake/host-identity.js';
 export { TicketBook, type RedeemedTicket } from './handshake/tickets.js';
 export {
   canonicalAddress,

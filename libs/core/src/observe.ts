@@ -168,7 +168,7 @@ export function friendsStats(): { series: SeriesCounters[]; fallbacks: FallbackC
 /** The category of a tier decision's reason (the connector's and the acceptor's texts). */
 export function fallbackReason(reason: string): FallbackReason {
   if (reason === 'peer does not speak friends') return 'stock-peer';
-  if (reason === 'other kernel') return 'other-kernel';
-  if (reason.startsWith('unix')) return 'socket-unreachable';
+  if (reason === 'other kernel' || reason === 'unix answer without proof of this kernel') return 'other-kernel';
+  if (reason.startsWith('unix:')) return 'socket-unreachable';
   return 'refused';
 }

@@ -1,4 +1,4 @@
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, constants, openSync } from 'node:fs';
 import { lstat, mkdir, readdir, chmod, unlink } from 'node:fs/promises';
 import { connect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -82,7 +82,9 @@ function probeSocket(path: string, timeoutMs: number): Promise<'live' | 'refused
 /**
  * A path `bind`/`connect` accept for `path`. Paths over the kernel limit are
  * reached through `/proc/self/fd/<dir fd>/<name>` (Linux); `release` closes the fd
- * once the socket is bound or connected.
+ * once the socket is bound or connected. Only for paths this side chose (its own
+ * socket directory): the open is synchronous. O_DIRECTORY makes anything but a
+ * directory (a FIFO) fail at once instead of blocking.
  */
 export function bindablePath(path: string): { path: string; release: () => void } {
   if (Buffer.byteLength(path) <= MAX_UNIX_PATH) return { path, release: () => undefined };
@@ -92,7 +94,7 @@ export function bindablePath(path: string): { path: string; release: () => void 
       `Unix socket path is ${Buffer.byteLength(path)} bytes, over the limit`,
     );
   }
-  const fd = openSync(dirname(path), 'r');
+  const fd = openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY);
   const short = `/proc/self/fd/${fd}/${basename(path)}`;
   let open = true;
   if (Buffer.byteLength(short) > MAX_UNIX_PATH) {

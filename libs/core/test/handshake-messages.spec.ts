@@ -10,6 +10,7 @@ import {
   parseAnswer,
   parseHello,
   pendingEndpointCount,
+  unixAnswerProof,
   type Link,
 } from '../src/index.js';
 import { delay, once } from './support/helpers.js';
@@ -18,6 +19,8 @@ const NONCE = '0123456789abcdef0123456789abcdef';
 const ENDPOINT = 'fedcba9876543210fedcba9876543210';
 const KERNEL = 'a'.repeat(64);
 const TICKET = 'AbCdEfGhIjKlMnOpQrStUvWxYz012-_9';
+const SOCK = '/run/f-1-0123456789abcdef.sock';
+const PROOF = 'b'.repeat(64);
 
 describe('TicketBook', () => {
   afterEach(() => {
@@ -31,7 +34,7 @@ describe('TicketBook', () => {
     expect(tickets.size).toBe(500);
     for (const t of tickets) {
       expect(t).toMatch(/^[A-Za-z0-9_-]{16,64}$/);
-      expect(parseAnswer({ v: 1, tier: 'unix', path: '/x.sock', ticket: t })).toBeDefined();
+      expect(parseAnswer({ v: 1, tier: 'unix', path: SOCK, ticket: t, proof: PROOF })).toBeDefined();
     }
   });
 
@@ -156,11 +159,12 @@ describe('parseHello', () => {
 describe('parseAnswer', () => {
   test('accepts each tier and keeps only its fields', () => {
     expect(parseAnswer({ v: 1, tier: 'memory', path: '/x' })).toEqual({ v: 1, tier: 'memory' });
-    expect(parseAnswer({ v: 1, tier: 'unix', path: '/run/f.sock', ticket: TICKET, junk: 1 })).toEqual({
+    expect(parseAnswer({ v: 1, tier: 'unix', path: SOCK, ticket: TICKET, proof: PROOF, junk: 1 })).toEqual({
       v: 1,
       tier: 'unix',
-      path: '/run/f.sock',
+      path: SOCK,
       ticket: TICKET,
+      proof: PROOF,
     });
     expect(parseAnswer({ v: 1, tier: 'tcp', reason: 'other kernel' })).toEqual({
       v: 1,
@@ -178,10 +182,11 @@ describe('parseAnswer', () => {
   });
 
   test('accepts a path of 4096 characters and tickets of 16 and 64 characters', () => {
-    const path = `/${'p'.repeat(4095)}`;
-    expect(parseAnswer({ v: 1, tier: 'unix', path, ticket: TICKET })).toBeDefined();
-    expect(parseAnswer({ v: 1, tier: 'unix', path: '/a', ticket: 'a'.repeat(16) })).toBeDefined();
-    expect(parseAnswer({ v: 1, tier: 'unix', path: '/a', ticket: 'a'.repeat(64) })).toBeDefined();
+    const path = `/${'p'.repeat(4095 - SOCK.length)}${SOCK}`;
+    expect(path).toHaveLength(4096);
+    expect(parseAnswer({ v: 1, tier: 'unix', path, ticket: TICKET, proof: PROOF })).toBeDefined();
+    expect(parseAnswer({ v: 1, tier: 'unix', path: SOCK, ticket: 'a'.repeat(16), proof: PROOF })).toBeDefined();
+    expect(parseAnswer({ v: 1, tier: 'unix', path: SOCK, ticket: 'a'.repeat(64), proof: PROOF })).toBeDefined();
   });
 
   test.each<[string, unknown]>([
@@ -193,17 +198,44 @@ describe('parseAnswer', () => {
     ['unknown tier', { v: 1, tier: 'udp' }],
     ['tier of another case', { v: 1, tier: 'Memory' }],
     ['no tier', { v: 1 }],
-    ['unix without path', { v: 1, tier: 'unix', ticket: TICKET }],
-    ['unix with empty path', { v: 1, tier: 'unix', path: '', ticket: TICKET }],
-    ['unix with relative path', { v: 1, tier: 'unix', path: 'run/f.sock', ticket: TICKET }],
-    ['unix with path over 4096', { v: 1, tier: 'unix', path: `/${'p'.repeat(4096)}`, ticket: TICKET }],
-    ['unix with path as array', { v: 1, tier: 'unix', path: ['/x'], ticket: TICKET }],
-    ['unix without ticket', { v: 1, tier: 'unix', path: '/x' }],
-    ['unix with short ticket', { v: 1, tier: 'unix', path: '/x', ticket: 'a'.repeat(15) }],
-    ['unix with long ticket', { v: 1, tier: 'unix', path: '/x', ticket: 'a'.repeat(65) }],
-    ['unix with ticket padding', { v: 1, tier: 'unix', path: '/x', ticket: `${TICKET.slice(0, 30)}==` }],
-    ['unix with ticket trailing newline', { v: 1, tier: 'unix', path: '/x', ticket: `${TICKET}\n` }],
-    ['unix with ticket as number', { v: 1, tier: 'unix', path: '/x', ticket: 1234567890123456 }],
+    ['unix without path', { v: 1, tier: 'unix', ticket: TICKET, proof: PROOF }],
+    ['unix with empty path', { v: 1, tier: 'unix', path: '', ticket: TICKET, proof: PROOF }],
+    ['unix with relative path', { v: 1, tier: 'unix', path: SOCK.slice(1), ticket: TICKET, proof: PROOF }],
+    [
+      'unix with path over 4096',
+      { v: 1, tier: 'unix', path: `/${'p'.repeat(4096 - SOCK.length)}${SOCK}`, ticket: TICKET, proof: PROOF },
+    ],
+    ['unix with path as array', { v: 1, tier: 'unix', path: [SOCK], ticket: TICKET, proof: PROOF }],
+    [
+      'unix with path to a file not named as a socket',
+      { v: 1, tier: 'unix', path: '/run/docker.sock', ticket: TICKET, proof: PROOF },
+    ],
+    ['unix with path to a directory', { v: 1, tier: 'unix', path: `${SOCK}/`, ticket: TICKET, proof: PROOF }],
+    ['unix with .. in the path', { v: 1, tier: 'unix', path: `/run/x/..${SOCK}`, ticket: TICKET, proof: PROOF }],
+    ['unix with // in the path', { v: 1, tier: 'unix', path: `/${SOCK}`, ticket: TICKET, proof: PROOF }],
+    ['unix with a NUL in the path', { v: 1, tier: 'unix', path: `/run/a\u0000${SOCK}`, ticket: TICKET, proof: PROOF }],
+    ['unix with a newline in the path', { v: 1, tier: 'unix', path: `/run/a\n${SOCK}`, ticket: TICKET, proof: PROOF }],
+    [
+      'unix with an escape in the path',
+      { v: 1, tier: 'unix', path: `/run/\u001b[31m${SOCK}`, ticket: TICKET, proof: PROOF },
+    ],
+    [
+      'unix with a bidi override in the path',
+      { v: 1, tier: 'unix', path: `/run/\u202e${SOCK}`, ticket: TICKET, proof: PROOF },
+    ],
+    [
+      'unix with a lone surrogate in the path',
+      { v: 1, tier: 'unix', path: `/run/\ud800${SOCK}`, ticket: TICKET, proof: PROOF },
+    ],
+    ['unix without ticket', { v: 1, tier: 'unix', path: SOCK, proof: PROOF }],
+    ['unix with short ticket', { v: 1, tier: 'unix', path: SOCK, ticket: 'a'.repeat(15), proof: PROOF }],
+    ['unix with long ticket', { v: 1, tier: 'unix', path: SOCK, ticket: 'a'.repeat(65), proof: PROOF }],
+    ['unix with ticket padding', { v: 1, tier: 'unix', path: SOCK, ticket: `${TICKET.slice(0, 30)}==`, proof: PROOF }],
+    ['unix with ticket trailing newline', { v: 1, tier: 'unix', path: SOCK, ticket: `${TICKET}\n`, proof: PROOF }],
+    ['unix with ticket as number', { v: 1, tier: 'unix', path: SOCK, ticket: 1234567890123456, proof: PROOF }],
+    ['unix without proof', { v: 1, tier: 'unix', path: SOCK, ticket: TICKET }],
+    ['unix with short proof', { v: 1, tier: 'unix', path: SOCK, ticket: TICKET, proof: PROOF.slice(1) }],
+    ['unix with uppercase proof', { v: 1, tier: 'unix', path: SOCK, ticket: TICKET, proof: 'B'.repeat(64) }],
   ])('rejects %s', (_name, data) => {
     expect(parseAnswer(data)).toBeUndefined();
   });
@@ -224,6 +256,16 @@ describe('kernel identity and proof', () => {
     expect(kernelProof('boot-id-1', ENDPOINT)).not.toBe(p);
     expect(p).not.toContain(Buffer.from('boot-id-1').toString('hex'));
     expect(parseHello({ v: 1, nonce: NONCE, kernel: p })).toBeDefined();
+  });
+
+  test('unixAnswerProof differs from the client proof and binds the path and ticket', () => {
+    const p = unixAnswerProof('boot-id-1', NONCE, SOCK, TICKET);
+    expect(p).toMatch(/^[0-9a-f]{64}$/);
+    expect(p).not.toBe(kernelProof('boot-id-1', NONCE));
+    expect(unixAnswerProof('boot-id-2', NONCE, SOCK, TICKET)).not.toBe(p);
+    expect(unixAnswerProof('boot-id-1', ENDPOINT, SOCK, TICKET)).not.toBe(p);
+    expect(unixAnswerProof('boot-id-1', NONCE, `/tmp${SOCK}`, TICKET)).not.toBe(p);
+    expect(unixAnswerProof('boot-id-1', NONCE, SOCK, `${TICKET}x`)).not.toBe(p);
   });
 });
 

@@ -8,6 +8,8 @@ import {
   CompactFrameDecoder,
   ErrorCodes,
   encodeCompactFrame,
+  kernelIdentity,
+  unixAnswerProof,
   type HelloAttempt,
 } from '../src/index.js';
 import { HandshakeHarness, roundTrip } from './support/handshake-harness.js';
@@ -42,7 +44,7 @@ const TICKET = 'TICKET_abcdefghijklmnopqrstuvwxyz';
 async function fakeEndpoint(
   reply: (frame: { type: number; payload: string }, socket: Socket) => void,
 ): Promise<{ path: string; frames: { type: number; payload: string }[] }> {
-  const path = join(dir, `fake-${count++}.sock`);
+  const path = socketPath(`fake${count++}`);
   const frames: { type: number; payload: string }[] = [];
   const server = createServer((socket) => {
     accepted.push(socket);
@@ -61,12 +63,24 @@ async function fakeEndpoint(
   return { path, frames };
 }
 
-function unixAnswer(path: string, ticket = TICKET): unknown {
-  return { v: 1, tier: 'unix', path, ticket };
+/** A path in the test directory named as an acceptor names its socket (clients connect to nothing else). */
+function socketPath(prefix: string): string {
+  return join(dir, `${prefix}-${process.pid}-0123456789abcdef.sock`);
+}
+
+/** A unix answer as a server on this kernel would give it, with its proof. */
+function unixAnswer(attempt: HelloAttempt<object>, path: string, ticket = TICKET): unknown {
+  return {
+    v: 1,
+    tier: 'unix',
+    path,
+    ticket,
+    proof: unixAnswerProof(kernelIdentity()!, attempt.hello.nonce, path, ticket),
+  };
 }
 
 async function decide(attempt: HelloAttempt<object>, path: string): Promise<{ tier: string; reason: string }> {
-  const decision = await h.complete(attempt, unixAnswer(path));
+  const decision = await h.complete(attempt, unixAnswer(attempt, path));
   return { tier: decision.tier, reason: decision.tier === 'tcp' ? decision.reason : '' };
 }
 
@@ -76,7 +90,7 @@ test('presents exactly one ticket frame and accepts an endpoint that echoes the 
     socket.write(encodeCompactFrame(AUTH_OK_FRAME, 0, attempt.hello.nonce));
     socket.on('data', () => undefined);
   });
-  const decision = await h.complete(attempt, unixAnswer(fake.path));
+  const decision = await h.complete(attempt, unixAnswer(attempt, fake.path));
   expect(fake.frames).toEqual([{ type: AUTH_FRAME, payload: TICKET }]);
   expect(decision.tier).toBe('unix');
   if (decision.tier === 'tcp') return;
@@ -155,7 +169,7 @@ test('an endpoint that sends AUTH_OK and then its first message in one write: un
       ]),
     ),
   );
-  const decision = await h.complete(attempt, unixAnswer(fake.path));
+  const decision = await h.complete(attempt, unixAnswer(attempt, fake.path));
   expect(decision.tier === 'tcp' ? `tcp: ${decision.reason}` : decision.tier).toBe('unix');
   if (decision.tier === 'tcp') return;
   const got = await new Promise<object>((resolve) => decision.link.once('message', resolve));
@@ -163,24 +177,26 @@ test('an endpoint that sends AUTH_OK and then its first message in one write: un
 });
 
 test('a socket path that does not exist -> tcp (ENOENT)', async () => {
-  const result = await decide(h.attempt({ memory: false }), join(dir, 'nobody-here.sock'));
+  const result = await decide(h.attempt({ memory: false }), socketPath('nobody'));
   expect(result.tier).toBe('tcp');
   expect(result.reason).toContain('ENOENT');
 });
 
 test('a path that is a regular file -> tcp', async () => {
-  const file = join(dir, 'plain-file.sock');
+  const file = socketPath('plainfile');
   await writeFile(file, 'x');
   expect(await decide(h.attempt({ memory: false }), file)).toMatchObject({ tier: 'tcp' });
 });
 
 test('a long path (over the kernel limit) in a missing directory -> tcp, not a throw', async () => {
-  const path = join(dir, 'missing', 'z'.repeat(120), 'f.sock');
+  const path = join(dir, 'missing', 'z'.repeat(120), 'f-1-0123456789abcdef.sock');
   expect(await decide(h.attempt({ memory: false }), path)).toMatchObject({ tier: 'tcp' });
 });
 
 test('a path with a NUL byte -> tcp, not a throw', async () => {
-  expect(await decide(h.attempt({ memory: false }), `${dir}/a\u0000b.sock`)).toMatchObject({ tier: 'tcp' });
+  expect(await decide(h.attempt({ memory: false }), `${dir}/a\u0000b-1-0123456789abcdef.sock`)).toMatchObject({
+    tier: 'tcp',
+  });
 });
 
 test('an invalid unix answer (relative path, bad ticket) -> tcp as a non-friend peer', async () => {
@@ -188,7 +204,9 @@ test('an invalid unix answer (relative path, bad ticket) -> tcp as a non-friend 
     tier: 'tcp',
     reason: 'peer does not speak friends',
   });
-  expect(await h.complete(h.attempt(), { v: 1, tier: 'unix', path: '/x.sock', ticket: 'short' })).toEqual({
+  expect(
+    await h.complete(h.attempt(), { v: 1, tier: 'unix', path: '/x-1-0123456789abcdef.sock', ticket: 'short' }),
+  ).toEqual({
     tier: 'tcp',
     reason: 'peer does not speak friends',
   });

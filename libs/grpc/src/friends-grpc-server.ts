@@ -197,6 +197,7 @@ export class FriendsGrpcServer extends Server {
       path: answer.tier === 'unix' ? answer.path : '',
       ticket: answer.tier === 'unix' ? answer.ticket : '',
       reason: answer.tier === 'tcp' ? answer.reason : '',
+      proof: answer.tier === 'unix' ? answer.proof : '',
     };
   }
 
@@ -244,16 +245,14 @@ export class FriendsGrpcServer extends Server {
   /** No new friends; the socket file goes. Links already served close with their sessions. */
   private async stopAcceptor(): Promise<void> {
     this.stopping = true;
-    const starting = this.acceptorStarting;
     const acceptor = this.acceptor;
     this.acceptor = undefined;
     this.acceptorStarting = undefined;
-    if (!acceptor) return;
-    await starting;
-    await acceptor.close();
+    // Safe at any moment, a start() still under way included: it resolves once nothing is left open.
+    await acceptor?.close();
   }
 }
 
 function tcpAnswer(reason: string): HelloAnswerMessage {
-  return { v: 1, tier: 'tcp', path: '', ticket: '', reason };
+  return { v: 1, tier: 'tcp', path: '', ticket: '', reason, proof: '' };
 }

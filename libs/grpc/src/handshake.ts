@@ -23,6 +23,7 @@ export interface HelloAnswerMessage {
   path: string;
   ticket: string;
   reason: string;
+  proof: string;
 }
 
 /** A message as grpc-js puts it on a stream: uncompressed flag, length, bytes. */

@@ -287,16 +287,18 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
       this.fallback = { reason: 'switched-off', detail: 'friends off' };
       return tcp;
     }
+    // A memory claim must come through this very connection: without its addresses, no memory tier.
+    const binding = connectionTuple(socket);
     const attempt = new HelloAttempt<NestPacket>({
       protocol: NEST_PROTOCOL,
-      memory: tiers.memory,
+      memory: tiers.memory && binding !== undefined,
       unix: tiers.unix,
       memoryCopy: memoryCopies[options.copy ?? 'json'],
       unixCodec: compactNestCodec,
       linkOptions,
       kernelIdentity: options.kernelIdentity,
       // The server must see this very connection: what a server we dialled relays elsewhere gets nothing.
-      binding: connectionTuple(socket),
+      binding,
     });
     let answer: NestPacket | undefined;
     try {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { clientEnd, type ConnectionTuple } from './binding.js';
 import { claimPendingEndpoint } from './registry.js';
 import { AUTH_FRAME, AUTH_MAX_FRAME, AUTH_OK_FRAME, type HelloAnswer, parseHello } from './hello.js';
-import { kernelProof, resolveKernelIdentity, sameSecret } from './host-identity.js';
+import { kernelProof, resolveKernelIdentity, sameSecret, unixAnswerProof } from './host-identity.js';
 import { TicketBook } from './tickets.js';
 
 export interface AcceptorOptions<M> {
@@ -54,6 +54,9 @@ export class FriendsAcceptor<M> {
   private readonly admitting = new Set<Socket>();
   private readonly identity: string | null;
   private readonly id = randomBytes(8).toString('hex');
+  private starting: Promise<void> | undefined;
+  /** Set by close(), for good: a start() still under way then undoes what it opened. */
+  private closed = false;
 
   constructor(private readonly options: AcceptorOptions<M>) {
     this.tickets = new TicketBook(options.ticketTtlMs ?? 10_000);
@@ -66,9 +69,14 @@ export class FriendsAcceptor<M> {
   }
 
   /** Opens the unix listener when enabled. Failure only disables the unix tier. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.starting ??= this.openListener();
+    return this.starting;
+  }
+
+  private async openListener(): Promise<void> {
     const { options } = this;
-    if (!options.unix || this.identity === null) return;
+    if (!options.unix || this.identity === null || this.closed) return;
     const path = join(options.socketDir, `${options.socketPrefix}-${process.pid}-${this.id}.sock`);
     const server = createServer({ pauseOnConnect: false }, (socket) => this.admit(socket));
     try {
@@ -80,6 +88,11 @@ export class FriendsAcceptor<M> {
       options.onWarning?.(
         new FriendsError(ErrorCodes.SOCKET_DIR, `Unix tier disabled: ${(err as Error).message}`, { cause: err }),
       );
+      return;
+    }
+    if (this.closed) {
+      server.close();
+      await removeSocketFile(path);
       return;
     }
     server.on('error', (err) => options.onWarning?.(err));
@@ -126,7 +139,9 @@ export class FriendsAcceptor<M> {
     }
     if (this.path && hello.kernel && this.identity !== null) {
       if (sameSecret(kernelProof(this.identity, hello.nonce, clientEnd(connection, 'server')), hello.kernel)) {
-        return { v: 1, tier: 'unix', path: this.path, ticket: this.tickets.issue(hello.nonce, context) };
+        const ticket = this.tickets.issue(hello.nonce, context);
+        const proof = unixAnswerProof(this.identity, hello.nonce, this.path, ticket);
+        return { v: 1, tier: 'unix', path: this.path, ticket, proof };
       }
       return { v: 1, tier: 'tcp', reason: 'other kernel' };
     }
@@ -135,9 +150,12 @@ export class FriendsAcceptor<M> {
 
   /**
    * Stops the unix listener, drops sockets still being admitted and removes the
-   * socket file. Links already handed to `onLink` stay open: their owner closes them.
+   * socket file, also when start() is still under way (it resolves once that
+   * start has undone its work). Links already handed to `onLink` stay open:
+   * their owner closes them.
    */
   async close(): Promise<void> {
+    this.closed = true;
     this.tickets.clear();
     for (const socket of this.admitting) socket.destroy();
     this.admitting.clear();
@@ -148,6 +166,7 @@ export class FriendsAcceptor<M> {
     // Stop listening now; connections already admitted belong to whoever got them from onLink.
     server?.close();
     if (path) await removeSocketFile(path);
+    await this.starting;
   }
 
   /** A unix connection must present a valid ticket before anything else happens on it. */

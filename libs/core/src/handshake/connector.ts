@@ -1,16 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import type { MessageCodec } from '../codec/codec.js';
 import { encodeCompactFrame, splitFirstCompactFrame } from '../codec/compact-framing.js';
 import { ErrorCodes, FriendsError } from '../errors.js';
 import type { Link } from '../links/link.js';
 import type { MemoryCopy } from '../links/memory-link.js';
 import { SOCKET_LINK_DEFAULTS, SocketLink, type SocketLinkOptions } from '../links/socket-link.js';
-import { bindablePath } from '../socket-dir.js';
 import { AUTH_FRAME, AUTH_MAX_FRAME, AUTH_OK_FRAME, type HelloRequest, parseAnswer } from './hello.js';
-import { kernelProof, resolveKernelIdentity, sameSecret } from './host-identity.js';
+import { kernelProof, resolveKernelIdentity, sameSecret, unixAnswerProof } from './host-identity.js';
 import { clientEnd, type ConnectionTuple } from './binding.js';
 import { openPendingEndpoint, type PendingEndpoint } from './registry.js';
+import { openUnixTarget, type UnixTarget } from './unix-target.js';
 
 export interface ConnectorOptions<M> {
   protocol: string;
@@ -42,6 +42,8 @@ export type TierDecision<M> = { tier: 'memory' | 'unix'; link: Link<M> } | { tie
 export class HelloAttempt<M> {
   readonly hello: HelloRequest;
   private readonly endpoint: PendingEndpoint | undefined;
+  /** The kernel identity this hello proved, when it asked for the unix tier. */
+  private readonly identity: string | undefined;
   private done = false;
 
   constructor(private readonly options: ConnectorOptions<M>) {
@@ -56,6 +58,7 @@ export class HelloAttempt<M> {
     }
     const identity = resolveKernelIdentity(options.kernelIdentity);
     if (options.unix && identity !== null) {
+      this.identity = identity;
       this.hello.kernel = kernelProof(identity, nonce, clientEnd(options.binding, 'client'));
     }
   }
@@ -72,6 +75,10 @@ export class HelloAttempt<M> {
     if (!answer) return { tier: 'tcp', reason: 'peer does not speak friends' };
     if (answer.tier === 'memory') return { tier: 'tcp', reason: 'memory answer without an endpoint' };
     if (answer.tier === 'tcp') return { tier: 'tcp', reason: answer.reason };
+    // Nothing on the path is touched unless this hello asked for unix and the server proved this kernel.
+    if (this.identity === undefined) return { tier: 'tcp', reason: 'unix answer to a hello that did not ask for it' };
+    const proof = unixAnswerProof(this.identity, this.hello.nonce, answer.path, answer.ticket);
+    if (!sameSecret(proof, answer.proof)) return { tier: 'tcp', reason: 'unix answer without proof of this kernel' };
     try {
       return { tier: 'unix', link: await this.openUnix(answer.path, answer.ticket) };
     } catch (err) {
@@ -86,33 +93,34 @@ export class HelloAttempt<M> {
     this.endpoint?.cancel();
   }
 
+  /**
+   * Connects to the socket a proven answer named and redeems the ticket. One
+   * timeout covers it all; the path is resolved off the event loop.
+   */
   private openUnix(path: string, ticket: string): Promise<Link<M>> {
     const { options } = this;
     const nonce = this.hello.nonce;
     return new Promise((resolve, reject) => {
-      let target: { path: string; release: () => void };
-      try {
-        target = bindablePath(path);
-      } catch (err) {
-        reject(err);
-        return;
-      }
-      const socket = connect(target.path);
+      let settled = false;
+      let target: UnixTarget | undefined;
+      let socket: Socket | undefined;
       const timer = setTimeout(
         () => fail(new FriendsError(ErrorCodes.HANDSHAKE_TIMEOUT, `Unix admission at ${path} timed out`)),
         options.unixTimeoutMs ?? 2_000,
       );
       timer.unref();
       const cleanup = (): void => {
+        settled = true;
         clearTimeout(timer);
-        target.release();
-        socket.off('data', onData);
-        socket.off('error', fail);
-        socket.off('close', onClose);
+        target?.release();
+        socket?.off('data', onData);
+        socket?.off('error', fail);
+        socket?.off('close', onClose);
       };
       const fail = (err: Error): void => {
+        if (settled) return;
         cleanup();
-        socket.destroy();
+        socket?.destroy();
         reject(err);
       };
       const onClose = (): void =>
@@ -135,19 +143,31 @@ export class HelloAttempt<M> {
           );
           return;
         }
+        const connected = socket!;
         cleanup();
         // The server may speak first: what followed the proof in this read belongs to the link.
         resolve(
-          new SocketLink<M>('unix', socket, { kind: 'unix', path }, options.unixCodec, options.linkOptions, rest),
+          new SocketLink<M>('unix', connected, { kind: 'unix', path }, options.unixCodec, options.linkOptions, rest),
         );
       };
-      socket.once('connect', () => {
-        target.release();
-        socket.write(encodeCompactFrame(AUTH_FRAME, 0, ticket));
-      });
-      socket.on('data', onData);
-      socket.on('error', fail);
-      socket.on('close', onClose);
+      openUnixTarget(path, () => settled).then(
+        (opened) => {
+          if (settled) {
+            opened.release();
+            return;
+          }
+          target = opened;
+          socket = connect(opened.connectPath);
+          socket.once('connect', () => {
+            target?.release();
+            socket!.write(encodeCompactFrame(AUTH_FRAME, 0, ticket));
+          });
+          socket.on('data', onData);
+          socket.on('error', fail);
+          socket.on('close', onClose);
+        },
+        (err: Error) => fail(err),
+      );
     });
   }
 }

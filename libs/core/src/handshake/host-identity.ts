@@ -43,6 +43,16 @@ export function kernelProof(identity: string, nonce: string, clientEnd = ''): st
   return createHmac('sha256', nonce).update(`${clientEnd}\n${identity}`).digest('hex');
 }
 
+/**
+ * The server's proof in a `unix` answer: that it runs on the kernel `identity`
+ * too, bound to the client's `nonce` and to the path and ticket it hands out (a
+ * relay cannot swap either). Its label keeps it apart from the client's proof,
+ * which the server has seen: echoing that back proves nothing.
+ */
+export function unixAnswerProof(identity: string, nonce: string, path: string, ticket: string): string {
+  return createHmac('sha256', nonce).update(`friends unix answer v1\0${identity}\0${path}\0${ticket}`).digest('hex');
+}
+
 export function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);

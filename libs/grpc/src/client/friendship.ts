@@ -293,5 +293,6 @@ function answerFromMessage(message: HelloAnswerMessage): Record<string, unknown>
     ...(message.path ? { path: message.path } : {}),
     ...(message.ticket ? { ticket: message.ticket } : {}),
     ...(message.reason ? { reason: message.reason } : {}),
+    ...(message.proof ? { proof: message.proof } : {}),
   };
 }
