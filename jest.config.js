@@ -7,6 +7,7 @@ export default {
   moduleNameMapper: {
     '^@friends/(core|nest|grpc)$': '<rootDir>/libs/$1/src/index.ts',
     '^@friends/grpc/nest$': '<rootDir>/libs/grpc/src/nest/index.ts',
+    '^@friends/core/prometheus$': '<rootDir>/libs/core/src/prometheus.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -64,3 +64,21 @@ export {
   removeStaleSockets,
   socketFileName,
 } from './socket-dir.js';
+export {
+  FALLBACK_REASONS,
+  channels,
+  countFallback,
+  fallbackReason,
+  friendsStats,
+  publishLinkError,
+  publishTier,
+  seriesFor,
+  type FallbackCount,
+  type FallbackReason,
+  type FriendsTransport,
+  type LinkErrorMessage,
+  type SeriesCounters,
+  type SeriesLabels,
+  type TierMessage,
+} from './observe.js';
+export { FRIENDS_TIER_ATTRIBUTE, tierAttributes } from './tracing.js';

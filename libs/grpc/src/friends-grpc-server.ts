@@ -1,22 +1,34 @@
 import { Server, type ServerOptions } from '@grpc/grpc-js';
+import type { Deserialize, Serialize } from '@grpc/grpc-js/build/src/make-client.js';
+import type { HandleCall } from '@grpc/grpc-js/build/src/server-call.js';
+import { trace } from '@opentelemetry/api';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { debuglog } from 'node:util';
+import type { AddressInfo } from 'node:net';
 import {
   connectionTuple,
+  countFallback,
   ErrorCodes,
+  fallbackReason,
   FriendsAcceptor,
   friendsDisabledByEnv,
   isFriendsError,
   memoryCopies,
+  publishLinkError,
+  publishTier,
+  seriesFor,
   resolveKernelIdentity,
   safeLogText,
   type Link,
+  type SeriesCounters,
+  type Tier,
+  tierAttributes,
 } from '@friends/core';
 import { compactStreamCodec, type StreamFrame } from './h2/frames.js';
 import { ServerLinkSession } from './h2/server-session.js';
 import { helloFromMessage, helloMethod, type HelloAnswerMessage, type HelloRequestMessage } from './handshake.js';
-import { onHttp2ServerSetup, type AnyHttp2Server, type PortListeners } from './internals.js';
+import { onHttp2ServerSetup, streamOfServerCall, type AnyHttp2Server, type PortListeners } from './internals.js';
 import { GRPC_PROTOCOL } from './protocol.js';
 import { answerHelloStream } from './server/hello-endpoint.js';
 import { peerIdentity, type PeerIdentity } from './server/peer-identity.js';
@@ -43,6 +55,9 @@ export interface FriendsGrpcServerOptions {
   onWarning?: (err: Error) => void;
 }
 
+/** The tier of each stream a friend link carries (any other stream is HTTP/2). */
+const friendStreamTiers = new WeakMap<object, Tier>();
+
 /** NODE_DEBUG=friends logs friend links as they are served. */
 const log = debuglog('friends');
 
@@ -50,6 +65,9 @@ const log = debuglog('friends');
 interface Port {
   http2Server: AnyHttp2Server;
   listeners: PortListeners;
+  /** `host:port` it listens on: the `target` label of its counters (set once listening). */
+  target?: string;
+  series?: Partial<Record<Tier, SeriesCounters>>;
 }
 
 /** Where a hello came from: the port it reached and the connection it came on. */
@@ -84,6 +102,29 @@ export class FriendsGrpcServer extends Server {
   }
 
   /** As grpc.Server's: calls in flight finish, on friend links too, before the callback. */
+  /**
+   * As grpc.Server's. Each handler first tells the active span (an
+   * OpenTelemetry gRPC instrumentation's server span, which wraps handlers
+   * registered here) the tier its call came over.
+   */
+  override register<RequestType, ResponseType>(
+    name: string,
+    handler: HandleCall<RequestType, ResponseType>,
+    serialize: Serialize<ResponseType>,
+    deserialize: Deserialize<RequestType>,
+    type: string,
+  ): boolean {
+    const marked = function (this: unknown, call: unknown, callback?: unknown): unknown {
+      const span = trace.getActiveSpan();
+      if (span?.isRecording()) {
+        const stream = streamOfServerCall(call);
+        if (stream) span.setAttributes(tierAttributes(friendStreamTiers.get(stream) ?? 'tcp'));
+      }
+      return (handler as (this: unknown, call: unknown, callback?: unknown) => unknown).call(this, call, callback);
+    };
+    return super.register<RequestType, ResponseType>(name, marked as typeof handler, serialize, deserialize, type);
+  }
+
   override tryShutdown(callback: (error?: Error) => void): void {
     const stopped = this.stopAcceptor();
     super.tryShutdown((error) => void stopped.then(() => callback(error)));
@@ -109,9 +150,16 @@ export class FriendsGrpcServer extends Server {
   /** Hellos are answered before grpc-js sees the stream; every other stream goes to grpc-js. */
   private adopt(port: Port): void {
     const { http2Server, listeners } = port;
+    http2Server.on('session', (session) => {
+      const series = this.series(port, 'tcp');
+      series.connectionsOpened++;
+      series.connectionsActive++;
+      session.once('close', () => series.connectionsActive--);
+    });
     http2Server.removeListener('stream', listeners.stream);
     http2Server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ...rest: unknown[]) => {
       if (headers[':path'] !== helloMethod.path) {
+        this.series(port, 'tcp').calls++;
         listeners.stream.call(http2Server, stream, headers, ...rest);
         return;
       }
@@ -150,6 +198,12 @@ export class FriendsGrpcServer extends Server {
     const acceptor = this.acceptor;
     if (!acceptor || this.stopping) return tcpAnswer('shutting down');
     const answer = acceptor.answer(helloFromMessage(request), connectionTuple(socket), origin);
+    if (answer.tier === 'tcp') {
+      const reason = fallbackReason(answer.reason);
+      const { target } = this.series(origin.port, 'tcp');
+      countFallback('grpc', 'server', target, reason);
+      publishTier({ transport: 'grpc', role: 'server', target, tier: 'tcp', reason });
+    }
     return {
       v: 1,
       tier: answer.tier,
@@ -168,15 +222,37 @@ export class FriendsGrpcServer extends Server {
       return;
     }
     const { http2Server, listeners } = port;
+    const series = this.series(port, link.kind);
+    link.observe(series);
+    link.once('close', (error) => {
+      if (error) publishLinkError({ transport: 'grpc', role: 'server', target: series.target, tier: link.kind, error });
+    });
+    publishTier({ transport: 'grpc', role: 'server', target: series.target, tier: link.kind, peer: link.peer });
     const session = new ServerLinkSession(
       link,
       identity.socket,
       identity.encrypted,
-      (stream, headers, flags) => listeners.stream.call(http2Server, stream, headers, flags),
+      (stream, headers, flags) => {
+        series.calls++;
+        friendStreamTiers.set(stream, link.kind);
+        listeners.stream.call(http2Server, stream, headers, flags);
+      },
       this.maxConcurrentStreams,
     );
     log('serving a %s friend', link.kind);
     listeners.session.call(http2Server, session);
+  }
+
+  /** The labelled counters of one port and tier. */
+  private series(port: Port, tier: Tier): SeriesCounters {
+    const known = port.series?.[tier];
+    if (known) return known;
+    const address = port.http2Server.address() as AddressInfo | null;
+    if (!address) return seriesFor({ transport: 'grpc', role: 'server', target: 'unbound', tier });
+    port.target = `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+    const series = seriesFor({ transport: 'grpc', role: 'server', target: port.target, tier });
+    (port.series ??= {})[tier] = series;
+    return series;
   }
 
   /** No new friends; the socket file goes. Links already served close with their sessions. */

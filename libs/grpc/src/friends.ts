@@ -1,6 +1,7 @@
 import { Channel, type ChannelCredentials, type ChannelOptions, type ClientOptions } from '@grpc/grpc-js';
 import { friendsDisabledByEnv, resolveKernelIdentity } from '@friends/core';
 import { FRIENDS_POLICY } from './client/balancer.js';
+import { rememberCallSpan } from './client/call-spans.js';
 
 export interface FriendsClientOptions {
   /** Fast tiers. Default both on; `false` (or `FRIENDS=off`) leaves the channel exactly as grpc-js makes it. */
@@ -40,8 +41,16 @@ export function friends(options: FriendsClientOptions = {}): ClientOptions {
   };
   return {
     channelFactoryOverride: (target: string, credentials: ChannelCredentials, channelOptions: ClientOptions) =>
-      new Channel(target, credentials, friendsChannelOptions(channelOptions, settings)),
+      new FriendsChannel(target, credentials, friendsChannelOptions(channelOptions, settings)),
   };
+}
+
+/** grpc-js's channel, which also lets an OpenTelemetry client span learn its call's tier (see call-spans.ts). */
+class FriendsChannel extends Channel {
+  override createCall(...args: Parameters<Channel['createCall']>): ReturnType<Channel['createCall']> {
+    rememberCallSpan();
+    return super.createCall(...args);
+  }
 }
 
 /**

@@ -110,3 +110,18 @@ export function socketOfCall(call: SubchannelCall): Socket | undefined {
 }
 
 export type { Metadata };
+
+/**
+ * The stream under a handler's call object (ServerUnaryCallImpl and friends
+ * hold grpc-js's intercepting call, whose innermost `nextCall` holds the
+ * stream), or undefined when grpc-js stores it elsewhere.
+ */
+export function streamOfServerCall(call: unknown): object | undefined {
+  let inner = (call as { call?: unknown } | null)?.call;
+  for (let depth = 0; inner && typeof inner === 'object' && depth < 32; depth++) {
+    const candidate = inner as { stream?: unknown; nextCall?: unknown };
+    if (candidate.stream && typeof candidate.stream === 'object') return candidate.stream;
+    inner = candidate.nextCall;
+  }
+  return undefined;
+}

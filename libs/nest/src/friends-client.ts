@@ -2,25 +2,34 @@ import { EventEmitter } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import {
+  countFallback,
   connectionTuple,
   describePeer,
+  fallbackReason,
   HelloAttempt,
   isFriendsError,
   memoryCopies,
+  publishLinkError,
+  publishTier,
+  seriesFor,
   resolveKernelIdentity,
   safeLogText,
   SocketLink,
   stockJsonCodec,
+  type FallbackReason,
   type Link,
   type PeerAddress,
+  type SeriesCounters,
   type Tier,
 } from '@friends/core';
 import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import { InvalidMessageException } from '@nestjs/microservices/errors/invalid-message.exception.js';
+import { context } from '@opentelemetry/api';
 import { Observable, Subject, throwError } from 'rxjs';
 import { DEFAULT_HOST, DEFAULT_PORT, HELLO_PATTERN, NEST_PROTOCOL, STOCK_IDS } from './constants.js';
 import { resolveTiers, type FriendsClientOptions } from './options.js';
+import { endSpan, startClientSpan } from './tracing.js';
 import { compactNestCodec, type NestPacket } from './wire.js';
 
 type Callback = (packet: WritePacket) => void;
@@ -66,6 +75,10 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
   /** When the socket of an attempt that failed to connect has closed; until connect() has seen it. */
   private failedSocketClosed: Promise<void> | undefined;
   private readonly events = new EventEmitter();
+  /** The labelled counters of the current link. */
+  private series: SeriesCounters | undefined;
+  /** Why the connection being made stays on tcp, when it does. */
+  private fallback: { reason: FallbackReason; detail: string } | undefined;
 
   constructor(private readonly options: FriendsClientOptions = {}) {
     super();
@@ -139,11 +152,16 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
       if (this.ready()) return this.publish(this.createPacket(pattern, data), callback);
       let teardown: (() => void) | undefined;
       let unsubscribed = false;
+      // Sent later, from the connection's context: a span must still be the caller's child.
+      const caller = this.options.tracing ? context.active() : undefined;
       this.whenConnected((err) => {
         if (unsubscribed) return;
         if (err) return observer.error(err);
         try {
-          teardown = this.publish(this.createPacket(pattern, data), callback);
+          const packet = this.createPacket(pattern, data);
+          teardown = caller
+            ? context.with(caller, () => this.publish(packet, callback))
+            : this.publish(packet, callback);
         } catch (hookErr) {
           observer.error(hookErr);
         }
@@ -161,10 +179,13 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
       return throwError(() => new InvalidMessageException());
     }
     const result = new Subject<TResult>();
+    const caller = this.options.tracing ? context.active() : undefined;
     const dispatch = (err?: unknown): void => {
       if (!err) {
         try {
-          this.dispatchEventNow(this.createPacket(pattern, data));
+          const packet = this.createPacket(pattern, data);
+          if (caller) context.with(caller, () => this.dispatchEventNow(packet));
+          else this.dispatchEventNow(packet);
         } catch (e) {
           err = e;
         }
@@ -194,10 +215,16 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     const outgoing = packet as unknown as NestPacket;
     outgoing.id = id;
     const routes = this.routingMap as unknown as Map<string | number, Callback>;
+    let endSpanEarly: (() => void) | undefined;
+    if (this.options.tracing) [callback, endSpanEarly] = this.traced(outgoing, link, false, callback);
     try {
       routes.set(id, callback);
       link.send(this.serializer.serialize(outgoing as never) as NestPacket);
-      return () => routes.delete(id);
+      if (this.series) this.series.calls++;
+      return () => {
+        // Unsubscribed before the last response: the span ends here.
+        if (routes.delete(id)) endSpanEarly?.();
+      };
     } catch (err) {
       routes.delete(id);
       callback({ err });
@@ -213,7 +240,10 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
   private dispatchEventNow(packet: ReadPacket): void {
     const link = this.link;
     if (!link || link.closed) throw new Error('Connection closed');
-    link.send(this.serializer.serialize({ ...packet, pattern: this.normalizePattern(packet.pattern) }) as NestPacket);
+    const outgoing = { ...packet, pattern: this.normalizePattern(packet.pattern) } as unknown as NestPacket;
+    if (this.options.tracing) this.traced(outgoing, link, true)[1]();
+    link.send(this.serializer.serialize(outgoing as never) as NestPacket);
+    if (this.series) this.series.calls++;
   }
 
   private ready(): boolean {
@@ -253,7 +283,11 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
       linkOptions,
     );
     const tiers = resolveTiers(options.friends);
-    if (!tiers.memory && !tiers.unix) return tcp;
+    this.fallback = undefined;
+    if (!tiers.memory && !tiers.unix) {
+      this.fallback = { reason: 'switched-off', detail: 'friends off' };
+      return tcp;
+    }
     // A memory claim must come through this very connection: without its addresses, no memory tier.
     const binding = connectionTuple(socket);
     const attempt = new HelloAttempt<NestPacket>({
@@ -275,6 +309,7 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
       attempt.cancel();
       if (tcp.closed) throw err;
       this.logger.warn(`hello to ${host}:${port} failed (${(err as Error).message}); staying on tcp`);
+      this.fallback = { reason: 'handshake-failed', detail: (err as Error).message };
       return tcp;
     }
     const decision = await attempt.complete(answer.err ? undefined : answer.response);
@@ -282,6 +317,10 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     if (decision.tier === 'tcp') {
       // The reason is the server's text, or names the path it sent.
       if (answer.err === undefined) this.logger.log(`tcp to ${host}:${port}: ${safeLogText(decision.reason)}`);
+      this.fallback = {
+        reason: answer.err === undefined ? fallbackReason(decision.reason) : 'stock-peer',
+        detail: safeLogText(decision.reason),
+      };
       return tcp;
     }
     tcp.close();
@@ -340,6 +379,7 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     }
     this.connecting = undefined;
     this.link = link;
+    this.observe(link);
     link.on('message', (packet) => this.onResponse(packet));
     link.on('close', (err) => this.onClose(link, err));
     this.logger.log(
@@ -349,6 +389,52 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     this.events.emit('tier', link.kind, link.peer);
     this._status$.next('connected');
     this.flushWaiters();
+  }
+
+  /**
+   * Starts the packet's span and puts its trace context in the packet's
+   * metadata; the returned callback ends the span with the last response.
+   */
+  private traced(
+    packet: NestPacket,
+    link: Link<NestPacket>,
+    event: boolean,
+    callback: Callback = noop,
+  ): [Callback, () => void] {
+    const pattern = typeof packet.pattern === 'string' ? packet.pattern : this.normalizePattern(packet.pattern);
+    const target = { host: this.options.host ?? DEFAULT_HOST, port: this.options.port ?? DEFAULT_PORT };
+    const { span, metadata } = startClientSpan(pattern, link.kind, target, event, packet.metadata);
+    packet.metadata = metadata;
+    let ended = false;
+    const end = (err?: unknown): void => {
+      if (ended) return;
+      ended = true;
+      endSpan(span, err);
+    };
+    return [
+      (response) => {
+        if (response.isDisposed || response.err !== undefined) end(response.err ?? undefined);
+        callback(response);
+      },
+      () => end(),
+    ];
+  }
+
+  /** Counts the new link in its labelled series, and tells diagnostics_channel subscribers its tier. */
+  private observe(link: Link<NestPacket>): void {
+    const target = `${this.options.host ?? DEFAULT_HOST}:${this.options.port ?? DEFAULT_PORT}`;
+    this.series = seriesFor({ transport: 'nest', role: 'client', target, tier: link.kind });
+    link.observe(this.series);
+    const fallback = link.kind === 'tcp' ? this.fallback : undefined;
+    if (fallback) countFallback('nest', 'client', target, fallback.reason);
+    publishTier({
+      transport: 'nest',
+      role: 'client',
+      target,
+      tier: link.kind,
+      peer: link.peer,
+      ...(fallback ? { reason: fallback.reason, detail: fallback.detail } : {}),
+    });
   }
 
   private onResponse(raw: NestPacket): void {
@@ -373,6 +459,9 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
   }
 
   private onClose(link: Link<NestPacket>, err: Error | undefined): void {
+    if (err && this.series) {
+      publishLinkError({ transport: 'nest', role: 'client', target: this.series.target, tier: link.kind, error: err });
+    }
     if (err) {
       // As the stock client: a connection's error is logged (framing errors by their message).
       this.logger.error(isFriendsError(err) ? err.message : err);

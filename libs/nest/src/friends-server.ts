@@ -2,10 +2,15 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import { createServer as createTlsServer } from 'node:tls';
 import {
   connectionTuple,
+  countFallback,
   describePeer,
+  fallbackReason,
   FriendsAcceptor,
   memoryCopies,
+  publishLinkError,
+  publishTier,
   safeLogText,
+  seriesFor,
   SocketLink,
   stockJsonCodec,
   type Link,
@@ -19,6 +24,7 @@ import {
   type ReadPacket,
 } from '@nestjs/microservices';
 import { InvalidTcpDataReceptionException } from '@nestjs/microservices/errors/invalid-tcp-data-reception.exception.js';
+import { context as otelContext, type Span } from '@opentelemetry/api';
 import { isObservable } from 'rxjs';
 import {
   DEFAULT_HOST,
@@ -33,6 +39,7 @@ import { FriendsContext } from './friends-context.js';
 import { InFlightRequests, type Connection } from './in-flight.js';
 import { resolveTiers, type FriendsServerOptions } from './options.js';
 import { FriendsSocketRef } from './socket-ref.js';
+import { endSpan, startServerSpan } from './tracing.js';
 import type { NestPacket } from './wire.js';
 import { compactNestCodec } from './wire.js';
 
@@ -63,6 +70,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
   private netServer: NetServer | undefined;
   private acceptor: FriendsAcceptor<NestPacket> | undefined;
   private readonly links = new Set<Link<NestPacket>>();
+  private targetLabel: { server: NetServer | undefined; text: string } | undefined;
   private readonly routeCache = new Map<string, MessageHandler>();
   private readonly defaultStartHook = this.onProcessingStartHook;
   private readonly inFlight = new InFlightRequests();
@@ -206,6 +214,15 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
     return this.unwrap<NetServer>().address() as AddressInfo;
   }
 
+  /** `host:port` as configured, with the port bound: the `target` label of this server's counters. */
+  private target(): string {
+    if (this.targetLabel && this.targetLabel.server === this.netServer) return this.targetLabel.text;
+    const port = this.netServer ? (this.netServer.address() as AddressInfo | null)?.port : undefined;
+    const text = `${this.options.host ?? DEFAULT_HOST}:${port ?? this.options.port ?? DEFAULT_PORT}`;
+    if (port !== undefined) this.targetLabel = { server: this.netServer, text };
+    return text;
+  }
+
   /** The unix socket friends connect to, when the unix tier is up. */
   get unixPath(): string | undefined {
     return this.acceptor?.unixPath;
@@ -243,11 +260,17 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
 
   private serve(link: Link<NestPacket>): void {
     this.links.add(link);
-    const connection: Connection = { ref: new FriendsSocketRef(link), inFlight: 0, events: 0, gone: false };
+    const target = this.target();
+    const series = seriesFor({ transport: 'nest', role: 'server', target, tier: link.kind });
+    link.observe(series);
+    if (link.kind !== 'tcp')
+      publishTier({ transport: 'nest', role: 'server', target, tier: link.kind, peer: link.peer });
+    const connection: Connection = { ref: new FriendsSocketRef(link), series, inFlight: 0, events: 0, gone: false };
     this.logger.log(`${link.kind} connection from ${describePeer(link.peer)}`);
     link.on('message', (packet) => this.onPacket(connection, packet));
     link.on('drain', () => link.resume());
     link.on('close', (err) => {
+      if (err) publishLinkError({ transport: 'nest', role: 'server', target, tier: link.kind, error: err });
       this.links.delete(link);
       this.inFlight.drop(connection);
       // As stock, which logs every error of an accepted socket this way; the coded error is its cause.
@@ -276,6 +299,24 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
 
   private dispatch(connection: Connection, packet: NestPacket): void {
     if (this.closing) return;
+    if (this.options.tracing) {
+      const pattern = this.getPatternAsString(packet.pattern as string);
+      if (!this.isHello(pattern, connection.ref.link)) {
+        const kind = connection.ref.link.kind;
+        const traced = startServerSpan(pattern, kind, packet.id === undefined, packet.metadata);
+        otelContext.with(traced.context, () => this.dispatchPacket(connection, packet, traced.span));
+        return;
+      }
+    }
+    this.dispatchPacket(connection, packet);
+  }
+
+  private isHello(pattern: string, link: Link<NestPacket>): boolean {
+    return pattern === HELLO_PATTERN && link.kind === 'tcp' && !this.messageHandlers.has(HELLO_PATTERN);
+  }
+
+  /** Runs the packet's handler; `span`, when tracing, ends with the handler's last answer. */
+  private dispatchPacket(connection: Connection, packet: NestPacket, span?: Span): void {
     const link = connection.ref.link;
     const pattern = this.getPatternAsString(packet.pattern as string);
     const id = packet.id;
@@ -285,25 +326,36 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
       packet.metadata as Record<string, unknown> | undefined,
     ]);
     if (id === undefined) {
+      connection.series.calls++;
       connection.events++;
-      const handled = (): void => void connection.events--;
-      this.handleEvent(pattern, packet as never, context).then(handled, (err) => {
-        handled();
-        this.handleError(err);
-      });
+      const handled = (err?: unknown): void => {
+        connection.events--;
+        if (span) endSpan(span, err);
+      };
+      this.handleEvent(pattern, packet as never, context).then(
+        () => handled(),
+        (err) => {
+          handled(err);
+          this.handleError(err);
+        },
+      );
       return;
     }
     const settle = this.inFlight.start(connection);
     const respond: Respond = (response) => {
-      if (response.isDisposed || response.err !== undefined) settle();
+      if (response.isDisposed || response.err !== undefined) {
+        settle();
+        if (span) endSpan(span, response.err ?? undefined);
+      }
       response.id = id;
       if (!link.send(this.serializer.serialize(response as never) as NestPacket)) link.pause();
     };
     const fail = (err: unknown): void => {
       settle();
+      if (span) endSpan(span, err);
       this.handleError(err as string);
     };
-    if (pattern === HELLO_PATTERN && link.kind === 'tcp' && !this.messageHandlers.has(HELLO_PATTERN)) {
+    if (this.isHello(pattern, link)) {
       // Bound to this connection: a hello relayed from another one gets neither memory nor unix.
       const socket = connection.ref.netSocket;
       const answer = this.acceptor?.answer(packet.data, socket ? connectionTuple(socket) : undefined) ?? {
@@ -314,11 +366,18 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
       // A serializer of ours sees packet ids: then the client must use the stock wire's kind of id.
       const ids = this.options.serializer || this.options.deserializer ? { ids: STOCK_IDS } : {};
       respond({ response: { ...answer, ...ids }, isDisposed: true });
+      if (answer.tier === 'tcp') {
+        const reason = fallbackReason(answer.reason);
+        countFallback('nest', 'server', this.target(), reason);
+        publishTier({ transport: 'nest', role: 'server', target: this.target(), tier: 'tcp', peer: link.peer, reason });
+      }
       return;
     }
+    connection.series.calls++;
     const handler = this.getHandlerByPattern(pattern);
     if (!handler) {
       settle();
+      if (span) endSpan(span, NO_MESSAGE_HANDLER);
       // Key order as the stock server writes it: id first.
       if (
         !link.send(this.serializer.serialize({ id, status: 'error', err: NO_MESSAGE_HANDLER } as never) as NestPacket)

@@ -1,8 +1,11 @@
+import type { SeriesCounters } from '@friends/core';
 import type { FriendsSocketRef } from './socket-ref.js';
 
 /** A served connection and the requests on it that still await their last answer. */
 export interface Connection {
   readonly ref: FriendsSocketRef;
+  /** The labelled counters of its link. */
+  readonly series: SeriesCounters;
   inFlight: number;
   /** Events whose handlers have not returned yet. */
   events: number;

@@ -34,6 +34,13 @@ interface CommonOptions {
   maxSendBufferSize?: number;
   serializer?: Serializer;
   deserializer?: Deserializer;
+  /**
+   * OpenTelemetry spans for requests and events, with W3C trace context in the
+   * packet metadata (`traceparent`, `tracestate`), so a trace crosses services
+   * on every tier. Needs an OpenTelemetry SDK in the process to record
+   * anything. Default false: the stock transport sends no such metadata.
+   */
+  tracing?: boolean;
 }
 
 export interface FriendsServerOptions extends CommonOptions {

@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import type { SeriesCounters } from '../observe.js';
 import type { PeerAddress, Tier } from '../tier.js';
 
 /**
@@ -30,6 +31,11 @@ export interface Link<M> extends EventEmitter<LinkEvents<M>> {
   /** Whether an open link keeps the process alive (a socket's ref/unref; nothing to hold in memory). */
   ref(): void;
   unref(): void;
+  /**
+   * Counts this link's connection, messages, bytes and errors in `series` too
+   * (the labelled counters of its transport and target), from now on. Once per link.
+   */
+  observe(series: SeriesCounters): void;
 }
 
 export type LinkEvents<M> = {

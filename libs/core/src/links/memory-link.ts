@@ -2,6 +2,7 @@ import { AsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import { ErrorCodes, FriendsError, frameTooLarge } from '../errors.js';
 import { metrics } from '../metrics.js';
+import type { SeriesCounters } from '../observe.js';
 import type { PeerAddress } from '../tier.js';
 import { jsonCopyWithin, TooLong } from './json-copy.js';
 import type { Link, LinkEvents } from './link.js';
@@ -98,6 +99,7 @@ export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
   private readonly copy: MemoryCopy;
   private readonly maxMessageLength: number;
   private readonly context: AsyncResource;
+  private series: SeriesCounters | undefined;
 
   constructor(
     end: MemoryEnd,
@@ -125,6 +127,13 @@ export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
     return this.ending || this.ended;
   }
 
+  observe(series: SeriesCounters): void {
+    if (this.series) return;
+    this.series = series;
+    series.connectionsOpened++;
+    if (!this.ended) series.connectionsActive++;
+  }
+
   send(message: M): boolean {
     if (this.ending || this.ended) return false;
     const remote = this.remote;
@@ -136,6 +145,7 @@ export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
       remote.enqueue(copy);
     }
     metrics.memory.messagesOut++;
+    if (this.series) this.series.messagesOut++;
     const queued = remote.tail - remote.head;
     if (queued < this.highWaterMark) return true;
     this.needDrain = true;
@@ -214,6 +224,7 @@ export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
         break;
       }
       metrics.memory.messagesIn++;
+      if (this.series) this.series.messagesIn++;
       this.emit('message', decode(item) as M);
     }
   }
@@ -262,6 +273,10 @@ export class MemoryLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
     this.head = this.tail = 0;
     metrics.memory.connectionsActive--;
     if (err) metrics.memory.errors++;
+    if (this.series) {
+      this.series.connectionsActive--;
+      if (err) this.series.errors++;
+    }
     deferDelivery(() => guarded(() => this.context.runInAsyncScope(this.emit, this, 'close', this.closeError)));
   }
 }

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { MessageCodec, MessageDecoder } from '../codec/codec.js';
 import { ErrorCodes, FriendsError } from '../errors.js';
 import { metrics, type TierCounters } from '../metrics.js';
+import type { SeriesCounters } from '../observe.js';
 import type { PeerAddress } from '../tier.js';
 import type { Link, LinkEvents } from './link.js';
 
@@ -46,6 +47,7 @@ export class SocketLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
   private error: Error | undefined;
   private incompleteTimer: NodeJS.Timeout | undefined;
   private corkedFrames = 0;
+  private series: SeriesCounters | undefined;
   private readonly uncork = (): void => {
     this.corked = false;
     this.corkedFrames = 0;
@@ -106,6 +108,10 @@ export class SocketLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
     }
     this.counters.messagesOut++;
     this.counters.bytesOut += chunk.length;
+    if (this.series) {
+      this.series.messagesOut++;
+      this.series.bytesOut += chunk.length;
+    }
     const limit = this.limits.maxSendBufferSize;
     if (limit > 0 && this.socket.writableLength > limit) {
       this.destroy(
@@ -156,9 +162,18 @@ export class SocketLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
     this.socket.unref();
   }
 
+  observe(series: SeriesCounters): void {
+    if (this.series) return;
+    this.series = series;
+    series.connectionsOpened++;
+    if (this.ended) return;
+    series.connectionsActive++;
+  }
+
   private onData(chunk: Buffer): void {
     if (this.ended) return;
     this.counters.bytesIn += chunk.length;
+    if (this.series) this.series.bytesIn += chunk.length;
     let messages: M[];
     try {
       messages = this.decoder.push(chunk);
@@ -182,6 +197,7 @@ export class SocketLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
         return;
       }
       this.counters.messagesIn++;
+      if (this.series) this.series.messagesIn++;
       this.emit('message', messages[i]!);
     }
   }
@@ -221,6 +237,10 @@ export class SocketLink<M> extends EventEmitter<LinkEvents<M>> implements Link<M
     this.pending = [];
     this.counters.connectionsActive--;
     if (this.error) this.counters.errors++;
+    if (this.series) {
+      this.series.connectionsActive--;
+      if (this.error) this.series.errors++;
+    }
     this.emit('close', this.error);
   }
 }

@@ -9,6 +9,9 @@ import type { LoadBalancingConfig } from '@grpc/grpc-js/build/src/service-config
 import type { Endpoint, SubchannelAddress } from '@grpc/grpc-js/build/src/subchannel-address.js';
 import type { StatusOr } from '@grpc/grpc-js/build/src/call-interface.js';
 import type { ConnectivityStateListener, SubchannelInterface } from '@grpc/grpc-js/build/src/subchannel-interface.js';
+import type { Subchannel } from '@grpc/grpc-js/build/src/subchannel.js';
+import type { SeriesCounters } from '@friends/core';
+import { markCallTier } from './call-spans.js';
 import { Friendship, type FriendsSettings, type FriendshipObserver } from './friendship.js';
 import type { FriendTransport } from './friend-transport.js';
 
@@ -28,6 +31,7 @@ class FriendSubchannel extends BaseSubchannelWrapper implements FriendshipObserv
   private friendship: Friendship | undefined;
   private refs = 0;
   private target: { transport: FriendTransport; pick: SubchannelInterface } | undefined;
+  private http2: { real: SubchannelInterface; pick: SubchannelInterface } | undefined;
 
   constructor(
     child: SubchannelInterface,
@@ -71,8 +75,14 @@ class FriendSubchannel extends BaseSubchannelWrapper implements FriendshipObserv
 
   /** What the LB call should use for a pick of this subchannel. */
   picked(): SubchannelInterface {
-    const transport = this.friendship?.friend;
-    if (!transport) return this.child;
+    const friendship = this.friendship;
+    const transport = friendship?.friend;
+    if (!transport) {
+      if (!friendship) return this.child;
+      const real = this.child.getRealSubchannel();
+      if (this.http2?.real !== real) this.http2 = { real, pick: http2Pick(this.child, real, friendship.http2Series) };
+      return this.http2.pick;
+    }
     if (this.target?.transport !== transport) this.target = { transport, pick: friendPick(this.child, transport) };
     return this.target.pick;
   }
@@ -89,6 +99,19 @@ function friendPick(real: SubchannelInterface, transport: FriendTransport): Subc
     getConnectivityState: () => (transport.usable ? State.READY : State.TRANSIENT_FAILURE),
     getRealSubchannel: () => transport,
   });
+}
+
+/** A pick that stays on HTTP/2: the real subchannel, with its calls counted in `series`. */
+function http2Pick(child: SubchannelInterface, real: SubchannelInterface, series: SeriesCounters): SubchannelInterface {
+  const counted = Object.assign(Object.create(real) as Subchannel, {
+    createCall: (...args: Parameters<Subchannel['createCall']>) => {
+      markCallTier(args[0], 'tcp');
+      const call = (real as Subchannel).createCall(...args);
+      series.calls++;
+      return call;
+    },
+  });
+  return Object.assign(Object.create(child) as SubchannelInterface, { getRealSubchannel: () => counted });
 }
 
 class FriendsPicker implements Picker {

@@ -1,7 +1,9 @@
+import type { SeriesCounters } from '@friends/core';
 import type { ChannelOptions, Metadata } from '@grpc/grpc-js';
 import type { AuthContext } from '@grpc/grpc-js/build/src/auth-context.js';
 import type { SubchannelCall, SubchannelCallInterceptingListener } from '@grpc/grpc-js/build/src/subchannel-call.js';
 import type { ClientLinkSession } from '../h2/client-session.js';
+import { markCallTier } from './call-spans.js';
 import { GRPC_JS_VERSION, Http2SubchannelCall, type SubchannelCallWithDisconnect } from '../internals.js';
 
 let callNumbers = 0;
@@ -22,6 +24,8 @@ export class FriendTransport {
     private readonly options: ChannelOptions,
     /** The connection's TLS identity, as grpc-js's transport reports it. */
     private readonly authContext: AuthContext,
+    /** The link's labelled counters: calls are counted here. */
+    private readonly series: SeriesCounters,
   ) {
     this.userAgent = [
       options['grpc.primary_user_agent'],
@@ -47,6 +51,7 @@ export class FriendTransport {
     listener: SubchannelCallInterceptingListener,
     callId?: number,
   ): SubchannelCall {
+    markCallTier(metadata, this.series.tier);
     const headers = metadata.toHttp2Headers();
     headers[':authority'] = host;
     headers['user-agent'] = this.userAgent;
@@ -57,6 +62,7 @@ export class FriendTransport {
     let stream;
     try {
       stream = this.session.request(headers);
+      this.series.calls++;
     } catch (err) {
       // grpc-js discards a connection whose session refused a request; so do we.
       this.session.destroy();

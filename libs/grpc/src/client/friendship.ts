@@ -2,7 +2,20 @@ import { connectivityState as State, type ChannelOptions } from '@grpc/grpc-js';
 import type { Subchannel } from '@grpc/grpc-js/build/src/subchannel.js';
 import type { SubchannelInterface } from '@grpc/grpc-js/build/src/subchannel-interface.js';
 import { debuglog } from 'node:util';
-import { friendsDisabledByEnv, HelloAttempt, memoryCopies, safeLogText, type Link } from '@friends/core';
+import {
+  countFallback,
+  fallbackReason,
+  friendsDisabledByEnv,
+  HelloAttempt,
+  memoryCopies,
+  publishLinkError,
+  publishTier,
+  safeLogText,
+  seriesFor,
+  type FallbackReason,
+  type Link,
+  type SeriesCounters,
+} from '@friends/core';
 import { ClientLinkSession } from '../h2/client-session.js';
 import { compactStreamCodec, type StreamFrame } from '../h2/frames.js';
 import type { HelloAnswerMessage } from '../handshake.js';
@@ -52,6 +65,8 @@ export class Friendship {
   private retryMs = RETRY_INITIAL_MS;
   private retryTimer: NodeJS.Timeout | undefined;
   private keepaliveTime = -1;
+  /** Labelled counters of this backend's HTTP/2 connections and calls. */
+  readonly http2Series: SeriesCounters;
   private readonly listener = (
     _s: SubchannelInterface,
     _p: State,
@@ -66,6 +81,8 @@ export class Friendship {
     private readonly options: ChannelOptions,
   ) {
     this.realState = real.getConnectivityState();
+    this.http2Series = seriesFor({ transport: 'grpc', role: 'client', target: real.getAddress(), tier: 'tcp' });
+    if (this.realState === State.READY) this.http2Up();
   }
 
   static of(real: Subchannel, settings: FriendsSettings, options: ChannelOptions): Friendship {
@@ -100,6 +117,7 @@ export class Friendship {
   detach(observer: FriendshipObserver): void {
     if (!this.observers.delete(observer) || this.observers.size > 0) return;
     this.real.removeConnectivityStateListener(this.listener);
+    if (this.realState === State.READY) this.http2Series.connectionsActive--;
     this.generation++;
     this.firstHelloPending = false;
     this.stopRetry();
@@ -112,8 +130,11 @@ export class Friendship {
     this.keepaliveTime = keepaliveTime;
     const wasReady = this.realState === State.READY;
     this.realState = next;
-    if (next === State.READY && !wasReady) this.startHello(true);
-    else if (next !== State.READY && wasReady) {
+    if (next === State.READY && !wasReady) {
+      this.http2Up();
+      this.startHello(true);
+    } else if (next !== State.READY && wasReady) {
+      this.http2Series.connectionsActive--;
       // A new connection will bring a new friendship.
       this.generation++;
       this.firstHelloPending = false;
@@ -134,8 +155,23 @@ export class Friendship {
     return (this.settings.memory || this.settings.unix) && !friendsDisabledByEnv();
   }
 
+  private http2Up(): void {
+    this.http2Series.connectionsOpened++;
+    this.http2Series.connectionsActive++;
+  }
+
+  /** A connection stays on HTTP/2: counted, and told to diagnostics_channel subscribers. */
+  private fellBack(reason: FallbackReason, detail: string): void {
+    const target = this.real.getAddress();
+    countFallback('grpc', 'client', target, reason);
+    publishTier({ transport: 'grpc', role: 'client', target, tier: 'tcp', reason, detail });
+  }
+
   private startHello(first: boolean): void {
-    if (!this.enabled()) return;
+    if (!this.enabled()) {
+      this.fellBack('switched-off', 'friends off');
+      return;
+    }
     const generation = ++this.generation;
     this.firstHelloPending = first;
     void this.hello(generation).then(
@@ -154,6 +190,7 @@ export class Friendship {
       exchange = new HelloExchange(this.real, address, this.settings.helloTimeoutMs);
     } catch (err) {
       log('%s: no hello (%s); HTTP/2', address, (err as Error).message);
+      this.fellBack('handshake-failed', (err as Error).message);
       return undefined;
     }
     const attempt = new HelloAttempt<StreamFrame>({
@@ -178,12 +215,14 @@ export class Friendship {
       attempt.cancel();
       // The message may carry the server's status details.
       log('%s: hello failed (%s); HTTP/2', address, safeLogText((err as Error).message));
+      this.fellBack('handshake-failed', safeLogText((err as Error).message));
       return undefined;
     }
     const decision = await attempt.complete(answer ? answerFromMessage(answer) : undefined);
     if (decision.tier === 'tcp') {
       // The reason is the server's text, or names the path it sent.
       log('%s: HTTP/2 (%s)', address, safeLogText(decision.reason));
+      this.fellBack(answer ? fallbackReason(decision.reason) : 'stock-peer', safeLogText(decision.reason));
       return undefined;
     }
     if (generation !== this.generation) {
@@ -191,12 +230,18 @@ export class Friendship {
       return undefined;
     }
     log('%s: %s friend', address, decision.tier);
-    return this.transportOn(decision.link, exchange);
+    const series = seriesFor({ transport: 'grpc', role: 'client', target: address, tier: decision.tier });
+    decision.link.observe(series);
+    decision.link.once('close', (error) => {
+      if (error) publishLinkError({ transport: 'grpc', role: 'client', target: address, tier: decision.tier, error });
+    });
+    publishTier({ transport: 'grpc', role: 'client', target: address, tier: decision.tier, peer: decision.link.peer });
+    return this.transportOn(decision.link, exchange, series);
   }
 
-  private transportOn(link: Link<StreamFrame>, exchange: HelloExchange): FriendTransport {
+  private transportOn(link: Link<StreamFrame>, exchange: HelloExchange, series: SeriesCounters): FriendTransport {
     const session = new ClientLinkSession(link, exchange.secure ? 'https' : 'http');
-    const transport = new FriendTransport(session, this.real.getAddress(), this.options, exchange.authContext);
+    const transport = new FriendTransport(session, this.real.getAddress(), this.options, exchange.authContext, series);
     const lost = (): void => {
       if (this.transport !== transport) return;
       this.transport = undefined;

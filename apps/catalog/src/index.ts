@@ -1,0 +1,2 @@
+export { CatalogModule } from './catalog.module.js';
+export { PRODUCTS, type Product } from './products.js';

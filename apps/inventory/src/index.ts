@@ -1,0 +1,2 @@
+export { InventoryModule } from './inventory.module.js';
+export type { Reservation, StockLevel } from './inventory.controller.js';
