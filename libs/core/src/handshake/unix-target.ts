@@ -19,8 +19,6 @@ const FUSE_SUPER_MAGIC = 0x65735546;
  * many run at once, so such paths can never take the whole pool.
  */
 const MAX_LOOKUPS = 2;
-/** Attempts waiting for a lookup slot; beyond this the attempt stays on tcp at once. */
-const MAX_WAITING = 64;
 let lookups = 0;
 const waiting: (() => void)[] = [];
 
@@ -89,8 +87,8 @@ function acquire(): Promise<void> {
     lookups++;
     return Promise.resolve();
   }
-  if (waiting.length >= MAX_WAITING)
-    return Promise.reject(new FriendsError(ErrorCodes.HANDSHAKE_TIMEOUT, 'Too many unix answers being checked'));
+  // The queue holds this process's own connection attempts, each bounded by its deadline (one that
+  // timed out passes its turn on at once): a burst of connections waits its turn rather than falling back.
   return new Promise((resolve) => waiting.push(resolve));
 }
 
