@@ -101,6 +101,9 @@ try {
   await start();
   const rows = await tour(gateway!);
   console.table(rows);
+  console.log(
+    'p50: each hop as the gateway sees it while serving HTTP, traced (MESH_TRACING=off to compare); `npm run bench` measures the tiers',
+  );
   // The order's trace: the HTTP request, then a client and a server span per hop (pricing, inventory).
   const order = await traceOf('POST /orders', 5);
   console.log(`\ntrace of POST /orders (${order[0]?.traceId ?? 'not recorded'}):`);

@@ -1,6 +1,8 @@
 import { traceStore, type Gateway, type SpanRecord } from '@friends/gateway';
 
-const ROUNDS = 20;
+/** Rounds before measuring: until the code paths are compiled, a call costs many times what it costs after. */
+const WARM_UP_ROUNDS = 50;
+const ROUNDS = 50;
 
 async function call(url: string, init?: RequestInit): Promise<{ status: number; body: unknown }> {
   const response = await fetch(url, init);
@@ -20,8 +22,11 @@ function expect(condition: boolean, what: string): void {
 }
 
 /**
- * A tour of the gateway's endpoints, as a client would make it, repeated a few
- * times so latencies mean something; then the table of the hops behind them.
+ * A tour of the gateway's endpoints, as a client would make it: a warm-up, then
+ * the measured rounds; then the table of the hops behind them. Latencies are
+ * what the gateway sees of each hop while it serves HTTP with tracing on (a
+ * gRPC hop includes grpc-js's own client work; `GET /products` streams six
+ * quotes): the tiers themselves are measured by `npm run bench`.
  */
 export async function tour(gateway: Gateway): Promise<Record<string, unknown>[]> {
   const base = gateway.url;
@@ -35,7 +40,8 @@ export async function tour(gateway: Gateway): Promise<Record<string, unknown>[]>
     health.status === 200 && (health.body as { status?: string }).status === 'ok',
     `GET /health is ok: ${JSON.stringify(health.body)}`,
   );
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < WARM_UP_ROUNDS + ROUNDS; round++) {
+    if (round === WARM_UP_ROUNDS) gateway.downstream.hops.reset();
     const products = await call(`${base}/products`);
     expect(products.status === 200 && Array.isArray(products.body), 'GET /products lists products');
     const quote = await call(`${base}/products/kb-01/quote?quantity=12`);

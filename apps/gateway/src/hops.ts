@@ -58,6 +58,11 @@ export class Hops {
     hop.next = (hop.next + 1) % WINDOW;
   }
 
+  /** Forgets what was measured so far (after a warm-up). */
+  reset(): void {
+    this.hops.clear();
+  }
+
   rows(): HopRow[] {
     return [...this.hops.values()].map((hop) => ({
       caller: this.caller,
