@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
 import { metricsSnapshot } from '@friends/core';
-import { FriendsGrpcServer } from '@friends/grpc';
+import { FriendsGrpcServer, friends } from '@friends/grpc';
 import { FriendsClient } from '@friends/nest';
 import { startTestServer } from '../fixtures/src/app.js';
 import { fdCount } from '../fixtures/src/faults/measure.js';
@@ -12,6 +12,12 @@ import { grpcHost, nestHost, type FaultHost } from './support/host.js';
 import { report } from './support/report.js';
 import { testSocketDir, type TestSocketDir } from './support/socket-dir.js';
 import { messageOf, waitFor } from './support/tally.js';
+
+/**
+ * A capacity test, not a timing one: hundreds of hellos and unix admissions at once on a loaded
+ * machine may take longer than the default waits, after which a connection rightly stays on tcp.
+ */
+const CAPACITY_WAITS = { helloTimeout: 20_000, admissionTimeout: 20_000 };
 
 Logger.overrideLogger(false);
 
@@ -70,7 +76,7 @@ test(`Nest: ${TOTAL} concurrent clients across the tiers all succeed; descriptor
         new FriendsClient({
           host: '127.0.0.1',
           port: tier === 'memory' ? memoryPort : port,
-          ...(tier === 'tcp' ? { friends: false } : {}),
+          ...(tier === 'tcp' ? { friends: false } : CAPACITY_WAITS),
         }),
       );
     const answers = await Promise.all(clients.map((client) => nestSend<string>(client, 'tier').catch(messageOf)));
@@ -110,7 +116,10 @@ test(`gRPC: ${TOTAL} concurrent channels across the tiers all succeed; descripto
     const fdBase = fdCount();
     const remoteBase = (await remote.stats(false)).usage.fds;
     const before = metricsSnapshot();
-    for (const tier of tiers()) clients.push(echoClient(tier === 'memory' ? memoryPort : remote.port, tier));
+    for (const tier of tiers())
+      clients.push(
+        echoClient(tier === 'memory' ? memoryPort : remote.port, tier, tier === 'tcp' ? {} : friends(CAPACITY_WAITS)),
+      );
     const answers = await Promise.all(
       clients.map((client, i) => unary(client, { text: `${i}` }).then((reply) => reply.text, grpcCode)),
     );
