@@ -90,13 +90,15 @@ export const SERVICE_CONFIG_SCENARIOS: Scenario[] = [
     id: 'config/method-timeout',
     kind: 'unary',
     handler: (call, callback, s) => {
-      void s.sleep(200).then(() => callback(null, { text: 'late' }));
+      void s.sleep(1_500).then(() => callback(null, { text: 'late' }));
     },
-    clientOptions: withMethodConfig('config/method-timeout', { timeout: '0.1s' }),
+    // Whole seconds: grpc-js 1.14 reads the digits after the point as nanoseconds ('0.1s' is 1 ns), and
+    // whether such a call reaches a handler at all is then a race, on stock as on any tier.
+    clientOptions: withMethodConfig('config/method-timeout', { timeout: '1s' }),
     async client(t) {
       await t.unary({}, { deadlineRace: true }).done;
     },
-    serverSettleMs: 150,
+    serverSettleMs: 300,
   },
   {
     id: 'config/method-timeout-longer-than-deadline',
