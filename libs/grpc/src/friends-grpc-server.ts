@@ -46,6 +46,8 @@ export interface FriendsGrpcServerOptions {
   kernelIdentity?: string;
   /** Time a unix connection has to present its ticket before it is closed. Default 5,000 ms. */
   admissionTimeout?: number;
+  /** Lifetime of a unix admission ticket. Default 10,000 ms. */
+  ticketTtl?: number;
   /**
    * Hears what costs a connection or a tier. Default: a socket directory that
    * cannot be used (the unix tier is off, or moved) is a process warning
@@ -189,6 +191,7 @@ export class FriendsGrpcServer extends Server {
         memoryCopy: memoryCopies.none,
         unixCodec: compactStreamCodec,
         admissionTimeoutMs: this.friendsOptions.admissionTimeout,
+        ticketTtlMs: this.friendsOptions.ticketTtl,
         onLink: (link, context) => this.serve(link, context as HelloOrigin),
         onWarning: this.friendsOptions.onWarning ?? defaultWarning,
       });
