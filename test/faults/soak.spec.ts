@@ -34,8 +34,10 @@ const TIERS: Tier[] = ['memory', 'unix', 'tcp'];
 const TOLERANCE: Record<'heap' | 'rss' | 'fds' | 'handles', { ratio: number; plus: number }> = {
   heap: { ratio: 1.15, plus: 2 * 1024 * 1024 },
   rss: { ratio: 1.15, plus: 24 * 1024 * 1024 },
-  fds: { ratio: 1, plus: 3 },
-  handles: { ratio: 1, plus: 6 },
+  // Connections churn while samples are taken, so a few descriptors and handles come and go between
+  // samples; a leak of one per churned connection would add hundreds.
+  fds: { ratio: 1, plus: 8 },
+  handles: { ratio: 1, plus: 10 },
 };
 
 function median(values: number[]): number {
