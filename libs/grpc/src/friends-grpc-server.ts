@@ -116,13 +116,14 @@ export class FriendsGrpcServer extends Server {
     deserialize: Deserialize<RequestType>,
     type: string,
   ): boolean {
-    const marked = function (this: unknown, call: unknown, callback?: unknown): unknown {
+    // The handler gets exactly the arguments grpc-js passes (a streaming handler gets no callback).
+    const marked = function (this: unknown, ...args: unknown[]): unknown {
       const span = trace.getActiveSpan();
       if (span?.isRecording()) {
-        const stream = streamOfServerCall(call);
+        const stream = streamOfServerCall(args[0]);
         if (stream) span.setAttributes(tierAttributes(friendStreamTiers.get(stream) ?? 'tcp'));
       }
-      return (handler as (this: unknown, call: unknown, callback?: unknown) => unknown).call(this, call, callback);
+      return (handler as (this: unknown, ...args: unknown[]) => unknown).apply(this, args);
     };
     return super.register<RequestType, ResponseType>(name, marked as typeof handler, serialize, deserialize, type);
   }

@@ -54,10 +54,11 @@ export function parityImplementation(
     const handler = scenario.handler;
     if (!handler) continue;
     const path = methodPath(scenario.id);
-    implementation[methodName(scenario.id)] = ((call: never, callback: grpc.sendUnaryData<unknown>) => {
+    // A function, not an arrow: how many arguments the handler gets is part of what it observes.
+    implementation[methodName(scenario.id)] = function (call: never, callback: grpc.sendUnaryData<unknown>) {
       const recorder = site.log.open('handler', path, site.backend);
       const rec = recorder.rec;
-      rec('handler', describeServerCall(call, scenario.kind, site.als));
+      rec('handler', { ...(describeServerCall(call, scenario.kind, site.als) as object), arguments: arguments.length });
       watchServerCall(call, recorder, scenario.watchServerCall !== false);
       const context: ServerCallContext = {
         rec,
@@ -68,7 +69,7 @@ export function parityImplementation(
         sleep,
       };
       handler(call, callback, context);
-    }) as grpc.UntypedHandleCall;
+    } as grpc.UntypedHandleCall;
   }
   return implementation;
 }
