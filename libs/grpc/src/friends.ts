@@ -40,8 +40,13 @@ export function friends(options: FriendsClientOptions = {}): ClientOptions {
     unixTimeoutMs: options.admissionTimeout ?? 2_000,
   };
   return {
-    channelFactoryOverride: (target: string, credentials: ChannelCredentials, channelOptions: ClientOptions) =>
-      new FriendsChannel(target, credentials, friendsChannelOptions(channelOptions, settings)),
+    channelFactoryOverride: (target: string, credentials: ChannelCredentials, channelOptions: ClientOptions) => {
+      const friendly = friendsChannelOptions(channelOptions, settings);
+      // Friends off (or a service config that does not parse): grpc-js's channel, untouched.
+      return friendly === channelOptions
+        ? new Channel(target, credentials, channelOptions)
+        : new FriendsChannel(target, credentials, friendly);
+    },
   };
 }
 
