@@ -1,3 +1,4 @@
+/** What @friends/nest and @friends/grpc share. Not a public API: it changes without notice. */
 export { ErrorCodes, FriendsError, frameTooLarge, isFriendsError, type ErrorCode } from './errors.js';
 export { TIERS, describePeer, networkTransport, type PeerAddress, type Tier } from './tier.js';
 export { friendsDisabledByEnv } from './env.js';

@@ -24,7 +24,7 @@ import {
   type SeriesCounters,
   type Tier,
   tierAttributes,
-} from '@friends/core';
+} from '@friends/core/internal';
 import { compactStreamCodec, type StreamFrame } from './h2/frames.js';
 import { ServerLinkSession } from './h2/server-session.js';
 import { helloFromMessage, helloMethod, type HelloAnswerMessage, type HelloRequestMessage } from './handshake.js';

@@ -1,5 +1,5 @@
 import { Channel, type ChannelCredentials, type ChannelOptions, type ClientOptions } from '@grpc/grpc-js';
-import { friendsDisabledByEnv, resolveKernelIdentity } from '@friends/core';
+import { friendsDisabledByEnv, resolveKernelIdentity } from '@friends/core/internal';
 import { FRIENDS_POLICY } from './client/balancer.js';
 import { rememberCallSpan } from './client/call-spans.js';
 

@@ -1,5 +1,3 @@
-export { FriendsGrpcServer, type FriendsGrpcServerOptions } from './friends-grpc-server.js';
-export { friends, friendsChannelOptions, type FriendsClientOptions } from './friends.js';
-export { FRIENDS_POLICY } from './client/balancer.js';
+/** Pieces of @friends/grpc its tests and benchmarks reach for. Not a public API: it changes without notice. */
 export { compactStreamCodec, type StreamFrame } from './h2/frames.js';
 export { handshakeService } from './handshake.js';

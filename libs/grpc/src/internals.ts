@@ -18,7 +18,7 @@
 import { createRequire } from 'node:module';
 import type { Http2Server, Http2SecureServer, ClientHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
-import { ErrorCodes, FriendsError } from '@friends/core';
+import { ErrorCodes, FriendsError } from '@friends/core/internal';
 import type { Metadata, Server } from '@grpc/grpc-js';
 import type { SubchannelCall, SubchannelCallInterceptingListener } from '@grpc/grpc-js/build/src/subchannel-call.js';
 import type { CallEventTracker } from '@grpc/grpc-js/build/src/transport.js';

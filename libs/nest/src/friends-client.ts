@@ -21,7 +21,7 @@ import {
   type PeerAddress,
   type SeriesCounters,
   type Tier,
-} from '@friends/core';
+} from '@friends/core/internal';
 import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import { InvalidMessageException } from '@nestjs/microservices/errors/invalid-message.exception.js';

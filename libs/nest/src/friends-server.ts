@@ -14,7 +14,7 @@ import {
   SocketLink,
   stockJsonCodec,
   type Link,
-} from '@friends/core';
+} from '@friends/core/internal';
 import { Logger } from '@nestjs/common';
 import {
   Server,

@@ -1,7 +1,3 @@
-export { FriendsServer } from './friends-server.js';
-export { FriendsClient, type FriendsClientEvents, type FriendsClientStatus } from './friends-client.js';
-export { FriendsContext } from './friends-context.js';
-export { FriendsSocketRef } from './socket-ref.js';
-export type { FriendsClientOptions, FriendsServerOptions, FriendsSwitch } from './options.js';
-export { FRIENDS_TRANSPORT, HELLO_PATTERN, NO_MESSAGE_HANDLER } from './constants.js';
+/** Pieces of @friends/nest its tests and benchmarks reach for. Not a public API: it changes without notice. */
+export { NO_MESSAGE_HANDLER } from './constants.js';
 export { compactNestCodec, type NestPacket } from './wire.js';

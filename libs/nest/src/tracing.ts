@@ -8,7 +8,7 @@ import {
   type Context,
   type Span,
 } from '@opentelemetry/api';
-import { tierAttributes, type Tier } from '@friends/core';
+import { tierAttributes, type Tier } from '@friends/core/internal';
 
 const tracer = () => trace.getTracer('@friends/nest');
 

@@ -10,7 +10,7 @@ import type { Endpoint, SubchannelAddress } from '@grpc/grpc-js/build/src/subcha
 import type { StatusOr } from '@grpc/grpc-js/build/src/call-interface.js';
 import type { ConnectivityStateListener, SubchannelInterface } from '@grpc/grpc-js/build/src/subchannel-interface.js';
 import type { Subchannel } from '@grpc/grpc-js/build/src/subchannel.js';
-import type { SeriesCounters } from '@friends/core';
+import type { SeriesCounters } from '@friends/core/internal';
 import { markCallTier } from './call-spans.js';
 import { Friendship, type FriendsSettings, type FriendshipObserver } from './friendship.js';
 import type { FriendTransport } from './friend-transport.js';

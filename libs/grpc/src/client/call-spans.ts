@@ -1,6 +1,6 @@
 import { trace, type Span } from '@opentelemetry/api';
 import type { Metadata } from '@grpc/grpc-js';
-import { tierAttributes, type Tier } from '@friends/core';
+import { tierAttributes, type Tier } from '@friends/core/internal';
 
 /** Calls whose span waits to hear its tier, by span id; the oldest go first beyond this many. */
 const MAX_WAITING = 4_096;

@@ -3,7 +3,7 @@ import type { AuthContext } from '@grpc/grpc-js/build/src/auth-context.js';
 import type { Subchannel } from '@grpc/grpc-js/build/src/subchannel.js';
 import type { SubchannelCall } from '@grpc/grpc-js/build/src/subchannel-call.js';
 import { TLSSocket } from 'node:tls';
-import { connectionTuple, ErrorCodes, FriendsError, type ConnectionTuple } from '@friends/core';
+import { connectionTuple, ErrorCodes, FriendsError, type ConnectionTuple } from '@friends/core/internal';
 import {
   frameMessage,
   helloMethod,
