@@ -24,6 +24,8 @@ export const ErrorCodes = {
   SOCKET_DIR: 'FRIENDS_ERR_SOCKET_DIR',
   /** An option has a value outside its domain. */
   INVALID_OPTION: 'FRIENDS_ERR_INVALID_OPTION',
+  /** A feature was switched on whose optional peer dependency (e.g. `@opentelemetry/api`) is not installed. */
+  MISSING_PEER: 'FRIENDS_ERR_MISSING_PEER',
   /** The installed @grpc/grpc-js lacks an internal piece @friends/grpc builds on. */
   UNSUPPORTED_GRPC_VERSION: 'FRIENDS_ERR_UNSUPPORTED_GRPC_VERSION',
 } as const;

@@ -82,4 +82,5 @@ export {
   type SeriesLabels,
   type TierMessage,
 } from './observe.js';
-export { FRIENDS_TIER_ATTRIBUTE, tierAttributes } from './tracing.js';
+export { FRIENDS_TIER_ATTRIBUTE, tierAttributes, type TierAttributes } from './tracing.js';
+export { optionalPeer } from './optional-peer.js';

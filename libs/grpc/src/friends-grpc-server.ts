@@ -1,7 +1,6 @@
 import { Server, type ServerOptions } from '@grpc/grpc-js';
 import type { Deserialize, Serialize } from '@grpc/grpc-js/build/src/make-client.js';
 import type { HandleCall } from '@grpc/grpc-js/build/src/server-call.js';
-import { trace } from '@opentelemetry/api';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { debuglog } from 'node:util';
@@ -30,6 +29,7 @@ import { ServerLinkSession } from './h2/server-session.js';
 import { helloFromMessage, helloMethod, type HelloAnswerMessage, type HelloRequestMessage } from './handshake.js';
 import { onHttp2ServerSetup, streamOfServerCall, type AnyHttp2Server, type PortListeners } from './internals.js';
 import { GRPC_PROTOCOL } from './protocol.js';
+import { activeSpan } from './client/call-spans.js';
 import { answerHelloStream } from './server/hello-endpoint.js';
 import { peerIdentity, type PeerIdentity } from './server/peer-identity.js';
 
@@ -118,7 +118,7 @@ export class FriendsGrpcServer extends Server {
   ): boolean {
     // The handler gets exactly the arguments grpc-js passes (a streaming handler gets no callback).
     const marked = function (this: unknown, ...args: unknown[]): unknown {
-      const span = trace.getActiveSpan();
+      const span = activeSpan();
       if (span?.isRecording()) {
         const stream = streamOfServerCall(args[0]);
         if (stream) span.setAttributes(tierAttributes(friendStreamTiers.get(stream) ?? 'tcp'));
