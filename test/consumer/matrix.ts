@@ -62,8 +62,13 @@ async function ok(command: string, args: string[], cwd: string, env: NodeJS.Proc
   return result.stdout;
 }
 
-/** Whether npm's registry answers (the matrix installs host versions from it). */
+/**
+ * Whether the matrix can run: npm's registry answers (host versions are
+ * installed from it), and FRIENDS_MATRIX=off does not ask to skip it (a
+ * developer's quicker loop; never under CI=true).
+ */
 export function registryReachable(): { ok: boolean; reason?: string } {
+  if (/^(off|0|false|no)$/i.test(process.env.FRIENDS_MATRIX ?? '')) return { ok: false, reason: 'FRIENDS_MATRIX=off' };
   const probe = spawnSync('npm', ['view', '@grpc/grpc-js@1.10.0', 'version', '--prefer-online'], {
     encoding: 'utf8',
     timeout: 30_000,
