@@ -136,8 +136,8 @@ test('handlers and clients observe generated payloads, patterns and metadata as 
       for (const placement of placements.slice(1)) {
         const trace = await observeSample(placement, s);
         const diff = firstDifference(
-          normalize(oracle, 'property', placement),
-          normalize(trace, 'property', placement),
+          normalize(oracle, 'property', placement, 'oracle'),
+          normalize(trace, 'property', placement, 'placement'),
           'stock',
           placement.name,
         );

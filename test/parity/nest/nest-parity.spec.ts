@@ -48,8 +48,8 @@ describe.each(scenarios)('$id', (scenario) => {
     const first = await runScenario(scenario, ORACLE, hosts);
     const second = await runScenario(scenario, ORACLE, hosts);
     const diff = firstDifference(
-      normalize(first.trace, scenario.id, ORACLE),
-      normalize(second.trace, scenario.id, ORACLE),
+      normalize(first.trace, scenario.id, ORACLE, 'oracle'),
+      normalize(second.trace, scenario.id, ORACLE, 'oracle'),
       'stock',
       'stock again',
     );
@@ -62,8 +62,8 @@ describe.each(scenarios)('$id', (scenario) => {
     const { trace, tiers } = await runScenario(scenario, placement, hosts);
     if (placement.tier) expect(tiers.filter((tier) => tier !== placement.tier)).toEqual([]);
     const diff = firstDifference(
-      normalize(oracle, scenario.id, placement),
-      normalize(trace, scenario.id, placement),
+      normalize(oracle, scenario.id, placement, 'oracle'),
+      normalize(trace, scenario.id, placement, 'placement'),
       'stock',
       placement.name,
     );

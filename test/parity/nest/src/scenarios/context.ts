@@ -39,7 +39,8 @@ function contextView(ctx: TcpLikeContext): Record<string, unknown> {
       on: typeof ref.on,
       once: typeof ref.once,
       end: typeof ref.end,
-      netSocket: ref.netSocket === null ? null : typeof ref.netSocket,
+      // The class of the socket (a unix socket is a net.Socket too), or null.
+      netSocket: ref.netSocket === null ? null : ((ref.netSocket as object).constructor?.name ?? typeof ref.netSocket),
     },
   };
 }
