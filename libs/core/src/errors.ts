@@ -26,6 +26,8 @@ export const ErrorCodes = {
   INVALID_OPTION: 'FRIENDS_ERR_INVALID_OPTION',
   /** The installed @grpc/grpc-js lacks an internal piece @friends/grpc builds on. */
   UNSUPPORTED_GRPC_VERSION: 'FRIENDS_ERR_UNSUPPORTED_GRPC_VERSION',
+  /** The installed @nestjs/microservices lacks a piece @friends/nest builds on. */
+  UNSUPPORTED_NEST_VERSION: 'FRIENDS_ERR_UNSUPPORTED_NEST_VERSION',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -24,12 +24,13 @@ import {
 } from '@friends/core';
 import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
-import { InvalidMessageException } from '@nestjs/microservices/errors/invalid-message.exception.js';
-import { context } from '@opentelemetry/api';
 import { Observable, Subject, throwError } from 'rxjs';
 import { DEFAULT_HOST, DEFAULT_PORT, HELLO_PATTERN, NEST_PROTOCOL, STOCK_IDS } from './constants.js';
+import { InvalidMessageException } from './host/nest-errors.js';
+import { packetFactory, type PacketFactory } from './host/packet.js';
+import { nestHost } from './host/shapes.js';
 import { resolveTiers, type FriendsClientOptions } from './options.js';
-import { endSpan, startClientSpan } from './tracing.js';
+import { activeContext, endSpan, startClientSpan, withContext } from './tracing.js';
 import { compactNestCodec, type NestPacket } from './wire.js';
 
 type Callback = (packet: WritePacket) => void;
@@ -79,9 +80,12 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
   private series: SeriesCounters | undefined;
   /** Why the connection being made stays on tcp, when it does. */
   private fallback: { reason: FallbackReason; detail: string } | undefined;
+  /** How the installed Nest builds a packet (host/packet.ts). */
+  private readonly makePacket: PacketFactory;
 
   constructor(private readonly options: FriendsClientOptions = {}) {
     super();
+    this.makePacket = packetFactory(nestHost());
     this.initializeSerializer(options);
     this.initializeDeserializer(options);
     if (options.kernelIdentity !== undefined) resolveKernelIdentity(options.kernelIdentity);
@@ -149,18 +153,18 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     }
     return new Observable<TResult>((observer) => {
       const callback = this.createObserver(observer) as Callback;
-      if (this.ready()) return this.publish(this.createPacket(pattern, data), callback);
+      if (this.ready()) return this.publish(this.makePacket(this, pattern, data), callback);
       let teardown: (() => void) | undefined;
       let unsubscribed = false;
       // Sent later, from the connection's context: a span must still be the caller's child.
-      const caller = this.options.tracing ? context.active() : undefined;
+      const caller = this.options.tracing ? activeContext() : undefined;
       this.whenConnected((err) => {
         if (unsubscribed) return;
         if (err) return observer.error(err);
         try {
-          const packet = this.createPacket(pattern, data);
+          const packet = this.makePacket(this, pattern, data);
           teardown = caller
-            ? context.with(caller, () => this.publish(packet, callback))
+            ? withContext(caller, () => this.publish(packet, callback))
             : this.publish(packet, callback);
         } catch (hookErr) {
           observer.error(hookErr);
@@ -179,12 +183,12 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
       return throwError(() => new InvalidMessageException());
     }
     const result = new Subject<TResult>();
-    const caller = this.options.tracing ? context.active() : undefined;
+    const caller = this.options.tracing ? activeContext() : undefined;
     const dispatch = (err?: unknown): void => {
       if (!err) {
         try {
-          const packet = this.createPacket(pattern, data);
-          if (caller) context.with(caller, () => this.dispatchEventNow(packet));
+          const packet = this.makePacket(this, pattern, data);
+          if (caller) withContext(caller, () => this.dispatchEventNow(packet));
           else this.dispatchEventNow(packet);
         } catch (e) {
           err = e;

@@ -73,6 +73,16 @@ export function startServerSpan(
   return { span, context: trace.setSpan(parent, span) };
 }
 
+/** The active OpenTelemetry context, to carry into work that runs later. */
+export function activeContext(): Context {
+  return context.active();
+}
+
+/** Runs `fn` with `ctx` as the active OpenTelemetry context. */
+export function withContext<T>(ctx: Context, fn: () => T): T {
+  return context.with(ctx, fn);
+}
+
 /** Ends a span, as failed when `err` is set. */
 export function endSpan(span: Span, err?: unknown): void {
   if (err !== undefined) {
