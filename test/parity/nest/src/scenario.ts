@@ -8,6 +8,7 @@ export interface ParityClient {
   emit<T = unknown>(pattern: unknown, data: unknown): Observable<T>;
   connect(): Promise<unknown>;
   close(): unknown;
+  /** Nest 12 only. */
   setOnDispatchHook(hook: (packet: { pattern: unknown; data: unknown; metadata?: unknown }) => void): void;
   readonly status: Observable<string>;
 }
@@ -82,6 +83,8 @@ export interface ClientRecorders {
 export interface Scenario {
   /** `theme/name`; `PARITY_ONLY` selects by substring. */
   id: string;
+  /** Why the scenario cannot run on Nest 11 (a Nest 12 feature it is about, say); it is skipped there. */
+  notOnNest11?: string;
   server?: ServerSetup;
   /** Client options; a function when they record into the client trace (serializers). */
   client?: ClientSettings | ((record: ClientRecorders) => ClientSettings);
