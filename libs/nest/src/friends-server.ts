@@ -26,6 +26,7 @@ import {
 } from '@nestjs/microservices';
 import type { Span } from '@opentelemetry/api';
 import {
+  BARRIER_PATTERN,
   DEFAULT_HOST,
   DEFAULT_PORT,
   FRIENDS_TRANSPORT,
@@ -313,7 +314,9 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
   private route(connection: Connection, packet: NestPacket): Promise<unknown> | void {
     if (this.closing) return undefined;
     const pattern = this.getPatternAsString(packet.pattern);
-    if (this.isHello(pattern, connection.ref.link)) return this.answerHello(connection, packet);
+    const reserved = this.reserved(pattern, connection.ref.link);
+    if (reserved === HELLO_PATTERN) return this.answerHello(connection, packet);
+    if (reserved === BARRIER_PATTERN) return this.answerBarrier(connection, packet);
     connection.series.calls++;
     if (!this.options.tracing) return this.dispatch(connection, packet, pattern);
     const traced = startServerSpan(pattern, connection.ref.link.kind, packet.id === undefined, packet.metadata);
@@ -349,7 +352,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
       },
       write: (out) => {
         const { encoded, last, err } = out as Encoded;
-        if (encoded !== NOT_ENCODED) this.write(link, encoded);
+        this.write(link, encoded);
         if (!last) return;
         settle();
         if (span) endSpan(span, err ?? undefined);
@@ -375,8 +378,20 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
     return this.onProcessingStartHook !== this.defaultStartHook || this.onProcessingEndHook !== undefined;
   }
 
-  private isHello(pattern: string, link: Link<NestPacket>): boolean {
-    return pattern === HELLO_PATTERN && link.kind === 'tcp' && !this.messageHandlers.has(HELLO_PATTERN);
+  /** The hello or barrier pattern when `pattern` is one, on tcp, and no handler of the application took it. */
+  private reserved(pattern: string, link: Link<NestPacket>): string | undefined {
+    if (pattern !== HELLO_PATTERN && pattern !== BARRIER_PATTERN) return undefined;
+    return link.kind === 'tcp' && !this.messageHandlers.has(pattern) ? pattern : undefined;
+  }
+
+  /**
+   * Answers a barrier: a client that sent calls on tcp while its tier was being
+   * decided moves to the fast tier once the server has taken all of them, and
+   * this connection takes packets in order: they have all been dispatched.
+   */
+  private answerBarrier(connection: Connection, packet: NestPacket): void {
+    if (packet.id === undefined) return;
+    this.write(connection.ref.link, this.encode({ response: { v: 1 }, isDisposed: true, id: packet.id } as never));
   }
 
   /** Answers a hello on the connection it came on: a hello relayed from another one gets neither memory nor unix. */
@@ -392,7 +407,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
     // A serializer of ours sees packet ids: then the client must use the stock wire's kind of id.
     const ids = this.options.serializer || this.options.deserializer ? { ids: STOCK_IDS } : {};
     const response = { response: { ...answer, ...ids }, isDisposed: true, id: packet.id };
-    this.write(link, this.serializer.serialize(response as never));
+    this.write(link, this.encode(response as never));
     if (answer.tier === 'tcp') {
       const reason = fallbackReason(answer.reason);
       countFallback('nest', 'server', this.target(), reason);
@@ -416,6 +431,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
 
   /** Writes one serialized packet, as the socket's sendMessage does. */
   private write(link: Link<NestPacket>, encoded: unknown): void {
+    if (encoded === NOT_ENCODED) return;
     try {
       if (!link.send(encoded as NestPacket)) link.pause();
     } catch (err) {

@@ -112,7 +112,11 @@ const BUFFERED_LENGTH = /^(The packet length \()\d+(\) exceeds the maximum allow
 /** 9. What friends logs about each connection's tier, and only that. */
 const FRIENDS_CONNECTION_LINES: Record<string, RegExp[]> = {
   FriendsServer: [/^(memory|unix|tcp) connection from (memory|unix|tcp):\S+$/],
-  FriendsClient: [/^connected to \S+:\d+ over (memory|unix|tcp) \((memory|unix|tcp):\S+\)$/, /^tcp to \S+:\d+: .+$/],
+  FriendsClient: [
+    /^connected to \S+:\d+ over tcp \(tcp:\S+\)$/,
+    /^connection to \S+:\d+ moved to (memory|unix) \((memory|unix):\S+\)$/,
+    /^tcp to \S+:\d+: .+$/,
+  ],
 };
 
 function isFriendsConnectionLine(line: LogLine): boolean {
@@ -138,7 +142,8 @@ interface KeptDifference {
   dropsLog?(line: LogLine): boolean;
 }
 
-const HELLO_PATTERN = '$friends.hello.v1';
+/** The hello, and the barrier a client sends before moving when it made calls while its tier was being decided. */
+const RESERVED_PATTERNS: Described[] = ['$friends.hello.v1', '$friends.barrier.v1'];
 
 /** How the stock client fails a call made while connecting, then close(): Nest 12, and Nest 11. */
 const STOCK_CLOSED_BEFORE_CONNECTED = [
@@ -180,12 +185,13 @@ const KEPT_DIFFERENCES: KeptDifference[] = [
   {
     // 5. A FriendsClient's hello is an ordinary request on a reserved pattern, so that any server
     //    speaking the user's wire format can answer it: user serializers and deserializers on both
-    //    sides see it and its answer, once per connection.
+    //    sides see it and its answer, once per connection, and the barrier and its answer when calls
+    //    were made while the tier was being decided.
     applies: (placement) => placement.client !== 'stock',
     rewrite: (client, server) => {
       const hello = new Set<Described>();
       for (const entry of [...client, ...server]) {
-        if (SERIALIZER_ENTRIES.has(entry.at) && isRecord(entry.v!) && entry.v.pattern === HELLO_PATTERN) {
+        if (SERIALIZER_ENTRIES.has(entry.at) && isRecord(entry.v!) && RESERVED_PATTERNS.includes(entry.v.pattern!)) {
           hello.add(entry.v.id!);
         }
       }

@@ -5,6 +5,8 @@ import type { Entry } from './recorder.js';
 /** What scenarios use of a client; ClientTCP and FriendsClient both are one. */
 export interface ParityClient {
   send<T = unknown>(pattern: unknown, data: unknown): Observable<T>;
+  /** FriendsClient only. */
+  tierDecision?(): Promise<string>;
   emit<T = unknown>(pattern: unknown, data: unknown): Observable<T>;
   connect(): Promise<unknown>;
   close(): unknown;
@@ -83,6 +85,13 @@ export interface ClientRecorders {
 export interface Scenario {
   /** `theme/name`; `PARITY_ONLY` selects by substring. */
   id: string;
+  /**
+   * Runs with a client that has not connected yet. Otherwise the client has
+   * connected and, for a FriendsClient, its tier is decided before `run`
+   * starts, so that every call takes the placement's tier (calls made while a
+   * tier is being decided go on tcp).
+   */
+  fresh?: boolean;
   /** Why the scenario cannot run on Nest 11 (a Nest 12 feature it is about, say); it is skipped there. */
   notOnNest11?: string;
   server?: ServerSetup;

@@ -85,6 +85,7 @@ const serde = { server: 'serde' as const, client: clientSerde };
 export const serdeScenarios: Scenario[] = [
   {
     id: 'serde/round-trip-not-stalled',
+    fresh: true,
     ...serde,
     async run(t) {
       const started = Date.now();
