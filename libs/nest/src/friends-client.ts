@@ -577,10 +577,11 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     this.socket = undefined;
     this.switching?.cancel();
     this.switching = undefined;
-    this.retiring?.link.close();
-    this.retiring = undefined;
     this._status$.next('disconnected');
-    this.failPending();
+    // Answers still on their way on a retiring TCP link arrive, or fail when it closes in turn.
+    this.failPending(
+      this.retiring ? new Set([...this.routingMap.keys()].filter((id) => !this.retiring!.ids.has(id))) : undefined,
+    );
     this.flushWaiters(new Error('Connection closed'));
     this.undecided();
   }
