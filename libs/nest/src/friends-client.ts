@@ -1,13 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import type { Socket } from 'node:net';
 import {
   countFallback,
-  connectionTuple,
   describePeer,
-  HelloAttempt,
   isFriendsError,
-  memoryCopies,
   publishLinkError,
   publishTier,
   seriesFor,
@@ -23,14 +19,14 @@ import {
 import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import { Observable, Subject, throwError } from 'rxjs';
-import { DEFAULT_HOST, DEFAULT_PORT, NEST_PROTOCOL } from './constants.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from './constants.js';
 import { InvalidMessageException } from './host/nest-errors.js';
 import { packetFactory, type PacketFactory } from './host/packet.js';
 import { nestHost } from './host/shapes.js';
-import { resolveTiers, type FriendsClientOptions } from './options.js';
-import { activeContext, endSpan, startClientSpan, withContext } from './tracing.js';
-import { TierSwitch, type Fallback } from './tier-switch.js';
-import { compactNestCodec, type NestPacket } from './wire.js';
+import { linkLimits, type FriendsClientOptions } from './options.js';
+import { activeContext, traceRequest, withContext } from './tracing.js';
+import { helloAttempt, openSocket, TierSwitch, type Fallback } from './tier-switch.js';
+import type { NestPacket } from './wire.js';
 
 type Callback = (packet: WritePacket) => void;
 type Routed = WritePacket & { id: string | number };
@@ -115,7 +111,7 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     if (this.link && !this.link.closed) return Promise.resolve();
     if (!this.connecting) {
       const generation = this.generation;
-      const { socket, connected } = this.openSocket();
+      const { socket, connected } = openSocket(this.options, (closed) => (this.failedSocketClosed = closed));
       this.socket = socket;
       const attempt: Promise<void> = connected.then(
         () => this.install(socket, generation),
@@ -260,7 +256,16 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     outgoing.id = id;
     const routes = this.routingMap as unknown as Map<string | number, Callback>;
     let endSpanEarly: (() => void) | undefined;
-    if (this.options.tracing) [callback, endSpanEarly] = this.traced(outgoing, link, false, callback);
+    if (this.options.tracing) {
+      [callback, endSpanEarly] = traceRequest(
+        this.patternOf(outgoing),
+        outgoing,
+        link.kind,
+        this.target(),
+        false,
+        callback,
+      );
+    }
     try {
       routes.set(id, callback);
       link.send(this.serializer.serialize(outgoing as never) as NestPacket);
@@ -288,7 +293,7 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     const link = this.link;
     if (!link || link.closed) throw new Error('Connection closed');
     const outgoing = { ...packet, pattern: this.normalizePattern(packet.pattern) } as unknown as NestPacket;
-    if (this.options.tracing) this.traced(outgoing, link, true)[1]();
+    if (this.options.tracing) traceRequest(outgoing.pattern as string, outgoing, link.kind, this.target(), true)[1]();
     link.send(this.serializer.serialize(outgoing as never) as NestPacket);
     this.switching?.noteSent();
     if (this.series) this.series.calls++;
@@ -319,29 +324,6 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     }
   }
 
-  private openSocket(): { socket: Socket; connected: Promise<void> } {
-    const { options } = this;
-    const host = options.host ?? DEFAULT_HOST;
-    const port = options.port ?? DEFAULT_PORT;
-    const socket = options.tlsOptions ? tlsConnect({ ...options.tlsOptions, host, port }) : netConnect({ host, port });
-    const connected = new Promise<void>((resolve, reject) => {
-      const ready = options.tlsOptions ? 'secureConnect' : 'connect';
-      const onError = (err: Error): void => {
-        this.failedSocketClosed = new Promise((closed) => socket.once('close', () => closed()));
-        socket.destroy();
-        reject(err);
-      };
-      socket.once('error', onError);
-      socket.once(ready, () => {
-        socket.off('error', onError);
-        // Writes are coalesced per tick already; Nagle would only hold the next one back for a delayed ACK.
-        socket.setNoDelay(true);
-        resolve();
-      });
-    });
-    return { socket, connected };
-  }
-
   private install(socket: Socket, generation: number): void {
     const { options } = this;
     const host = options.host ?? DEFAULT_HOST;
@@ -351,7 +333,7 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
       socket,
       { kind: 'tcp', host, port },
       stockJsonCodec as never,
-      this.linkOptions(),
+      linkLimits(this.options),
     );
     if (generation !== this.generation) {
       // close() came first: as stock, this connect() still resolves, and the connection is let go.
@@ -371,25 +353,11 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
   /** Starts the tier decision of a new TCP connection; calls go on it meanwhile. */
   private decideTier(tcp: Link<NestPacket>, socket: Socket, generation: number): void {
     const { options } = this;
-    const tiers = resolveTiers(options.friends);
-    if (!tiers.memory && !tiers.unix) {
+    const attempt = helloAttempt(options, socket);
+    if (!attempt) {
       this.decide('tcp', { reason: 'switched-off', detail: 'friends off' });
       return;
     }
-    // A memory claim must come through this very connection: without its addresses, no memory tier.
-    const binding = connectionTuple(socket);
-    const attempt = new HelloAttempt<NestPacket>({
-      protocol: NEST_PROTOCOL,
-      memory: tiers.memory && binding !== undefined,
-      unix: tiers.unix,
-      memoryCopy: memoryCopies[options.copy ?? 'json'],
-      unixCodec: compactNestCodec,
-      linkOptions: this.linkOptions(),
-      kernelIdentity: options.kernelIdentity,
-      // The server must see this very connection: what a server we dialled relays elsewhere gets nothing.
-      binding,
-      unixTimeoutMs: options.admissionTimeout,
-    });
     const current = (): boolean => generation === this.generation && this.link === tcp;
     const switching = new TierSwitch(
       {
@@ -463,47 +431,18 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     decided?.resolve(tier);
   }
 
-  private linkOptions(): { maxFrameSize?: number; incompleteMessageTimeout?: number; maxSendBufferSize?: number } {
-    const { options } = this;
-    return {
-      maxFrameSize: options.maxBufferSize,
-      incompleteMessageTimeout: options.incompleteMessageTimeout,
-      maxSendBufferSize: options.maxSendBufferSize,
-    };
-  }
-
   private listen(link: Link<NestPacket>): void {
     link.on('message', (packet) => this.onResponse(packet));
     link.on('close', (err) => this.onClose(link, err));
   }
 
-  /**
-   * Starts the packet's span and puts its trace context in the packet's
-   * metadata; the returned callback ends the span with the last response.
-   */
-  private traced(
-    packet: NestPacket,
-    link: Link<NestPacket>,
-    event: boolean,
-    callback: Callback = noop,
-  ): [Callback, () => void] {
-    const pattern = typeof packet.pattern === 'string' ? packet.pattern : this.normalizePattern(packet.pattern);
-    const target = { host: this.options.host ?? DEFAULT_HOST, port: this.options.port ?? DEFAULT_PORT };
-    const { span, metadata } = startClientSpan(pattern, link.kind, target, event, packet.metadata);
-    packet.metadata = metadata;
-    let ended = false;
-    const end = (err?: unknown): void => {
-      if (ended) return;
-      ended = true;
-      endSpan(span, err);
-    };
-    return [
-      (response) => {
-        if (response.isDisposed || response.err !== undefined) end(response.err ?? undefined);
-        callback(response);
-      },
-      () => end(),
-    ];
+  /** A pattern as spans name it: a string, or an object pattern normalised as Nest routes it. */
+  private patternOf(packet: NestPacket): string {
+    return typeof packet.pattern === 'string' ? packet.pattern : this.normalizePattern(packet.pattern);
+  }
+
+  private target(): { host: string; port: number } {
+    return { host: this.options.host ?? DEFAULT_HOST, port: this.options.port ?? DEFAULT_PORT };
   }
 
   /** Counts the link in its labelled series from now on. */

@@ -40,7 +40,7 @@ import { InvalidTcpDataReceptionException } from './host/nest-errors.js';
 import { requestPath, type Reply, type RequestPath, type RequestServer } from './host/request.js';
 import { nestHost } from './host/shapes.js';
 import { InFlightRequests, type Connection } from './in-flight.js';
-import { resolveTiers, type FriendsServerOptions } from './options.js';
+import { linkLimits, resolveTiers, type FriendsServerOptions } from './options.js';
 import { FriendsSocketRef } from './socket-ref.js';
 import { endSpan, startServerSpan, withContext } from './tracing.js';
 import { compactNestCodec, type NestPacket } from './wire.js';
@@ -96,11 +96,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
     const { options } = this;
     try {
       const tiers = resolveTiers(options.friends);
-      const linkOptions = {
-        maxFrameSize: options.maxBufferSize,
-        incompleteMessageTimeout: options.incompleteMessageTimeout,
-        maxSendBufferSize: options.maxSendBufferSize,
-      };
+      const linkOptions = linkLimits(options);
       if (tiers.memory || tiers.unix) {
         this.acceptor = new FriendsAcceptor<NestPacket>({
           protocol: NEST_PROTOCOL,

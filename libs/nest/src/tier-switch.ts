@@ -1,13 +1,68 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import {
+  connectionTuple,
   fallbackReason,
   HelloAttempt,
+  memoryCopies,
   safeLogText,
   type FallbackReason,
   type Link,
   type TierDecision,
 } from '@friends/core';
-import { BARRIER_PATTERN, HELLO_PATTERN, STOCK_IDS } from './constants.js';
-import type { NestPacket } from './wire.js';
+import { BARRIER_PATTERN, DEFAULT_HOST, DEFAULT_PORT, HELLO_PATTERN, NEST_PROTOCOL, STOCK_IDS } from './constants.js';
+import { linkLimits, resolveTiers, type FriendsClientOptions } from './options.js';
+import { compactNestCodec, type NestPacket } from './wire.js';
+
+/**
+ * Opens the TCP (or TLS) connection a client is made on, as the stock client
+ * does: the socket at once, `connected` once it is up. A failed attempt calls
+ * `onFailed` with when its socket has closed.
+ */
+export function openSocket(
+  options: FriendsClientOptions,
+  onFailed: (closed: Promise<void>) => void,
+): { socket: Socket; connected: Promise<void> } {
+  const host = options.host ?? DEFAULT_HOST;
+  const port = options.port ?? DEFAULT_PORT;
+  const socket = options.tlsOptions ? tlsConnect({ ...options.tlsOptions, host, port }) : netConnect({ host, port });
+  const connected = new Promise<void>((resolve, reject) => {
+    const ready = options.tlsOptions ? 'secureConnect' : 'connect';
+    const onError = (err: Error): void => {
+      onFailed(new Promise((closed) => socket.once('close', () => closed())));
+      socket.destroy();
+      reject(err);
+    };
+    socket.once('error', onError);
+    socket.once(ready, () => {
+      socket.off('error', onError);
+      // Writes are coalesced per tick already; Nagle would only hold the next one back for a delayed ACK.
+      socket.setNoDelay(true);
+      resolve();
+    });
+  });
+  return { socket, connected };
+}
+
+/** The hello of a client's new connection, or undefined when both fast tiers are off. */
+export function helloAttempt(options: FriendsClientOptions, socket: Socket): HelloAttempt<NestPacket> | undefined {
+  const tiers = resolveTiers(options.friends);
+  if (!tiers.memory && !tiers.unix) return undefined;
+  // A memory claim must come through this very connection: without its addresses, no memory tier.
+  const binding = connectionTuple(socket);
+  return new HelloAttempt<NestPacket>({
+    protocol: NEST_PROTOCOL,
+    memory: tiers.memory && binding !== undefined,
+    unix: tiers.unix,
+    memoryCopy: memoryCopies[options.copy ?? 'json'],
+    unixCodec: compactNestCodec,
+    linkOptions: linkLimits(options),
+    kernelIdentity: options.kernelIdentity,
+    // The server must see this very connection: what a server we dialled relays elsewhere gets nothing.
+    binding,
+    unixTimeoutMs: options.admissionTimeout,
+  });
+}
 
 /** Why a connection stays on tcp: a counted reason and the text for logs. */
 export interface Fallback {

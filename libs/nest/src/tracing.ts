@@ -73,6 +73,40 @@ export function startServerSpan(
   return { span, context: trace.setSpan(parent, span) };
 }
 
+/** What a request's callback is given: a Nest WritePacket. */
+type Answer = { err?: unknown; response?: unknown; isDisposed?: boolean };
+
+/**
+ * Starts a span for a request or event a client sends and puts its trace
+ * context in the packet's metadata. Returns the callback wrapped to end the
+ * span with the last answer, and a function that ends it early (an event once
+ * sent, a caller that unsubscribed).
+ */
+export function traceRequest<A extends Answer>(
+  pattern: string,
+  packet: Record<string, unknown>,
+  tier: Tier,
+  target: { host: string; port: number },
+  event: boolean,
+  callback: (answer: A) => void = () => undefined,
+): [(answer: A) => void, () => void] {
+  const { span, metadata } = startClientSpan(pattern, tier, target, event, packet.metadata);
+  packet.metadata = metadata;
+  let ended = false;
+  const end = (err?: unknown): void => {
+    if (ended) return;
+    ended = true;
+    endSpan(span, err);
+  };
+  return [
+    (answer) => {
+      if (answer.isDisposed || answer.err !== undefined) end(answer.err ?? undefined);
+      callback(answer);
+    },
+    () => end(),
+  ];
+}
+
 /** The active OpenTelemetry context, to carry into work that runs later. */
 export function activeContext(): Context {
   return context.active();
