@@ -36,7 +36,7 @@ import {
   STOCK_IDS,
 } from './constants.js';
 import { contextFactory, type ContextFactory } from './host/context.js';
-import { InvalidTcpDataReceptionException } from './host/nest-errors.js';
+import { nestError } from './host/nest-errors.js';
 import { requestPath, type Reply, type RequestPath, type RequestServer } from './host/request.js';
 import { nestHost } from './host/shapes.js';
 import { InFlightRequests, type Connection } from './in-flight.js';
@@ -279,7 +279,10 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
       this.links.delete(link);
       this.inFlight.drop(connection);
       // As stock, which logs every error of an accepted socket this way; the coded error is its cause.
-      if (err) this.handleError(Object.assign(new InvalidTcpDataReceptionException(err), { cause: err }) as never);
+      if (err)
+        this.handleError(
+          Object.assign(new (nestError('InvalidTcpDataReceptionException'))(err), { cause: err }) as never,
+        );
     });
   }
 
