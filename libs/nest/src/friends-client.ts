@@ -20,7 +20,7 @@ import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import { Observable, Subject, throwError } from 'rxjs';
 import { DEFAULT_HOST, DEFAULT_PORT } from './constants.js';
-import { nestError } from './host/nest-errors.js';
+import { InvalidMessageException } from './host/nest-errors.js';
 import { packetFactory, type PacketFactory } from './host/packet.js';
 import { nestHost } from './host/shapes.js';
 import { linkLimits, type FriendsClientOptions } from './options.js';
@@ -185,7 +185,7 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
   /** Like the stock `send()`, without the per-call connect plumbing once connected. */
   override send<TResult = unknown, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
     if (pattern === null || pattern === undefined || data === null || data === undefined) {
-      return throwError(() => new (nestError('InvalidMessageException'))());
+      return throwError(() => new InvalidMessageException());
     }
     return new Observable<TResult>((observer) => {
       const callback = this.createObserver(observer) as Callback;
@@ -216,7 +216,7 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
   /** Like the stock `emit()`: hot, sent even without a subscriber, emits `undefined` once sent. */
   override emit<TResult = unknown, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
     if (pattern === null || pattern === undefined || data === null || data === undefined) {
-      return throwError(() => new (nestError('InvalidMessageException'))());
+      return throwError(() => new InvalidMessageException());
     }
     const result = new Subject<TResult>();
     const caller = this.options.tracing ? activeContext() : undefined;

@@ -36,7 +36,7 @@ import {
   STOCK_IDS,
 } from './constants.js';
 import { contextFactory, type ContextFactory } from './host/context.js';
-import { nestError } from './host/nest-errors.js';
+import { invalidTcpDataReception, type InvalidTcpDataReception } from './host/nest-errors.js';
 import { requestPath, type Reply, type RequestPath, type RequestServer } from './host/request.js';
 import { nestHost } from './host/shapes.js';
 import { InFlightRequests, type Connection } from './in-flight.js';
@@ -76,6 +76,8 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
   /** The start hook every Server begins with: any other means processing hooks are in use. */
   private readonly defaultStartHook = this.onProcessingStartHook;
   private readonly inFlight = new InFlightRequests();
+  /** What the stock server logs a connection's errors with; imported by listen(). */
+  private invalidTcpData: InvalidTcpDataReception | undefined;
   /** The installed Nest's request path and RPC context (host/). */
   private readonly requestPath: RequestPath;
   private readonly createContext: ContextFactory;
@@ -95,6 +97,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
   async listen(callback: (err?: unknown) => void): Promise<void> {
     const { options } = this;
     try {
+      this.invalidTcpData ??= await invalidTcpDataReception();
       const tiers = resolveTiers(options.friends);
       const linkOptions = linkLimits(options);
       if (tiers.memory || tiers.unix) {
@@ -279,10 +282,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
       this.links.delete(link);
       this.inFlight.drop(connection);
       // As stock, which logs every error of an accepted socket this way; the coded error is its cause.
-      if (err)
-        this.handleError(
-          Object.assign(new (nestError('InvalidTcpDataReceptionException'))(err), { cause: err }) as never,
-        );
+      if (err) this.handleError(Object.assign(new this.invalidTcpData!(err), { cause: err }) as never);
     });
   }
 

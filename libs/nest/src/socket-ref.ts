@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { SocketLink, type Link } from '@friends/core';
-import { nestError } from './host/nest-errors.js';
+import { NetSocketClosedException } from './host/nest-errors.js';
 import type { NestPacket } from './wire.js';
 
 type Listener = (...args: unknown[]) => void;
@@ -28,7 +28,7 @@ export class FriendsSocketRef {
   /** Writes one packet on the connection, bypassing the serializer, as JsonSocket does. */
   sendMessage(message: unknown, callback?: (err?: Error) => void): void {
     if (this.link.closed) {
-      callback?.(new (nestError('NetSocketClosedException'))());
+      callback?.(new NetSocketClosedException());
       return;
     }
     this.link.send(message as NestPacket);

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ErrorCodes, FriendsError } from '@friends/core';
 import { BaseRpcContext, ClientProxy, Server, TcpContext } from '@nestjs/microservices';
-import { nestErrors } from './nest-errors.js';
+import { InvalidMessageException, NetSocketClosedException } from './nest-errors.js';
 
 /**
  * The shapes of @nestjs/microservices that @friends/nest builds on, checked
@@ -107,11 +107,11 @@ function shapes(): Shape[] {
   add('a ClientProxy', probeClient, 'object', ['_status$']);
   add('BaseRpcContext.prototype', BaseRpcContext.prototype, 'function', ['getArgs', 'getArgByIndex']);
   add('TcpContext.prototype', TcpContext.prototype, 'function', ['getSocketRef', 'getPattern']);
-  add('@nestjs/microservices/errors', nestErrors(), 'function', [
+  add('@nestjs/microservices/errors', { InvalidMessageException, NetSocketClosedException }, 'function', [
     'InvalidMessageException',
-    'InvalidTcpDataReceptionException',
     'NetSocketClosedException',
   ]);
+  // errors/invalid-tcp-data-reception.exception.js: imported by FriendsServer#listen() (host/nest-errors.ts).
   return list;
 }
 
