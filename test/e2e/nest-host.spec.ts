@@ -117,7 +117,7 @@ test('a Nest that lacks a shape makes the constructors fail with a coded error n
   const [server, client] = JSON.parse(result.stdout) as { name: string; code: string; message: string }[];
   for (const failure of [server!, client!]) {
     expect(failure).toMatchObject({ name: 'FriendsError', code: 'FRIENDS_ERR_UNSUPPORTED_NEST_VERSION' });
-    expect(failure.message).toContain(`@nestjs/microservices ${host.version} is not supported`);
+    expect(failure.message).toContain(`@nestjs/microservices ${host.version} is not supported by @friends/nest`);
     expect(failure.message).toContain('Server.prototype.getPatternAsString (function)');
     expect(failure.message).toContain('ClientProxy.prototype.assignPacketId (function)');
   }

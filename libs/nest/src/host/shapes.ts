@@ -146,7 +146,7 @@ export function checkNestHost(): NestHost {
   if (missing.length > 0) {
     throw new FriendsError(
       ErrorCodes.UNSUPPORTED_NEST_VERSION,
-      `@nestjs/microservices ${version} is not supported by @friends/nest (supported: 11 and 12); it lacks ${missing.join(', ')}`,
+      `@nestjs/microservices ${version} is not supported by @friends/nest (supported: 11 from 11.2.5, and 12); it lacks ${missing.join(', ')}`,
     );
   }
   const has = (prototype: object, name: string): boolean =>
