@@ -5,6 +5,7 @@ import { ContextController, contextScenarios } from './scenarios/context.js';
 import { EnhancersController, enhancerScenarios } from './scenarios/enhancers.js';
 import { ErrorsController, errorScenarios } from './scenarios/errors.js';
 import { EventsController, eventScenarios } from './scenarios/events.js';
+import { bareScenarios } from './scenarios/bare.js';
 import { HooksController, hookScenarios } from './scenarios/hooks.js';
 import { lifecycleScenarios } from './scenarios/lifecycle.js';
 import { LimitsController, limitScenarios } from './scenarios/limits.js';
@@ -44,4 +45,5 @@ export const SCENARIOS: Scenario[] = [
   ...asyncContextScenarios,
   ...orderingScenarios,
   ...hookScenarios,
+  ...bareScenarios,
 ];

@@ -34,7 +34,7 @@ export async function startParityServer(
   rec: Recorder,
   socketDir?: string,
 ): Promise<ParityServer> {
-  const { options: setupOptions, prepare } = SETUPS[setup];
+  const { options: setupOptions, prepare, enhancers = true } = SETUPS[setup];
   const options = { host: '127.0.0.1', port, ...setupOptions(rec) };
   const friends = kind === 'friends' ? new FriendsServer({ ...options, socketDir }) : undefined;
   // The stock server as Nest builds it for `transport: Transport.TCP`, in hand so that a setup can prepare it.
@@ -44,9 +44,11 @@ export async function startParityServer(
     strategy: server,
     logger: captureLogger,
   });
-  app.useGlobalGuards(new RecordingGuard(rec));
-  app.useGlobalInterceptors(new RecordingInterceptor(rec));
-  app.useGlobalPipes(new RecordingPipe(rec));
+  if (enhancers) {
+    app.useGlobalGuards(new RecordingGuard(rec));
+    app.useGlobalInterceptors(new RecordingInterceptor(rec));
+    app.useGlobalPipes(new RecordingPipe(rec));
+  }
   await app.listen();
   const address = app.unwrap<{ address(): { port: number } }>().address();
   return { port: address.port, unixPath: friends?.unixPath ?? null, close: () => app.close() };

@@ -26,7 +26,7 @@ export interface ClientSettings {
  * Server setups. A scenario names one; every placement runs one server per
  * setup and shares it between the scenarios that name it.
  */
-export type ServerSetup = 'default' | 'limits' | 'serde' | 'grace' | 'lifecycle' | 'hooks';
+export type ServerSetup = 'default' | 'limits' | 'serde' | 'grace' | 'lifecycle' | 'hooks' | 'bare';
 
 export interface ServerControl {
   readonly port: number;

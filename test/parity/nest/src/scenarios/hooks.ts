@@ -64,7 +64,7 @@ export function installHooks(server: HookedServer, rec: Recorder): void {
 }
 
 /** Notes each response packet as the server writes it (ids are compared by kind, as every serializer's). */
-export function hooksSerializer(rec: Recorder): Serializer {
+export function answersSerializer(rec: Recorder): Serializer {
   return {
     serialize(packet: Record<string, unknown>) {
       rec.add('server serializer', { ...packet });
@@ -78,7 +78,7 @@ export function hooksSerializer(rec: Recorder): Serializer {
  * client's hello is then known by its id, and its answer is what the server
  * serializer saw for that id (docs/PARITY.md, kept difference 5).
  */
-function hooksClient({ aside }: ClientRecorders): ClientSettings {
+export function idsClient({ aside }: ClientRecorders): ClientSettings {
   return {
     serializer: {
       serialize(packet: Record<string, unknown>) {
@@ -205,7 +205,7 @@ export class HooksController {
   }
 }
 
-const hooks = { server: 'hooks' as const, client: hooksClient };
+const hooks = { server: 'hooks' as const, client: idsClient };
 type Entries = readonly { at: string; v?: unknown }[];
 /** The end hook ran for `pattern` (as many times as it will: for events, once). */
 const ended = (pattern: string) => (entries: Entries) =>
