@@ -24,7 +24,6 @@ import {
   type ReadPacket,
   type WritePacket,
 } from '@nestjs/microservices';
-import type { Span } from '@opentelemetry/api';
 import {
   BARRIER_PATTERN,
   DEFAULT_HOST,
@@ -42,7 +41,7 @@ import { nestHost } from './host/shapes.js';
 import { InFlightRequests, type Connection } from './in-flight.js';
 import { linkLimits, resolveTiers, type FriendsServerOptions } from './options.js';
 import { FriendsSocketRef } from './socket-ref.js';
-import { endSpan, startServerSpan, withContext } from './tracing.js';
+import { endSpan, startServerSpan, withContext, type Span } from './tracing.js';
 import { compactNestCodec, type NestPacket } from './wire.js';
 
 type ServerEvent = 'listening' | 'connection' | 'close' | 'error' | string;

@@ -10,6 +10,9 @@ import {
 } from '@opentelemetry/api';
 import { tierAttributes, type Tier } from '@friends/core';
 
+/** A span, for the modules that hand one back to `endSpan()`. */
+export type { Span };
+
 const tracer = () => trace.getTracer('@friends/nest');
 
 type Carrier = Record<string, unknown>;
