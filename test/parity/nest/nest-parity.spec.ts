@@ -43,7 +43,7 @@ test('scenario ids are unique', () => {
 });
 
 const notHere = scenarios.filter((s) => s.notOnNest11 !== undefined && NEST_MAJOR < 12);
-if (notHere.length > 0) test.skip.each(notHere)('$id (on Nest 11: $notOnNest11)', () => undefined);
+if (notHere.length > 0) test.skip.each(notHere)('$id (not on Nest 11: $notOnNest11)', () => undefined);
 
 describe.each(scenarios.filter((s) => !notHere.includes(s)))('$id', (scenario) => {
   let oracle: Trace | undefined;

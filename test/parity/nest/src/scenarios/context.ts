@@ -99,7 +99,7 @@ export class ContextController {
 }
 
 /** Packet metadata and ClientProxy#setOnDispatchHook are Nest 12's. */
-export const DISPATCH_HOOK = 'Nest 12 only: packet metadata set by setOnDispatchHook';
+export const DISPATCH_HOOK = 'packet metadata set by setOnDispatchHook is a Nest 12 feature';
 
 /** An answer JSON cannot encode: on Nest 11 the stock server leaves it as an unhandled rejection. */
 export const UNENCODABLE_ON_11 =
