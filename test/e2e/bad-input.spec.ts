@@ -35,7 +35,10 @@ describe('bad input', () => {
     healthy.unix = new FriendsClient({ host: '127.0.0.1', port, friends: { memory: false } });
     healthy.tcp = new FriendsClient({ host: '127.0.0.1', port, friends: false });
     healthy.stock = new ClientTCP({ host: '127.0.0.1', port });
-    for (const client of Object.values(healthy)) await client.connect();
+    for (const client of Object.values(healthy)) {
+      if (client instanceof FriendsClient) await client.tierDecision();
+      else await client.connect();
+    }
     expect((healthy.memory as FriendsClient).tier).toBe('memory');
     expect((healthy.unix as FriendsClient).tier).toBe('unix');
     expect((healthy.tcp as FriendsClient).tier).toBe('tcp');

@@ -42,6 +42,12 @@ async function errorOf(promise: Promise<unknown>): Promise<Error & { code?: stri
 const send = <T = unknown>(client: AnyClient, pattern: string, data: unknown = {}): Promise<T> =>
   lastValueFrom(client.send<T>(pattern, data));
 
+/** What the server says the connection's tier is, once the client has decided it. */
+async function serverSees(client: FriendsClient): Promise<unknown> {
+  await client.tierDecision();
+  return send(client, 'tier');
+}
+
 /** Where a restarted server lives, so that the client must move to another tier. */
 const NEXT: Record<Tier, Tier> = { memory: 'unix', unix: 'memory', tcp: 'tcp' };
 
@@ -51,14 +57,15 @@ describe.each<Tier>(['memory', 'unix', 'tcp'])('lifecycle on %s', (tier) => {
     let server = await serverFor(tier, port);
     const client = clientFor(tier, port);
     try {
-      expect(await send(client, 'tier')).toBe(tier);
+      expect(await serverSees(client)).toBe(tier);
       const pending = [errorOf(send(client, 'hang')), errorOf(send(client, 'hang'))];
       await new Promise((resolve) => setTimeout(resolve, 20));
       await server.stop();
       for (const err of await Promise.all(pending)) expect(err.message).toBe('Connection closed');
 
       server = await serverFor(NEXT[tier], port);
-      expect(await send(client, 'tier')).toBe(NEXT[tier]);
+      expect(await send(client, 'sum.sync', [1, 2])).toBe(3);
+      expect(await serverSees(client)).toBe(NEXT[tier]);
       expect(client.tier).toBe(NEXT[tier]);
     } finally {
       client.close();
@@ -71,7 +78,7 @@ describe.each<Tier>(['memory', 'unix', 'tcp'])('lifecycle on %s', (tier) => {
     const server = await serverFor(tier, port, { shutdownGracePeriod: 5_000 });
     const client = clientFor(tier, port);
     try {
-      await client.connect();
+      await client.tierDecision();
       const slow = send<number>(client, 'slow', 150);
       await new Promise((resolve) => setTimeout(resolve, 20));
       const stopping = server.stop();
@@ -83,7 +90,7 @@ describe.each<Tier>(['memory', 'unix', 'tcp'])('lifecycle on %s', (tier) => {
     }
   });
 
-  test('requests and events made before the decision wait for it, in order, none lost or doubled', async () => {
+  test('requests and events made before the decision go out at once, in order, none lost or doubled', async () => {
     const port = await freePort();
     const server = await serverFor(tier, port);
     const client = clientFor(tier, port);
@@ -95,7 +102,7 @@ describe.each<Tier>(['memory', 'unix', 'tcp'])('lifecycle on %s', (tier) => {
       }
       const expected = Array.from({ length: 300 }, (_, i) => i).filter((i) => i % 3 !== 0);
       expect(await Promise.all(answers)).toEqual(expected);
-      expect(client.tier).toBe(tier);
+      expect(await client.tierDecision()).toBe(tier);
       const recorded: { n?: number }[] = [];
       for (let i = 0; i < 100 && recorded.length < 200; i++)
         recorded.push(...(await send<{ n?: number }[]>(client, 'recorded')));
@@ -121,7 +128,7 @@ describe.each<Tier>(['memory', 'unix', 'tcp'])('lifecycle on %s', (tier) => {
       client.close();
       const [a, b] = await Promise.all([send(client, 'sum.sync', [1, 1]), send(client, 'sum.sync', [2, 2])]);
       expect([a, b]).toEqual([2, 4]);
-      expect(client.tier).toBe(tier);
+      expect(await client.tierDecision()).toBe(tier);
     } finally {
       client.close();
       await server.stop();
@@ -149,7 +156,7 @@ describe('tier decision', () => {
     process.env.FRIENDS = 'off';
     const client = new FriendsClient({ host, port });
     try {
-      expect(await send(client, 'tier')).toBe('tcp');
+      expect(await serverSees(client)).toBe('tcp');
     } finally {
       if (previous === undefined) delete process.env.FRIENDS;
       else process.env.FRIENDS = previous;
@@ -164,7 +171,7 @@ describe('tier decision', () => {
     expect(server.unixPath).toBeNull();
     const client = new FriendsClient({ host, port });
     try {
-      expect(await send(client, 'tier')).toBe('tcp');
+      expect(await serverSees(client)).toBe('tcp');
     } finally {
       client.close();
       await server.stop();
@@ -181,7 +188,7 @@ describe('tier decision', () => {
     const server = await startChildServer('friends', port, serverOptions as FriendsServerOptions);
     const client = new FriendsClient({ host, port, ...clientOptions });
     try {
-      expect(await send(client, 'tier')).toBe(expected);
+      expect(await serverSees(client)).toBe(expected);
     } finally {
       client.close();
       await server.stop();
@@ -193,7 +200,7 @@ describe('tier decision', () => {
     const server = await startTestServer('friends', port);
     const client = new FriendsClient({ host, port, friends: { memory: false } });
     try {
-      expect(await send(client, 'tier')).toBe('unix');
+      expect(await serverSees(client)).toBe('unix');
     } finally {
       client.close();
       await server.app.close();
@@ -207,7 +214,7 @@ describe('tier decision', () => {
     await rm(server.unixPath!);
     const client = new FriendsClient({ host, port });
     try {
-      expect(await send(client, 'tier')).toBe('tcp');
+      expect(await serverSees(client)).toBe('tcp');
       expect(await send(client, 'sum.sync', [2, 3])).toBe(5);
     } finally {
       client.close();

@@ -53,7 +53,7 @@ describe.each<Tier>(['memory', 'unix', 'tcp'])('Nest integration on %s', (tier) 
       const client = moduleRef.get(Caller).client as FriendsClient;
       expect(client).toBeInstanceOf(FriendsClient);
       expect(await lastValueFrom(client.send('sum.sync', [1, 2]))).toBe(3);
-      expect(client.tier).toBe(tier);
+      expect(await client.tierDecision()).toBe(tier);
     } finally {
       await moduleRef.close();
       await stop();
@@ -82,7 +82,7 @@ describe.each<Tier>(['memory', 'unix', 'tcp'])('Nest integration on %s', (tier) 
     }
   });
 
-  test('status reports connected once the tier is decided, then disconnected; on("tier") names it', async () => {
+  test('status reports connected once TCP is up, as the stock client, then disconnected; on("tier") names the tier once decided', async () => {
     const { port, stop } = await serve(tier);
     const client = new FriendsClient(clientOptions(tier, port));
     const statuses = lastValueFrom(client.status.pipe(take(2), toArray()));
@@ -90,6 +90,7 @@ describe.each<Tier>(['memory', 'unix', 'tcp'])('Nest integration on %s', (tier) 
     client.on('tier', (decided) => tiers.push(decided));
     try {
       await client.connect();
+      expect(await client.tierDecision()).toBe(tier);
       client.close();
       expect(await statuses).toEqual(['connected', 'disconnected']);
       expect(tiers).toEqual([tier]);
@@ -103,7 +104,7 @@ describe.each<Tier>(['memory', 'unix', 'tcp'])('Nest integration on %s', (tier) 
     const { port, stop } = await serve(tier);
     const client = new FriendsClient(clientOptions(tier, port));
     try {
-      await client.connect();
+      await client.tierDecision();
       const before = metricsSnapshot()[tier].messagesOut;
       for (let i = 0; i < 10; i++) await lastValueFrom(client.send('sum.sync', [i]));
       // Client requests, plus the server's answers when the server is in this process.
@@ -126,6 +127,7 @@ describe('FriendsServer', () => {
     await app.init();
     const client = new FriendsClient({ host, port });
     try {
+      expect(await client.tierDecision()).toBe('memory');
       expect(await lastValueFrom(client.send('tier', {}))).toBe('memory');
     } finally {
       client.close();

@@ -72,6 +72,7 @@ describeWithTools([OPENSSL], 'TLS', () => {
     const server: StartedServer = await startTestServer(kind, port, { tlsOptions: { key, cert } });
     const client = makeClient(port);
     try {
+      if (client instanceof FriendsClient) await client.tierDecision();
       expect(await lastValueFrom(client.send('tier', {}))).toBe(serverSees);
       expect(await lastValueFrom(client.send('echo', { text: 'äö😀' }))).toEqual({ text: 'äö😀' });
     } finally {

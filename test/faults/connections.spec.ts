@@ -7,7 +7,7 @@ import { startTestServer } from '../fixtures/src/app.js';
 import { fdCount } from '../fixtures/src/faults/measure.js';
 import { echoHandlers } from '../fixtures/src/grpc/echo-service.js';
 import { freePort } from '../support/ports.js';
-import { Echo, echoClient, grpcCode, nestSend, unary, type EchoClient, type Tier } from './support/clients.js';
+import { Echo, echoClient, grpcCode, nestTier, unary, type EchoClient, type Tier } from './support/clients.js';
 import { grpcHost, nestHost, type FaultHost } from './support/host.js';
 import { report } from './support/report.js';
 import { testSocketDir, type TestSocketDir } from './support/socket-dir.js';
@@ -79,7 +79,7 @@ test(`Nest: ${TOTAL} concurrent clients across the tiers all succeed; descriptor
           ...(tier === 'tcp' ? { friends: false } : CAPACITY_WAITS),
         }),
       );
-    const answers = await Promise.all(clients.map((client) => nestSend<string>(client, 'tier').catch(messageOf)));
+    const answers = await Promise.all(clients.map((client) => nestTier(client).catch(messageOf)));
     const seen: Record<string, number> = {};
     for (const answer of answers) seen[answer] = (seen[answer] ?? 0) + 1;
     const peak = fdCount();

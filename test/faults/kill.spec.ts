@@ -4,7 +4,7 @@ import { metricsSnapshot } from '@friends/core';
 import { FriendsClient } from '@friends/nest';
 import { freePort } from '../support/ports.js';
 import { wayOf } from '../support/tier.js';
-import { echoClient, grpcCode, nestSend, unary, type EchoClient } from './support/clients.js';
+import { echoClient, grpcCode, nestSend, nestTier, unary, type EchoClient } from './support/clients.js';
 import { grpcHost, nestHost, type FaultHost } from './support/host.js';
 import { testSocketDir, type TestSocketDir } from './support/socket-dir.js';
 import { report } from './support/report.js';
@@ -88,7 +88,7 @@ describe.each(['unix', 'tcp'] as const)('SIGKILL under load, %s', (tier) => {
       () => new FriendsClient({ host: '127.0.0.1', port, ...(tier === 'tcp' ? { friends: false } : {}) }),
     );
     try {
-      for (const client of clients) expect(await nestSend(client, 'tier')).toBe(tier);
+      for (const client of clients) expect(await nestTier(client)).toBe(tier);
       // A reconnect that meets the dying server may also be reset.
       const expectedErrors = ['Connection closed', 'ECONNREFUSED', 'ECONNRESET'];
       const result = await killUnderLoad(host, {

@@ -6,7 +6,7 @@ import { startTestServer } from '../fixtures/src/app.js';
 import { echoHandlers } from '../fixtures/src/grpc/echo-service.js';
 import { freePort } from '../support/ports.js';
 import { wayOf } from '../support/tier.js';
-import { Echo, echoClient, grpcCode, nestSend, unary, type Tier } from './support/clients.js';
+import { Echo, echoClient, grpcCode, nestSend, nestTier, unary, type Tier } from './support/clients.js';
 import { grpcHost, nestHost } from './support/host.js';
 import { report } from './support/report.js';
 import { testSocketDir, type TestSocketDir } from './support/socket-dir.js';
@@ -73,7 +73,7 @@ describe.each(TIERS)('server restarted on the same port, %s', (tier) => {
       () => new FriendsClient({ host: '127.0.0.1', port, ...(tier === 'tcp' ? { friends: false } : {}) }),
     );
     try {
-      for (const client of clients) expect(await nestSend(client, 'tier')).toBe(tier);
+      for (const client of clients) expect(await nestTier(client)).toBe(tier);
       const pending = clients.map((client) => nestSend(client, 'hang').catch(messageOf));
       await server.crash();
       expect(await Promise.all(pending)).toEqual(clients.map(() => 'Connection closed'));
@@ -82,6 +82,9 @@ describe.each(TIERS)('server restarted on the same port, %s', (tier) => {
 
       await server.start();
       for (const client of clients) {
+        // The next send reconnects; once the tier is decided, calls take it.
+        expect(await nestSend(client, 'sum.sync', [1, 2])).toBe(3);
+        await client.tierDecision();
         const { result, way } = await wayOf(() => nestSend(client, 'tier'));
         expect({ result, way, tier: client.tier }).toEqual({
           result: tier,

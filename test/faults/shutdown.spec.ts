@@ -7,7 +7,7 @@ import { echoHandlers, gate as grpcGate, unaryStarts } from '../fixtures/src/grp
 import { TestController } from '../fixtures/src/test.controller.js';
 import { freePort } from '../support/ports.js';
 import { wayOf } from '../support/tier.js';
-import { Echo, echoClient, grpcCode, nestSend, unary, type Tier } from './support/clients.js';
+import { Echo, echoClient, grpcCode, nestSend, nestTier, unary, type Tier } from './support/clients.js';
 import { grpcHost, nestHost } from './support/host.js';
 import { report } from './support/report.js';
 import { testSocketDir, type TestSocketDir } from './support/socket-dir.js';
@@ -153,7 +153,7 @@ describe.each(['memory', 'unix', 'tcp'] as Tier[])('graceful shutdown, %s', (tie
       async () => {
         const client = new FriendsClient({ host: '127.0.0.1', port, ...(tier === 'tcp' ? { friends: false } : {}) });
         try {
-          expect(await nestSend(client, 'tier')).toBe(tier);
+          expect(await nestTier(client)).toBe(tier);
         } catch (err) {
           client.close();
           throw err;

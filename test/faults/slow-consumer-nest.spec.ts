@@ -1,11 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { metricsSnapshot, type SocketLink } from '@friends/core/internal';
+import type { Socket } from 'node:net';
+import { metricsSnapshot } from '@friends/core';
 import { FriendsClient } from '@friends/nest';
 import { startTestServer } from '../fixtures/src/app.js';
 import { heldAfterGc, PeakMeter } from '../fixtures/src/faults/measure.js';
 import { TestController } from '../fixtures/src/test.controller.js';
 import { freePort } from '../support/ports.js';
-import { nestSend } from './support/clients.js';
+import { nestTier } from './support/clients.js';
 import { nestHost, startHost } from './support/host.js';
 import { report } from './support/report.js';
 import { testSocketDir, type TestSocketDir } from './support/socket-dir.js';
@@ -98,8 +99,9 @@ describe.each(['unix', 'tcp'] as const)('Nest, %s: a stopped consumer', (tier) =
     const client = new FriendsClient({ host, port, friends, maxSendBufferSize: SEND_BUFFER });
     const meter = new PeakMeter();
     try {
-      expect(await nestSend(client, 'tier')).toBe(tier);
-      const link = client.unwrap<SocketLink<unknown>>();
+      expect(await nestTier(client)).toBe(tier);
+      // The socket that carries the calls: the TCP socket on tcp, the unix socket on unix.
+      const socket = client.unwrap<Socket>();
       const { starts } = await server.stats(false);
       await server.request({ op: 'meter' });
       const lost: { closed: boolean; code?: string } = { closed: false };
@@ -116,7 +118,7 @@ describe.each(['unix', 'tcp'] as const)('Nest, %s: a stopped consumer', (tier) =
       while (!lost.closed && emitted < LIMIT) {
         for (let i = 0; i < 64; i++)
           client.emit('tick', String(emitted++).padEnd(SIZE, 'x')).subscribe({ error: () => undefined });
-        buffered = Math.max(buffered, link.socket.writableLength);
+        buffered = Math.max(buffered, socket.writableLength);
         await new Promise((resolve) => setImmediate(resolve));
       }
       const clientHeld = meter.stop();
@@ -156,7 +158,7 @@ describe('Nest, memory: a slow consumer in the same process', () => {
     const server = await startTestServer('friends', port, { socketDir: sockets.dir });
     const client = new FriendsClient({ host, port });
     try {
-      expect(await nestSend(client, 'tier')).toBe('memory');
+      expect(await nestTier(client)).toBe('memory');
       const base = heldAfterGc();
       let held = 0;
       let received = 0;
@@ -191,7 +193,7 @@ describe('Nest, memory: a slow consumer in the same process', () => {
     const server = await startTestServer('friends', port, { socketDir: sockets.dir });
     const client = new FriendsClient({ host, port });
     try {
-      expect(await nestSend(client, 'tier')).toBe('memory');
+      expect(await nestTier(client)).toBe('memory');
       const start = TestController.counts.ticks;
       const base = heldAfterGc();
       let held = 0;

@@ -6,7 +6,7 @@ import { freePort } from '../support/ports.js';
 import { wayOf } from '../support/tier.js';
 import { removeCheckoutMirror } from '../support/readable-checkout.js';
 import { describeWithTools } from '../support/tools.js';
-import { echoClient, nestSend, unary, type EchoClient } from './support/clients.js';
+import { echoClient, nestSend, nestTier, unary, type EchoClient } from './support/clients.js';
 import { grpcHost, nestHost, startHost, type FaultHost } from './support/host.js';
 import { report } from './support/report.js';
 import { testSocketDir, type TestSocketDir } from './support/socket-dir.js';
@@ -43,7 +43,7 @@ async function placeNest(socketDir: string, runAs?: number): Promise<Placed> {
     unixPath: async () => server.unixPath!,
     async connect() {
       const client = new FriendsClient({ host, port });
-      await nestSend(client, 'tier');
+      await nestTier(client);
       return {
         async way() {
           const answers = await wayOf(async () => {

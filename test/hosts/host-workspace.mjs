@@ -4,7 +4,7 @@
  * other supported versions, with this checkout's build copied in: the same
  * build, run against another host, as a user who installs the packages gets.
  *
- *   node test/hosts/host-workspace.mjs <dir> [--grpc-js=<spec>] [--nest=11|12]
+ *   node test/hosts/host-workspace.mjs <dir> [--grpc-js=<spec>] [--nest=11|12|<11.x.y>]
  *   cd <dir> && node --experimental-vm-modules node_modules/jest/bin/jest.js test/parity/grpc
  *
  * The checkout must be built (`npm run build`). Installs go through npm's
@@ -27,13 +27,21 @@ const NEST_PACKAGES = [
 ];
 
 /**
- * @param {{ grpcJs?: string, nest?: 11 | 12 }} hosts
+ * `nest` is a major (each Nest package at its newest release of that major) or
+ * an exact @nestjs/microservices version (the other packages at the newest of
+ * its major): the microservices package is where the shapes friends relies on live.
+ *
+ * @param {{ grpcJs?: string, nest?: number | string }} hosts
  * @returns {Record<string, string>} package name → version spec
  */
 export function hostVersions(hosts) {
   const versions = {};
   if (hosts.grpcJs) versions['@grpc/grpc-js'] = hosts.grpcJs;
-  if (hosts.nest) for (const name of NEST_PACKAGES) versions[name] = `^${hosts.nest}.0.0`;
+  if (hosts.nest) {
+    const major = String(hosts.nest).split('.')[0];
+    for (const name of NEST_PACKAGES) versions[name] = `^${major}.0.0`;
+    if (String(hosts.nest).includes('.')) versions['@nestjs/microservices'] = String(hosts.nest);
+  }
   return versions;
 }
 
@@ -73,7 +81,7 @@ function buildOutputs(root) {
  * host versions. Returns the versions npm installed.
  *
  * @param {string} dir
- * @param {{ grpcJs?: string, nest?: 11 | 12 }} hosts
+ * @param {{ grpcJs?: string, nest?: number | string }} hosts
  */
 export function prepareHostWorkspace(dir, hosts) {
   if (!existsSync(join(CHECKOUT, 'libs/core/dist/index.js')))
@@ -107,14 +115,14 @@ export function prepareHostWorkspace(dir, hosts) {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const [dir, ...flags] = process.argv.slice(2);
   if (!dir) {
-    console.error('usage: host-workspace.mjs <dir> [--grpc-js=<spec>] [--nest=11|12]');
+    console.error('usage: host-workspace.mjs <dir> [--grpc-js=<spec>] [--nest=11|12|<11.x.y>]');
     process.exit(2);
   }
   const hosts = {};
   for (const flag of flags) {
     const [key, value] = flag.replace(/^--/, '').split('=');
     if (key === 'grpc-js') hosts.grpcJs = value;
-    else if (key === 'nest') hosts.nest = Number(value);
+    else if (key === 'nest') hosts.nest = value.includes('.') ? value : Number(value);
     else {
       console.error(`unknown flag ${flag}`);
       process.exit(2);

@@ -11,6 +11,7 @@ import { lastValueFrom } from 'rxjs';
 import { FriendsClient } from '@friends/nest';
 import { startTestServer } from '../fixtures/src/app.js';
 import { freePort } from '../support/ports.js';
+import { NEST_MAJOR } from '../support/nest-major.js';
 import { openTarget, type TargetName } from '../support/targets.js';
 
 const exporter = new InMemorySpanExporter();
@@ -58,7 +59,6 @@ describe('Nest tracing: W3C trace context in packet metadata, a span per hop wit
   test.each(cases)('$name', async ({ name, tier }) => {
     const target = await openTarget(name, { tracing: true });
     try {
-      await lastValueFrom(target.client.send('sum.sync', [1])); // connected and decided
       exporter.reset();
       const { caller, seen } = await callInSpan(target.client);
       const [client] = spansNamed('metadata').filter((s) => s.kind === SpanKind.CLIENT);
@@ -66,12 +66,13 @@ describe('Nest tracing: W3C trace context in packet metadata, a span per hop wit
       expect(client!.parentSpanContext?.spanId).toBe(caller);
       expect(client!.attributes['friends.tier']).toBe(tier);
       expect(client!.attributes['network.transport']).toBe(tier === 'memory' ? 'inproc' : tier);
-      if (seen !== null && seen !== undefined) {
-        // The server saw the trace context of the client span, whatever the tier.
+      if (NEST_MAJOR >= 12) {
+        // The server saw the trace context of the client span, whatever the tier and server.
         const traceparent = (seen as Record<string, string>).traceparent;
         expect(traceparent).toBe(`00-${client!.spanContext().traceId}-${client!.spanContext().spanId}-01`);
       } else {
-        expect(name).toBe('friends client -> stock server');
+        // A Nest 11 handler's context has no packet metadata, on the stock server as on ours.
+        expect(seen ?? undefined).toBeUndefined();
       }
     } finally {
       await target.stop();
@@ -85,7 +86,7 @@ describe('Nest tracing: W3C trace context in packet metadata, a span per hop wit
       const server = await startTestServer('friends', port, { tracing: true });
       const client = new FriendsClient({ host: '127.0.0.1', port, tracing: true, friends: tier === 'memory' });
       try {
-        await lastValueFrom(client.send('sum.sync', [1]));
+        await client.tierDecision();
         exporter.reset();
         await callInSpan(client);
         const clientSpan = spansNamed('metadata').find((s) => s.kind === SpanKind.CLIENT)!;

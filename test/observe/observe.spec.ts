@@ -7,7 +7,7 @@ import { registerFriendsMetrics } from '@friends/core/prometheus';
 import { FriendsGrpcServer, friends } from '@friends/grpc';
 import { startChildInteropServer, startInteropServer } from '../support/grpc-interop/servers.js';
 import { createInteropClients } from '../support/grpc-interop/targets.js';
-import { openTarget, type TargetName } from '../support/targets.js';
+import { openTarget, type Target, type TargetName } from '../support/targets.js';
 
 /** Every tier message published while `work` runs. */
 async function tierMessages<T>(work: () => Promise<T>): Promise<{ result: T; messages: TierMessage[] }> {
@@ -50,9 +50,11 @@ describe('Nest: tier events, labelled counters and fallback reasons on every pla
 
   test.each(cases)('$name', async ({ name, tier, reason }) => {
     fallbackMessages.length = 0;
-    const target = await openTarget(name);
+    let target: Target | undefined;
     try {
       const { messages } = await tierMessages(async () => {
+        // Connected, and the tier decided: the calls below take it.
+        target = await openTarget(name);
         for (let i = 0; i < CALLS; i++) await lastValueFrom(target.client.send('sum.sync', [1, 2]));
         target.client.emit('record', { who: 'observe' });
       });
@@ -76,11 +78,11 @@ describe('Nest: tier events, labelled counters and fallback reasons on every pla
         const server = series({ transport: 'nest', role: 'server', target: message!.target, tier: 'memory' })!;
         expect(server.calls).toBe(CALLS + 1);
       }
-      await target.client.close();
+      await target!.client.close();
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(series({ transport: 'nest', role: 'client', target: message!.target, tier })!.connectionsActive).toBe(0);
     } finally {
-      await target.stop();
+      await target?.stop();
     }
   });
 });
@@ -142,9 +144,12 @@ describe('prometheus: the labelled counters in a prom-client registry', () => {
   test('a scrape shows each series with its labels, and moves with calls', async () => {
     const registry = new prom.Registry();
     registerFriendsMetrics(prom, registry);
-    const target = await openTarget('memory');
+    let target: Target | undefined;
     try {
-      const { messages } = await tierMessages(() => lastValueFrom(target.client.send('sum.sync', [1])));
+      const { messages } = await tierMessages(async () => {
+        target = await openTarget('memory');
+        await lastValueFrom(target.client.send('sum.sync', [1]));
+      });
       const where = messages.find((m) => m.role === 'client')!.target;
       const before = await registry.getSingleMetricAsString('friends_calls_total');
       const line = before
@@ -160,7 +165,7 @@ describe('prometheus: the labelled counters in a prom-client registry', () => {
             .pop(),
         );
       const labels = line!.slice(line!.indexOf('{'), line!.indexOf('}') + 1);
-      await lastValueFrom(target.client.send('sum.sync', [1]));
+      await lastValueFrom(target!.client.send('sum.sync', [1]));
       const after = await registry.getSingleMetricAsString('friends_calls_total');
       expect(count(after, labels)).toBe(count(before, labels) + 1);
       const text = await registry.metrics();
@@ -176,7 +181,7 @@ describe('prometheus: the labelled counters in a prom-client registry', () => {
         expect(text).toContain(`# TYPE ${name}`);
       }
     } finally {
-      await target.stop();
+      await target?.stop();
     }
   });
 });

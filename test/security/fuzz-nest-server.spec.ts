@@ -99,7 +99,10 @@ describe('fuzz: Nest server', () => {
     clients.unix = new FriendsClient({ host: '127.0.0.1', port, friends: { memory: false } });
     clients.tcp = new FriendsClient({ host: '127.0.0.1', port, friends: false });
     clients.stock = new ClientTCP({ host: '127.0.0.1', port });
-    for (const client of Object.values(clients)) await client.connect();
+    for (const client of Object.values(clients)) {
+      if (client instanceof FriendsClient) await client.tierDecision();
+      else await client.connect();
+    }
     expect([clients.memory, clients.unix, clients.tcp].map((c) => (c as FriendsClient).tier)).toEqual([
       'memory',
       'unix',

@@ -188,7 +188,7 @@ describe('handshake fuzzing, client side', () => {
           next = (hello) => wrap(forge(hello));
           const client = new FriendsClient({ host: '127.0.0.1', port: server.port });
           try {
-            await client.connect();
+            await client.tierDecision();
             expect(client.tier).toBe('tcp');
             expect(await firstValueFrom(client.send('echo', { runs }))).toEqual({ from: 'hostile', data: { runs } });
             if (!proven) expect(owned.connections).toBe(before);

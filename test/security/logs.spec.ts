@@ -62,7 +62,7 @@ describe('peer text in logs', () => {
     );
     const client = new FriendsClient({ host: '127.0.0.1', port: server.port });
     try {
-      await client.connect();
+      await client.tierDecision();
       expect(client.tier).toBe('tcp');
     } finally {
       client.close();
@@ -168,7 +168,7 @@ describe('failed unix admissions do not flood the log', () => {
     const { server, port } = await startNestServer();
     const client = new FriendsClient({ host: '127.0.0.1', port, friends: { memory: false } });
     try {
-      await client.connect();
+      await client.tierDecision();
       expect(client.tier).toBe('unix');
       logs.clear();
       await probe(server.unixPath!, 2_000);
@@ -230,7 +230,7 @@ describe('a unix path in the log', () => {
     const { server, port } = await startNestServer({ socketDir });
     const client = new FriendsClient({ host: '127.0.0.1', port, friends: { memory: false } });
     try {
-      await client.connect();
+      await client.tierDecision();
       // The client follows only printable, normalised paths (docs/SECURITY.md): this one stays on tcp.
       expect(client.tier).toBe('tcp');
     } finally {

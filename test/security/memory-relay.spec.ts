@@ -51,7 +51,7 @@ describe('Nest: a hello relayed to another server in the client process', () => 
     const client = new FriendsClient({ host: '127.0.0.1', port: hostile.port, friends: { unix: false } });
     otherCalls = 0;
     try {
-      await client.connect();
+      await client.tierDecision();
       const replies = [
         await firstValueFrom(client.send('echo', { n: 1 })),
         await firstValueFrom(client.send('echo', { n: 2 })),
@@ -88,7 +88,7 @@ describe('Nest: a hello relayed to another server in the client process', () => 
   test('control: the client dialling the other server directly takes memory', async () => {
     const client = new FriendsClient({ host: '127.0.0.1', port: otherPort, friends: { unix: false } });
     try {
-      await client.connect();
+      await client.tierDecision();
       expect(client.tier).toBe('memory');
       expect(await firstValueFrom(client.send('echo', { n: 3 }))).toEqual({ from: 'other', data: { n: 3 } });
     } finally {

@@ -54,7 +54,7 @@ describe('Nest: a relayed hello', () => {
       const client = new FriendsClient({ host: HOST, port, friends: option });
       try {
         await lastValueFrom(client.send('sum.sync', [1, 2]));
-        return client.tier;
+        return await client.tierDecision();
       } finally {
         client.close();
       }

@@ -45,7 +45,7 @@ describeWithTools(
       const { server, port } = await startNestServer();
       const client = new FriendsClient({ host: '127.0.0.1', port, friends: { memory: false } });
       try {
-        await client.connect();
+        await client.tierDecision();
         expect(client.tier).toBe('unix');
         expect(await connectAsOther(server.unixPath!)).toBe('EACCES');
         expect(await connectAsOther(port)).toBe('connected');

@@ -52,7 +52,7 @@ async function staleSocket(path: string): Promise<void> {
 
 async function unixNestClient(port: number): Promise<FriendsClient> {
   const client = new FriendsClient({ host: '127.0.0.1', port, friends: { memory: false } });
-  await client.connect();
+  await client.tierDecision();
   return client;
 }
 

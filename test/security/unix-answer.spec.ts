@@ -125,7 +125,7 @@ describe('Nest client against a hostile server answering unix', () => {
     const server = await hostileNestServer((hello) => ({ response: forge(hello), isDisposed: true }));
     const client = new FriendsClient({ host: '127.0.0.1', port: server.port, ...friendsOption });
     try {
-      await client.connect();
+      await client.tierDecision();
       const reply = await firstValueFrom(client.send('echo', { n: 1 }));
       return { tier: client.tier, reply, hellos: server.hellos };
     } finally {

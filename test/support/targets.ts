@@ -20,7 +20,15 @@ export interface Target {
   stop(): Promise<void>;
 }
 
+/** A client connected to the test microservice; a FriendsClient has taken its tier. */
 export async function openTarget(name: TargetName, clientOptions: FriendsClientOptions = {}): Promise<Target> {
+  const target = await makeTarget(name, clientOptions);
+  await target.client.connect();
+  if (target.client instanceof FriendsClient) await target.client.tierDecision();
+  return target;
+}
+
+async function makeTarget(name: TargetName, clientOptions: FriendsClientOptions): Promise<Target> {
   const port = await freePort();
   const host = '127.0.0.1';
   switch (name) {

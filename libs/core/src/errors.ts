@@ -28,6 +28,8 @@ export const ErrorCodes = {
   MISSING_PEER: 'FRIENDS_ERR_MISSING_PEER',
   /** The installed @grpc/grpc-js lacks an internal piece @friends/grpc builds on. */
   UNSUPPORTED_GRPC_VERSION: 'FRIENDS_ERR_UNSUPPORTED_GRPC_VERSION',
+  /** The installed @nestjs/microservices lacks a piece @friends/nest builds on. */
+  UNSUPPORTED_NEST_VERSION: 'FRIENDS_ERR_UNSUPPORTED_NEST_VERSION',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -4,6 +4,13 @@ export const FRIENDS_TRANSPORT: unique symbol = Symbol.for('friends.nest.transpo
 /** The reserved request pattern carrying the hello. A stock server answers it with NO_MESSAGE_HANDLER. */
 export const HELLO_PATTERN = '$friends.hello.v1';
 
+/**
+ * The reserved request pattern of the barrier: a client that made calls on tcp
+ * while its tier was being decided sends it before moving to the fast tier;
+ * the server's answer says it has taken everything sent before it.
+ */
+export const BARRIER_PATTERN = '$friends.barrier.v1';
+
 /** Memory endpoints pair only within one message protocol. */
 export const NEST_PROTOCOL = 'nest-packets/1';
 

@@ -3,12 +3,18 @@ import { BaseRpcContext } from '@nestjs/microservices';
 import type { FriendsSocketRef } from './socket-ref.js';
 import type { NestPacket } from './wire.js';
 
-type FriendsContextArgs = [socketRef: FriendsSocketRef, pattern: string, metadata: Record<string, unknown> | undefined];
+type FriendsContextArgs = [
+  socketRef: FriendsSocketRef,
+  pattern: string,
+  metadata?: Record<string, unknown> | undefined,
+];
 
 /**
  * The RPC context of a FriendsServer handler (`@Ctx() ctx: FriendsContext`).
- * It has the stock TcpContext's surface and argument order (socket ref,
- * pattern, metadata), so handlers typed for TcpContext run unchanged.
+ * It has the stock TcpContext's surface and arguments, as the installed Nest
+ * makes them: socket ref, pattern and metadata on Nest 12, socket ref and
+ * pattern on Nest 11 (whose server drops metadata). Handlers typed for
+ * TcpContext run unchanged.
  */
 export class FriendsContext extends BaseRpcContext<FriendsContextArgs> {
   /** The connection, with the stock JsonSocket's surface; see FriendsSocketRef for what `netSocket` is per tier. */
@@ -25,7 +31,7 @@ export class FriendsContext extends BaseRpcContext<FriendsContextArgs> {
     return this.args[1];
   }
 
-  /** The metadata the client attached to the packet, if any. */
+  /** The metadata the client attached to the packet, if any (always undefined on Nest 11, whose TcpContext has no such method). */
   getMetadata(): Record<string, unknown> | undefined {
     return this.args[2];
   }

@@ -22,11 +22,10 @@ import {
   type CustomTransportStrategy,
   type MessageHandler,
   type ReadPacket,
+  type WritePacket,
 } from '@nestjs/microservices';
-import { InvalidTcpDataReceptionException } from '@nestjs/microservices/errors/invalid-tcp-data-reception.exception.js';
-import type { Span } from '@opentelemetry/api';
-import { isObservable } from 'rxjs';
 import {
+  BARRIER_PATTERN,
   DEFAULT_HOST,
   DEFAULT_PORT,
   FRIENDS_TRANSPORT,
@@ -35,16 +34,17 @@ import {
   NO_MESSAGE_HANDLER,
   STOCK_IDS,
 } from './constants.js';
-import { FriendsContext } from './friends-context.js';
+import { contextFactory, type ContextFactory } from './host/context.js';
+import { invalidTcpDataReception, type InvalidTcpDataReception } from './host/nest-errors.js';
+import { requestPath, type Reply, type RequestPath, type RequestServer } from './host/request.js';
+import { nestHost } from './host/shapes.js';
 import { InFlightRequests, type Connection } from './in-flight.js';
-import { resolveTiers, type FriendsServerOptions } from './options.js';
+import { linkLimits, resolveTiers, type FriendsServerOptions } from './options.js';
 import { FriendsSocketRef } from './socket-ref.js';
-import { endSpan, requireTracing, startServerSpan, withContext } from './tracing.js';
-import type { NestPacket } from './wire.js';
-import { compactNestCodec } from './wire.js';
+import { endSpan, requireTracing, startServerSpan, withContext, type Span } from './tracing.js';
+import { compactNestCodec, type NestPacket } from './wire.js';
 
 type ServerEvent = 'listening' | 'connection' | 'close' | 'error' | string;
-type Respond = (packet: NestPacket) => void;
 
 /** Distinct patterns remembered by the route cache before it starts over (bounds client-chosen patterns). */
 const ROUTE_CACHE_LIMIT = 1024;
@@ -72,14 +72,23 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
   private readonly links = new Set<Link<NestPacket>>();
   private targetLabel: { server: NetServer | undefined; text: string } | undefined;
   private readonly routeCache = new Map<string, MessageHandler>();
+  /** The start hook every Server begins with: any other means processing hooks are in use. */
   private readonly defaultStartHook = this.onProcessingStartHook;
   private readonly inFlight = new InFlightRequests();
+  /** What the stock server logs a connection's errors with; imported by listen(). */
+  private invalidTcpData: InvalidTcpDataReception | undefined;
+  /** The installed Nest's request path and RPC context (host/). */
+  private readonly requestPath: RequestPath;
+  private readonly createContext: ContextFactory;
   /** Set by close(): nothing that arrives afterwards is dispatched, as stock drops connections at once. */
   private closing = false;
   private pendingListeners: { event: ServerEvent; callback: (...args: unknown[]) => void }[] = [];
 
   constructor(private readonly options: FriendsServerOptions = {}) {
     super();
+    const host = nestHost();
+    this.requestPath = requestPath(host);
+    this.createContext = contextFactory(host);
     this.initializeSerializer(options);
     this.initializeDeserializer(options);
     // Fails here, with a coded error, when tracing is asked for without @opentelemetry/api.
@@ -89,12 +98,9 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
   async listen(callback: (err?: unknown) => void): Promise<void> {
     const { options } = this;
     try {
+      this.invalidTcpData ??= await invalidTcpDataReception();
       const tiers = resolveTiers(options.friends);
-      const linkOptions = {
-        maxFrameSize: options.maxBufferSize,
-        incompleteMessageTimeout: options.incompleteMessageTimeout,
-        maxSendBufferSize: options.maxSendBufferSize,
-      };
+      const linkOptions = linkLimits(options);
       if (tiers.memory || tiers.unix) {
         this.acceptor = new FriendsAcceptor<NestPacket>({
           protocol: NEST_PROTOCOL,
@@ -267,172 +273,183 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
     link.observe(series);
     if (link.kind !== 'tcp')
       publishTier({ transport: 'nest', role: 'server', target, tier: link.kind, peer: link.peer });
-    const connection: Connection = { ref: new FriendsSocketRef(link), series, inFlight: 0, events: 0, gone: false };
+    const connection: Connection = { ref: new FriendsSocketRef(link), series, inFlight: 0, gone: false };
     this.logger.log(`${link.kind} connection from ${describePeer(link.peer)}`);
-    link.on('message', (packet) => this.onPacket(connection, packet));
+    // As the stock server binds each socket: a failure costs only its packet and is logged.
+    link.on('message', (packet) => this.onMessage(connection, packet));
     link.on('drain', () => link.resume());
     link.on('close', (err) => {
       if (err) publishLinkError({ transport: 'nest', role: 'server', target, tier: link.kind, error: err });
       this.links.delete(link);
       this.inFlight.drop(connection);
       // As stock, which logs every error of an accepted socket this way; the coded error is its cause.
-      if (err) this.handleError(Object.assign(new InvalidTcpDataReceptionException(err), { cause: err }) as never);
+      if (err) this.handleError(Object.assign(new this.invalidTcpData!(err), { cause: err }) as never);
     });
   }
 
-  private onPacket(connection: Connection, raw: NestPacket): void {
-    if (this.closing) return;
+  private onMessage(connection: Connection, raw: NestPacket): void {
     try {
-      const deserialized = this.deserializer.deserialize(raw) as unknown as NestPacket | Promise<NestPacket>;
-      // Stock awaits every deserialize: a user's deserializer sees each packet of a read before any
-      // handler runs. The default one is pure, so nothing can tell whether we wait for it.
-      if (deserialized instanceof Promise || this.options.deserializer) {
-        Promise.resolve(deserialized)
-          .then((packet) => this.dispatch(connection, packet))
-          .catch((err) => this.handleError(err));
-      } else {
-        this.dispatch(connection, deserialized);
-      }
+      const handled = this.handleMessage(connection, raw);
+      if (handled instanceof Promise) handled.catch((err: unknown) => this.handleError(err as string));
     } catch (err) {
-      // As the stock server: a failing deserializer or dispatch is logged and costs only this packet.
       this.handleError(err as string);
     }
-  }
-
-  private dispatch(connection: Connection, packet: NestPacket): void {
-    if (this.closing) return;
-    if (this.options.tracing) {
-      const pattern = this.getPatternAsString(packet.pattern as string);
-      if (!this.isHello(pattern, connection.ref.link)) {
-        const kind = connection.ref.link.kind;
-        const traced = startServerSpan(pattern, kind, packet.id === undefined, packet.metadata);
-        withContext(traced.context, () => this.dispatchPacket(connection, packet, traced.span));
-        return;
-      }
-    }
-    this.dispatchPacket(connection, packet);
-  }
-
-  private isHello(pattern: string, link: Link<NestPacket>): boolean {
-    return pattern === HELLO_PATTERN && link.kind === 'tcp' && !this.messageHandlers.has(HELLO_PATTERN);
-  }
-
-  /** Runs the packet's handler; `span`, when tracing, ends with the handler's last answer. */
-  private dispatchPacket(connection: Connection, packet: NestPacket, span?: Span): void {
-    const link = connection.ref.link;
-    const pattern = this.getPatternAsString(packet.pattern as string);
-    const id = packet.id;
-    const context = new FriendsContext([
-      connection.ref,
-      pattern,
-      packet.metadata as Record<string, unknown> | undefined,
-    ]);
-    if (id === undefined) {
-      connection.series.calls++;
-      connection.events++;
-      const handled = (err?: unknown): void => {
-        connection.events--;
-        if (span) endSpan(span, err);
-      };
-      this.handleEvent(pattern, packet as never, context).then(
-        () => handled(),
-        (err) => {
-          handled(err);
-          this.handleError(err);
-        },
-      );
-      return;
-    }
-    const settle = this.inFlight.start(connection);
-    const respond: Respond = (response) => {
-      if (response.isDisposed || response.err !== undefined) {
-        settle();
-        if (span) endSpan(span, response.err ?? undefined);
-      }
-      response.id = id;
-      if (!link.send(this.serializer.serialize(response as never) as NestPacket)) link.pause();
-    };
-    const fail = (err: unknown): void => {
-      settle();
-      if (span) endSpan(span, err);
-      this.handleError(err as string);
-    };
-    if (this.isHello(pattern, link)) {
-      // Bound to this connection: a hello relayed from another one gets neither memory nor unix.
-      const socket = connection.ref.netSocket;
-      const answer = this.acceptor?.answer(packet.data, socket ? connectionTuple(socket) : undefined) ?? {
-        v: 1,
-        tier: 'tcp',
-        reason: 'friends off',
-      };
-      // A serializer of ours sees packet ids: then the client must use the stock wire's kind of id.
-      const ids = this.options.serializer || this.options.deserializer ? { ids: STOCK_IDS } : {};
-      respond({ response: { ...answer, ...ids }, isDisposed: true });
-      if (answer.tier === 'tcp') {
-        const reason = fallbackReason(answer.reason);
-        countFallback('nest', 'server', this.target(), reason);
-        publishTier({ transport: 'nest', role: 'server', target: this.target(), tier: 'tcp', peer: link.peer, reason });
-      }
-      return;
-    }
-    connection.series.calls++;
-    const handler = this.getHandlerByPattern(pattern);
-    if (!handler) {
-      settle();
-      if (span) endSpan(span, NO_MESSAGE_HANDLER);
-      // Key order as the stock server writes it: id first.
-      if (
-        !link.send(this.serializer.serialize({ id, status: 'error', err: NO_MESSAGE_HANDLER } as never) as NestPacket)
-      )
-        link.pause();
-      return;
-    }
-    if (this.onProcessingStartHook !== this.defaultStartHook || (this.onProcessingEndHook as unknown)) {
-      const running = this.handleRequest(
-        context,
-        async () => this.transformToObservable(await handler(packet.data, context)),
-        respond,
-      ) as unknown;
-      if (running instanceof Promise) running.catch(fail);
-      return;
-    }
-    // No processing hooks: what handleRequest does, without its plumbing.
-    let result: unknown;
-    try {
-      result = handler(packet.data, context);
-    } catch (err) {
-      fail(err);
-      return;
-    }
-    Promise.resolve(result)
-      .then((value) => this.takeResult(connection, value, respond))
-      .catch(fail);
   }
 
   /**
-   * With nothing else in flight on the connection, nothing can be overtaken:
-   * the result is answered at once. Otherwise it is taken when stock's
-   * handleRequest takes it (one more microtask) and a value is answered on the
-   * next tick, as stock's send() does, so that concurrent requests and events
-   * are handled and answered in the order stock handles and answers them.
+   * The stock ServerTCP's handleMessage, on a connection of any tier. Friends
+   * adds the hello on its reserved pattern, counters, tracing and in-flight
+   * tracking; nothing that arrives after close() is dispatched.
    */
-  private takeResult(connection: Connection, value: unknown, respond: Respond): void | Promise<void> {
-    if (connection.inFlight === 1 && connection.events === 0) return this.reply(value, respond, false);
-    return Promise.resolve().then(() => this.reply(value, respond, true));
+  private handleMessage(connection: Connection, raw: NestPacket): Promise<unknown> | void {
+    const packet = this.deserializer.deserialize(raw) as NestPacket | Promise<NestPacket>;
+    // Stock awaits every deserialize: a user's deserializer sees each packet of a read before any
+    // handler runs. The default one is pure, so nothing can tell whether we wait for it.
+    if (packet instanceof Promise || this.options.deserializer) {
+      return Promise.resolve(packet).then((deserialized) => this.route(connection, deserialized));
+    }
+    return this.route(connection, packet);
   }
 
-  private reply(value: unknown, respond: Respond, onNextTick: boolean): void {
-    if (isObservable(value)) this.send(value, respond);
-    else if (onNextTick) process.nextTick(() => this.respondOnce(respond, { response: value, isDisposed: true }));
-    else this.respondOnce(respond, { response: value, isDisposed: true });
+  private route(connection: Connection, packet: NestPacket): Promise<unknown> | void {
+    if (this.closing) return undefined;
+    const pattern = this.getPatternAsString(packet.pattern);
+    const reserved = this.reserved(pattern, connection.ref.link);
+    if (reserved === HELLO_PATTERN) return this.answerHello(connection, packet);
+    if (reserved === BARRIER_PATTERN) return this.answerBarrier(connection, packet);
+    connection.series.calls++;
+    if (!this.options.tracing) return this.dispatch(connection, packet, pattern);
+    const traced = startServerSpan(pattern, connection.ref.link.kind, packet.id === undefined, packet.metadata);
+    return withContext(traced.context, () => this.dispatch(connection, packet, pattern, traced.span));
   }
 
-  /** As stock's send(): an answer that cannot be written is logged, not thrown. */
-  private respondOnce(respond: Respond, packet: NestPacket): void {
+  /** An event to handleEvent, a request to its handler between the processing hooks; `span` ends with the last answer. */
+  private dispatch(connection: Connection, packet: NestPacket, pattern: string, span?: Span): Promise<unknown> | void {
+    const context = this.createContext(connection.ref, pattern, packet.metadata);
+    if (packet.id === undefined) {
+      const handled = this.handleEvent(pattern, packet as ReadPacket, context);
+      return span
+        ? handled.then(
+            () => endSpan(span),
+            (err: unknown) => failed(span, err),
+          )
+        : handled;
+    }
+    const id = packet.id;
+    const link = connection.ref.link;
+    const handler = this.getHandlerByPattern(pattern);
+    if (!handler) {
+      if (span) endSpan(span, NO_MESSAGE_HANDLER);
+      // Key order as the stock server writes it: id first.
+      return this.write(link, this.serializer.serialize({ id, status: 'error', err: NO_MESSAGE_HANDLER } as never));
+    }
+    const settle = this.inFlight.start(connection);
+    const reply: Reply = {
+      encode: (response) => {
+        (response as NestPacket).id = id;
+        const last = response.isDisposed || response.err !== undefined;
+        return { encoded: this.encode(response), last, err: response.err };
+      },
+      write: (out) => {
+        const { encoded, last, err } = out as Encoded;
+        this.write(link, encoded);
+        if (!last) return;
+        settle();
+        if (span) endSpan(span, err ?? undefined);
+      },
+    };
+    const path = this.hooked() ? this.requestPath.hooked : this.requestPath.plain;
+    let running: unknown;
     try {
-      respond(packet);
+      running = path(this as unknown as RequestServer, handler, packet.data, context, reply);
+    } catch (err) {
+      running = Promise.reject(err);
+    }
+    if (!(running instanceof Promise)) return undefined;
+    return running.catch((err: unknown) => {
+      settle();
+      if (span) endSpan(span, err);
+      throw err;
+    });
+  }
+
+  /** Whether processing hooks are set; without them, a request needs none of handleRequest's plumbing. */
+  private hooked(): boolean {
+    return this.onProcessingStartHook !== this.defaultStartHook || this.onProcessingEndHook !== undefined;
+  }
+
+  /** The hello or barrier pattern when `pattern` is one, on tcp, and no handler of the application took it. */
+  private reserved(pattern: string, link: Link<NestPacket>): string | undefined {
+    if (pattern !== HELLO_PATTERN && pattern !== BARRIER_PATTERN) return undefined;
+    return link.kind === 'tcp' && !this.messageHandlers.has(pattern) ? pattern : undefined;
+  }
+
+  /**
+   * Answers a barrier: a client that sent calls on tcp while its tier was being
+   * decided moves to the fast tier once the server has taken all of them, and
+   * this connection takes packets in order: they have all been dispatched.
+   */
+  private answerBarrier(connection: Connection, packet: NestPacket): void {
+    if (packet.id === undefined) return;
+    this.write(connection.ref.link, this.encode({ response: { v: 1 }, isDisposed: true, id: packet.id } as never));
+  }
+
+  /** Answers a hello on the connection it came on: a hello relayed from another one gets neither memory nor unix. */
+  private answerHello(connection: Connection, packet: NestPacket): void {
+    if (packet.id === undefined) return;
+    const link = connection.ref.link;
+    const socket = connection.ref.netSocket;
+    const answer = this.acceptor?.answer(packet.data, socket ? connectionTuple(socket) : undefined) ?? {
+      v: 1,
+      tier: 'tcp',
+      reason: 'friends off',
+    };
+    // A serializer of ours sees packet ids: then the client must use the stock wire's kind of id.
+    const ids = this.options.serializer || this.options.deserializer ? { ids: STOCK_IDS } : {};
+    const response = { response: { ...answer, ...ids }, isDisposed: true, id: packet.id };
+    this.write(link, this.encode(response as never));
+    if (answer.tier === 'tcp') {
+      const reason = fallbackReason(answer.reason);
+      countFallback('nest', 'server', this.target(), reason);
+      publishTier({ transport: 'nest', role: 'server', target: this.target(), tier: 'tcp', peer: link.peer, reason });
+    }
+  }
+
+  /**
+   * Serializes an answer. One that cannot be (or, below, cannot be written: a
+   * value JSON cannot encode) is logged, as Nest 12's send() logs it, on both
+   * majors: Nest 11's leaves it as an unhandled rejection, which ends a process.
+   */
+  private encode(packet: WritePacket): unknown {
+    try {
+      return this.serializer.serialize(packet as never);
+    } catch (err) {
+      this.logger.error(err);
+      return NOT_ENCODED;
+    }
+  }
+
+  /** Writes one serialized packet, as the socket's sendMessage does. */
+  private write(link: Link<NestPacket>, encoded: unknown): void {
+    if (encoded === NOT_ENCODED) return;
+    try {
+      if (!link.send(encoded as NestPacket)) link.pause();
     } catch (err) {
       this.logger.error(err);
     }
   }
+}
+
+/** A response packet serialized (or not), and what the in-flight count and span need to know of it. */
+interface Encoded {
+  encoded: unknown;
+  last: boolean;
+  err: unknown;
+}
+
+const NOT_ENCODED = Symbol('not encoded');
+
+function failed(span: Span, err: unknown): never {
+  endSpan(span, err);
+  throw err;
 }

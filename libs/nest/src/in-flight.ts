@@ -7,8 +7,6 @@ export interface Connection {
   /** The labelled counters of its link. */
   readonly series: SeriesCounters;
   inFlight: number;
-  /** Events whose handlers have not returned yet. */
-  events: number;
   gone: boolean;
 }
 

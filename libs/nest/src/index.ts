@@ -3,4 +3,4 @@ export { FriendsClient, type FriendsClientEvents, type FriendsClientStatus } fro
 export { FriendsContext } from './friends-context.js';
 export { FriendsSocketRef } from './socket-ref.js';
 export type { FriendsClientOptions, FriendsServerOptions, FriendsSwitch } from './options.js';
-export { FRIENDS_TRANSPORT, HELLO_PATTERN } from './constants.js';
+export { BARRIER_PATTERN, FRIENDS_TRANSPORT, HELLO_PATTERN } from './constants.js';

@@ -73,6 +73,19 @@ export interface FriendsClientOptions extends CommonOptions {
   admissionTimeout?: number;
 }
 
+/** The framing limits of a link, from the options both sides share. */
+export function linkLimits(options: CommonOptions): {
+  maxFrameSize?: number;
+  incompleteMessageTimeout?: number;
+  maxSendBufferSize?: number;
+} {
+  return {
+    maxFrameSize: options.maxBufferSize,
+    incompleteMessageTimeout: options.incompleteMessageTimeout,
+    maxSendBufferSize: options.maxSendBufferSize,
+  };
+}
+
 export interface ResolvedTiers {
   memory: boolean;
   unix: boolean;

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { SocketLink, type Link } from '@friends/core/internal';
-import { NetSocketClosedException } from '@nestjs/microservices/errors/net-socket-closed.exception.js';
+import { NetSocketClosedException } from './host/nest-errors.js';
 import type { NestPacket } from './wire.js';
 
 type Listener = (...args: unknown[]) => void;

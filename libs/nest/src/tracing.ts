@@ -2,7 +2,8 @@ import type * as OpenTelemetry from '@opentelemetry/api';
 import type { Context, Span } from '@opentelemetry/api';
 import { ErrorCodes, FriendsError, optionalPeer, tierAttributes, type Tier } from '@friends/core/internal';
 
-type Carrier = Record<string, unknown>;
+/** A span, for the modules that hand one back to `endSpan()`. */
+export type { Span };
 
 let api: typeof OpenTelemetry | undefined;
 
@@ -21,15 +22,7 @@ export function requireTracing(): typeof OpenTelemetry {
   return api;
 }
 
-/** The caller's context, to send a packet in later (tracing on). */
-export function activeContext(): Context {
-  return requireTracing().context.active();
-}
-
-/** Runs `fn` in `context`. */
-export function withContext<T>(context: Context, fn: () => T): T {
-  return requireTracing().context.with(context, fn);
-}
+type Carrier = Record<string, unknown>;
 
 /**
  * A span for one request or event a client sends, and the packet metadata
@@ -90,6 +83,50 @@ export function startServerSpan(
     parent,
   );
   return { span, context: trace.setSpan(parent, span) };
+}
+
+/** What a request's callback is given: a Nest WritePacket. */
+type Answer = { err?: unknown; response?: unknown; isDisposed?: boolean };
+
+/**
+ * Starts a span for a request or event a client sends and puts its trace
+ * context in the packet's metadata. Returns the callback wrapped to end the
+ * span with the last answer, and a function that ends it early (an event once
+ * sent, a caller that unsubscribed).
+ */
+export function traceRequest<A extends Answer>(
+  pattern: string,
+  packet: Record<string, unknown>,
+  tier: Tier,
+  target: { host: string; port: number },
+  event: boolean,
+  callback: (answer: A) => void = () => undefined,
+): [(answer: A) => void, () => void] {
+  const { span, metadata } = startClientSpan(pattern, tier, target, event, packet.metadata);
+  packet.metadata = metadata;
+  let ended = false;
+  const end = (err?: unknown): void => {
+    if (ended) return;
+    ended = true;
+    endSpan(span, err);
+  };
+  return [
+    (answer) => {
+      if (answer.isDisposed || answer.err !== undefined) end(answer.err ?? undefined);
+      callback(answer);
+    },
+    () => end(),
+  ];
+}
+
+/** The active OpenTelemetry context, to carry into work that runs later. */
+export function activeContext(): Context {
+  return requireTracing().context.active();
+}
+
+/** Runs `fn` with `ctx` as the active OpenTelemetry context. */
+export function withContext<T>(ctx: Context, fn: () => T): T {
+  return requireTracing().context.with(ctx, fn);
 }
 
 /** Ends a span, as failed when `err` is set. */

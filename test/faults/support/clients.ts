@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { friends } from '@friends/grpc';
 import { lastValueFrom } from 'rxjs';
 import { loadEcho, type EchoRequest } from '../../fixtures/src/grpc/echo-service.js';
+import { FriendsClient } from '@friends/nest';
 import type { AnyClient } from '../../support/targets.js';
 
 export const Echo = loadEcho();
@@ -10,6 +11,12 @@ export type Tier = 'memory' | 'unix' | 'tcp';
 
 export const nestSend = <T = unknown>(client: AnyClient, pattern: string, data: unknown = {}): Promise<T> =>
   lastValueFrom(client.send<T>(pattern, data));
+
+/** The tier the server says a connection has, once a FriendsClient (connecting if needed) has decided it. */
+export async function nestTier(client: AnyClient): Promise<string> {
+  if (client instanceof FriendsClient) await client.tierDecision();
+  return nestSend<string>(client, 'tier');
+}
 
 /** The friends option that makes a client in this process take `tier` to a server placed for it. */
 export function grpcFriends(tier: Tier): grpc.ClientOptions {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { lastValueFrom } from 'rxjs';
 import { FriendsClient, HELLO_PATTERN, type FriendsClientOptions } from '@friends/nest';
+import { BARRIER_PATTERN } from '../../../libs/nest/src/constants.js';
 import { startParityServer, type ParityServer } from './src/app.js';
 import { Recorder } from './src/recorder.js';
 import { clientSerde } from './src/scenarios/serde.js';
@@ -44,8 +45,7 @@ describe.each(TIERS)('shutdownGracePeriod on %s', (tier, tierOptions) => {
     rec = new Recorder();
     server = await startParityServer('friends', 'grace', 0, rec, socketDir);
     client = new FriendsClient({ host: '127.0.0.1', port: server.port, ...tierOptions });
-    await client.connect();
-    expect(client.tier).toBe(tier);
+    expect(await client.tierDecision()).toBe(tier);
   });
   afterEach(async () => {
     client.close();
@@ -92,14 +92,17 @@ describe.each(TIERS)('the hello and user serializers on %s', (tier, tierOptions)
       expect(await lastValueFrom(client.send('rr.sum', [1, 2]))).toBe(3);
       expect(Date.now() - started).toBeLessThan(1000);
       expect(await lastValueFrom(client.send('rr.sum', [3]))).toBe(3);
-      expect(client.tier).toBe(tier);
-      const hellos = (entries: { at: string; v?: unknown }[], at: string) =>
-        entries.filter((e) => e.at === at && (e.v as { pattern?: unknown }).pattern === HELLO_PATTERN).length;
+      expect(await client.tierDecision()).toBe(tier);
+      expect(await lastValueFrom(client.send('rr.sum', [4]))).toBe(4);
+      const reserved = (entries: { at: string; v?: unknown }[], at: string, pattern: string) =>
+        entries.filter((e) => e.at === at && (e.v as { pattern?: unknown }).pattern === pattern).length;
       const clientSide = seen.take();
       const serverSide = rec.take();
       const expected = tier === 'tcp' ? 0 : 1;
-      expect(hellos(clientSide, 'client serializer')).toBe(expected);
-      expect(hellos(serverSide, 'server deserializer')).toBe(expected);
+      expect(reserved(clientSide, 'client serializer', HELLO_PATTERN)).toBe(expected);
+      expect(reserved(serverSide, 'server deserializer', HELLO_PATTERN)).toBe(expected);
+      // The calls made while the tier was being decided went on tcp: a barrier preceded the move.
+      expect(reserved(clientSide, 'client serializer', BARRIER_PATTERN)).toBeLessThanOrEqual(expected);
     } finally {
       client.close();
       await server.close();

@@ -47,6 +47,7 @@ export async function runScenario(scenario: Scenario, placement: Placement, host
     return client;
   };
   const client = newClient();
+  if (!scenario.fresh) await ready(client);
   const t: ScenarioContext = {
     client,
     newClient,
@@ -76,6 +77,12 @@ export async function runScenario(scenario: Scenario, placement: Placement, host
   const { entries, logs } = await host.take();
   const seen = [...clientSide.take(), ...aside.take()];
   return { trace: { client: seen, server: entries, logs: [...logs, ...captureLogger.take()] }, tiers };
+}
+
+/** Connected, and for a FriendsClient on the tier it takes: what a scenario's client is unless it is `fresh`. */
+export async function ready(client: ParityClient): Promise<void> {
+  await client.connect();
+  await client.tierDecision?.();
 }
 
 export function createClient(

@@ -1,5 +1,6 @@
 import type { Contender } from '../rounds.js';
 import type { Workload } from '../workload.js';
+import { FriendsClient } from '@friends/nest';
 import { checkEcho, createClient, echo, tierOf, type EchoClient } from './clients.js';
 import type { ServerPool } from './servers.js';
 import type { Variant } from './variants.js';
@@ -22,6 +23,8 @@ export async function connectVariants(
       const client = createClient(variant.client, port);
       clients.push(client);
       await client.connect();
+      // Measured on the tier the connection takes: calls made while it is decided go on tcp.
+      if (client instanceof FriendsClient) await client.tierDecision();
       await checkEcho(client);
       assertTier(variant, client);
       return client;

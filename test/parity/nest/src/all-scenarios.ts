@@ -5,6 +5,8 @@ import { ContextController, contextScenarios } from './scenarios/context.js';
 import { EnhancersController, enhancerScenarios } from './scenarios/enhancers.js';
 import { ErrorsController, errorScenarios } from './scenarios/errors.js';
 import { EventsController, eventScenarios } from './scenarios/events.js';
+import { bareScenarios } from './scenarios/bare.js';
+import { HooksController, hookScenarios } from './scenarios/hooks.js';
 import { lifecycleScenarios } from './scenarios/lifecycle.js';
 import { LimitsController, limitScenarios } from './scenarios/limits.js';
 import { orderingScenarios } from './scenarios/ordering.js';
@@ -26,6 +28,7 @@ export const CONTROLLERS: Type[] = [
   LimitsController,
   AsyncContextController,
   PropertiesController,
+  HooksController,
 ];
 
 export const SCENARIOS: Scenario[] = [
@@ -41,4 +44,6 @@ export const SCENARIOS: Scenario[] = [
   ...lifecycleScenarios,
   ...asyncContextScenarios,
   ...orderingScenarios,
+  ...hookScenarios,
+  ...bareScenarios,
 ];

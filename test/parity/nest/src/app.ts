@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { ServerTCP, type MicroserviceOptions } from '@nestjs/microservices';
 import { FriendsServer } from '@friends/nest';
 import { CONTROLLERS } from './all-scenarios.js';
 import { captureLogger } from './logs.js';
@@ -34,18 +34,21 @@ export async function startParityServer(
   rec: Recorder,
   socketDir?: string,
 ): Promise<ParityServer> {
-  const options = { host: '127.0.0.1', port, ...SETUPS[setup](rec) };
+  const { options: setupOptions, prepare, enhancers = true } = SETUPS[setup];
+  const options = { host: '127.0.0.1', port, ...setupOptions(rec) };
   const friends = kind === 'friends' ? new FriendsServer({ ...options, socketDir }) : undefined;
-  const config: MicroserviceOptions = friends
-    ? { strategy: friends }
-    : { transport: Transport.TCP, options: options as never };
+  // The stock server as Nest builds it for `transport: Transport.TCP`, in hand so that a setup can prepare it.
+  const server = friends ?? new ServerTCP(options);
+  prepare?.(server, rec);
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(parityModule(rec), {
-    ...config,
+    strategy: server,
     logger: captureLogger,
   });
-  app.useGlobalGuards(new RecordingGuard(rec));
-  app.useGlobalInterceptors(new RecordingInterceptor(rec));
-  app.useGlobalPipes(new RecordingPipe(rec));
+  if (enhancers) {
+    app.useGlobalGuards(new RecordingGuard(rec));
+    app.useGlobalInterceptors(new RecordingInterceptor(rec));
+    app.useGlobalPipes(new RecordingPipe(rec));
+  }
   await app.listen();
   const address = app.unwrap<{ address(): { port: number } }>().address();
   return { port: address.port, unixPath: friends?.unixPath ?? null, close: () => app.close() };

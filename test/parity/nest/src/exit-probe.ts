@@ -19,6 +19,8 @@ const proxy =
   client === 'stock'
     ? new ClientTCP(options)
     : new FriendsClient({ ...options, ...(client === 'friends-off' ? { friends: false } : {}) });
+// A FriendsClient's call goes on the tier it takes: what must let the process go after close().
+if (proxy instanceof FriendsClient) await proxy.tierDecision();
 const answer = await lastValueFrom(proxy.send('probe.sum', [20, 22]));
 const tier = proxy instanceof FriendsClient ? proxy.tier : 'stock';
 proxy.close();

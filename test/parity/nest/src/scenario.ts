@@ -5,9 +5,12 @@ import type { Entry } from './recorder.js';
 /** What scenarios use of a client; ClientTCP and FriendsClient both are one. */
 export interface ParityClient {
   send<T = unknown>(pattern: unknown, data: unknown): Observable<T>;
+  /** FriendsClient only. */
+  tierDecision?(): Promise<string>;
   emit<T = unknown>(pattern: unknown, data: unknown): Observable<T>;
   connect(): Promise<unknown>;
   close(): unknown;
+  /** Nest 12 only. */
   setOnDispatchHook(hook: (packet: { pattern: unknown; data: unknown; metadata?: unknown }) => void): void;
   readonly status: Observable<string>;
 }
@@ -23,7 +26,7 @@ export interface ClientSettings {
  * Server setups. A scenario names one; every placement runs one server per
  * setup and shares it between the scenarios that name it.
  */
-export type ServerSetup = 'default' | 'limits' | 'serde' | 'grace' | 'lifecycle';
+export type ServerSetup = 'default' | 'limits' | 'serde' | 'grace' | 'lifecycle' | 'hooks' | 'bare';
 
 export interface ServerControl {
   readonly port: number;
@@ -82,6 +85,15 @@ export interface ClientRecorders {
 export interface Scenario {
   /** `theme/name`; `PARITY_ONLY` selects by substring. */
   id: string;
+  /**
+   * Runs with a client that has not connected yet. Otherwise the client has
+   * connected and, for a FriendsClient, its tier is decided before `run`
+   * starts, so that every call takes the placement's tier (calls made while a
+   * tier is being decided go on tcp).
+   */
+  fresh?: boolean;
+  /** Why the scenario cannot run on Nest 11 (a Nest 12 feature it is about, say); it is skipped there. */
+  notOnNest11?: string;
   server?: ServerSetup;
   /** Client options; a function when they record into the client trace (serializers). */
   client?: ClientSettings | ((record: ClientRecorders) => ClientSettings);

@@ -44,6 +44,7 @@ const within = <T>(caller: string, fn: () => Promise<T>): Promise<T> => callerSt
 export const asyncContextScenarios: Scenario[] = [
   {
     id: 'async-context/first-call-inside-a-store',
+    fresh: true,
     async run(t) {
       await within('A', () => t.call('in A', 'als.store', 1, { store: true }));
       await t.call('outside', 'als.store', 2, { store: true });

@@ -86,6 +86,16 @@ export const eventScenarios: Scenario[] = [
     },
   },
   {
+    id: 'event/no-handler-numbered-patterns',
+    // The server logs each pattern: its digits are compared as they are.
+    async run(t) {
+      await t.observe('numbered', t.client.emit('ev.nobody.404', 1));
+      await t.observe('number', t.client.emit(4096, 2));
+      await t.observe('object', t.client.emit({ code: 'E_42', retry: 3 }, 3));
+      await t.call('still connected', 'ev.ping', 4);
+    },
+  },
+  {
     id: 'event/object-pattern-any-key-order',
     async run(t) {
       await lastValueFrom(t.client.emit({ name: 'object', kind: 'event' }, 'reversed'));

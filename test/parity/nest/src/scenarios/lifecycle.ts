@@ -1,9 +1,11 @@
 import { lastValueFrom } from 'rxjs';
 import type { Entry } from '../recorder.js';
-import type { Scenario, ScenarioContext } from '../scenario.js';
+import type { ParityClient, Scenario, ScenarioContext } from '../scenario.js';
 import { untilStatus, watchStatus } from './status.js';
 
 const life = { server: 'lifecycle' as const };
+/** About connecting: the client has not connected when the scenario starts. */
+const fresh = { fresh: true };
 const grace = { server: 'grace' as const };
 
 /** Runs `step`, noting whether it resolved or how it failed. */
@@ -63,6 +65,7 @@ export const lifecycleScenarios: Scenario[] = [
   },
   {
     id: 'lifecycle/refusal-is-the-answer-until-its-socket-closes',
+    ...fresh,
     ...life,
     async run(t) {
       await t.server.close();
@@ -105,6 +108,7 @@ export const lifecycleScenarios: Scenario[] = [
   },
   {
     id: 'lifecycle/close-while-connecting',
+    ...fresh,
     async run(t) {
       const connecting = outcome(t, 'first connect', () => t.client.connect());
       t.client.close();
@@ -115,6 +119,7 @@ export const lifecycleScenarios: Scenario[] = [
   },
   {
     id: 'lifecycle/call-then-close-before-connected',
+    ...fresh,
     async run(t) {
       const queued = t.call('queued', 'rr.sum', [1]);
       t.client.close();
@@ -124,6 +129,7 @@ export const lifecycleScenarios: Scenario[] = [
   },
   {
     id: 'lifecycle/concurrent-connects',
+    ...fresh,
     async run(t) {
       const status = watchStatus(t);
       await Promise.all([outcome(t, 'a', () => t.client.connect()), outcome(t, 'b', () => t.client.connect())]);
@@ -133,6 +139,7 @@ export const lifecycleScenarios: Scenario[] = [
   },
   {
     id: 'lifecycle/close-before-any-connect-and-twice',
+    ...fresh,
     async run(t) {
       await outcome(t, 'close', () => t.client.close());
       await t.call('call', 'rr.sum', [6]);
@@ -143,6 +150,7 @@ export const lifecycleScenarios: Scenario[] = [
   },
   {
     id: 'lifecycle/requests-before-connect-resolves',
+    ...fresh,
     async run(t) {
       // Calls made while the first connection is being made wait for it, in order.
       const calls = [0, 1, 2, 3].map((i) => t.call(`call ${i}`, 'rr.sum', [i]));
@@ -188,7 +196,31 @@ export const lifecycleScenarios: Scenario[] = [
     },
   },
   {
+    id: 'lifecycle/unwrap-returns-the-socket',
+    ...fresh,
+    async run(t) {
+      const client = t.client as ParityClient & { unwrap<T>(): T };
+      const socketClass = (): unknown => {
+        try {
+          return (client.unwrap<object>().constructor as { name: string }).name;
+        } catch (err) {
+          return err;
+        }
+      };
+      t.note('before connect', socketClass());
+      const connecting = client.connect();
+      t.note('as connect() is called', socketClass());
+      const first = client.unwrap<object>();
+      await connecting;
+      t.note('once connected, the same socket', client.unwrap() === first);
+      await t.call('call', 'rr.sum', [1]);
+      client.close();
+      t.note('after close', socketClass());
+    },
+  },
+  {
     id: 'exit/no-handles-left-after-close',
+    ...fresh,
     async run(t) {
       await t.call('call', 'rr.sum', [1]);
       await t.observe('emit', t.client.emit('ev.record', 'e'));
@@ -198,6 +230,7 @@ export const lifecycleScenarios: Scenario[] = [
   },
   {
     id: 'exit/process-exits-after-close',
+    ...fresh,
     async run(t) {
       t.note('exits', await t.processExitsAfterClose());
     },

@@ -3,6 +3,7 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import { map } from 'rxjs/operators';
 import { Recorder } from '../recorder.js';
 import type { Scenario, ScenarioContext } from '../scenario.js';
+import { UNENCODABLE_ON_11 } from './context.js';
 import { untilStatus, watchStatus } from './status.js';
 
 /**
@@ -140,6 +141,13 @@ export const limitScenarios: Scenario[] = [
     id: 'deep/too-deep-to-send',
     async run(t) {
       await t.observe('request', t.client.send('deep.echo', nested(100_000)).pipe(map(depthOf)), { within: 300 });
+      await t.call('still connected', 'lim.length', 'ok');
+    },
+  },
+  {
+    id: 'deep/too-deep-to-answer',
+    notOnNest11: UNENCODABLE_ON_11,
+    async run(t) {
       await t.observe('response', t.client.send('deep.make', 100_000).pipe(map(depthOf)), { within: 300 });
       await t.call('still connected', 'lim.length', 'ok');
     },

@@ -4,7 +4,8 @@ import { Recorder } from '../recorder.js';
 
 interface PatternContext {
   getPattern(): string;
-  getMetadata(): unknown;
+  /** Nest 12 only (docs/PARITY.md, 10). */
+  getMetadata?(): unknown;
 }
 
 /** Keys of the object pattern the property test sends in any order. */
@@ -17,19 +18,19 @@ export class PropertiesController {
 
   @MessagePattern('prop.echo')
   echo(@Payload() data: unknown, @Ctx() ctx: PatternContext): unknown {
-    this.rec.add('prop.echo', { data, pattern: ctx.getPattern(), metadata: ctx.getMetadata() });
+    this.rec.add('prop.echo', { data, pattern: ctx.getPattern(), metadata: ctx.getMetadata?.() });
     return data;
   }
 
   @MessagePattern(PROPERTY_PATTERN)
   objectPattern(@Payload() data: unknown, @Ctx() ctx: PatternContext): unknown {
-    this.rec.add('prop.object', { data, pattern: ctx.getPattern(), metadata: ctx.getMetadata() });
+    this.rec.add('prop.object', { data, pattern: ctx.getPattern(), metadata: ctx.getMetadata?.() });
     return data;
   }
 
   @EventPattern('prop.event')
   event(@Payload() data: unknown, @Ctx() ctx: unknown): void {
     const c = ctx as PatternContext;
-    this.rec.add('prop.event', { data, pattern: c.getPattern(), metadata: c.getMetadata() });
+    this.rec.add('prop.event', { data, pattern: c.getPattern(), metadata: c.getMetadata?.() });
   }
 }

@@ -75,6 +75,14 @@ export class RequestsController {
     return RESULTS[kind]!();
   }
 
+  @MessagePattern('rr.after-tick')
+  afterTick(@Payload() data: unknown): unknown {
+    // Work the handler leaves for the next tick runs before its answer is written, as send() writes it.
+    process.nextTick(() => this.rec.add('rr.after-tick: next tick', data));
+    Promise.resolve().then(() => this.rec.add('rr.after-tick: microtask', data));
+    return data;
+  }
+
   @MessagePattern('rr.void')
   async nothing(@Payload() data: unknown): Promise<void> {
     this.rec.add('rr.void', data);
