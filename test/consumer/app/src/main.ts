@@ -2,10 +2,12 @@ import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import type { INestApplicationContext, INestMicroservice } from '@nestjs/common';
+import type { ClientProxy } from '@nestjs/microservices';
 import type { Tier } from '@friends/core';
 import { echoClient, grpcCalls, startGrpcServer, startNestGrpcServer } from './grpc.js';
 import { FriendsClient } from '@friends/nest';
-import { nestCalls, nestClientContext, startNestServer } from './nest.js';
+import { decided, nestCalls, nestClientContext, startNestServer } from './nest.js';
 import { friendsWarnings, observe, type Seen } from './observe.js';
 
 /**
@@ -81,18 +83,18 @@ async function serveUntilStdinEnds(kind: string, port: number): Promise<void> {
   process.stdin.on('end', () => void close().then(() => process.exit(0)));
 }
 
-async function placement(
+async function placement<T>(
   transport: 'nest' | 'grpc',
   name: string,
   expected: Tier,
   side: 'client' | 'server',
-  run: () => Promise<void>,
+  steps: { setup(): Promise<T>; work(ready: T): Promise<void>; teardown(ready: T): Promise<void> },
   expectedReason?: string,
 ): Promise<Outcome> {
   // A server counts the stream as one call; a Nest client also counts its 'notes' reads.
   const calls = transport === 'grpc' ? CALLS + (name.includes('nest strategy') ? 0 : 1) : CALLS + 1;
   try {
-    const seen = await observe(transport, side, calls, run);
+    const seen = await observe(transport, side, calls, steps);
     const problems: string[] = [];
     if (seen.counted !== expected) problems.push(`calls counted on ${seen.counted ?? 'no tier'}`);
     if (side === 'client' && seen.reported !== expected) problems.push(`tier reported: ${seen.reported ?? 'none'}`);
@@ -107,36 +109,32 @@ async function placement(
 
 async function nestPlacements(): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
-  const withServer = async (stock: boolean, clientStock: boolean, port?: number): Promise<void> => {
-    const serverPort = port ?? (await freePort());
-    const server = port === undefined ? await startNestServer(serverPort, stock) : undefined;
-    const { context, client } = await nestClientContext(serverPort, clientStock);
-    try {
-      await nestCalls(client, CALLS);
-    } finally {
+  type Ready = { server?: INestMicroservice; context: INestApplicationContext; client: ClientProxy };
+  /** A server (here, unless `port` names one elsewhere) and a ClientsModule client, decided. */
+  const steps = (stock: boolean, clientStock: boolean, port?: number) => ({
+    async setup(): Promise<Ready> {
+      const serverPort = port ?? (await freePort());
+      const server = port === undefined ? await startNestServer(serverPort, stock) : undefined;
+      const { context, client } = await nestClientContext(serverPort, clientStock);
+      await decided(client);
+      return { server, context, client };
+    },
+    work: ({ client }: Ready) => nestCalls(client, CALLS),
+    async teardown({ server, context }: Ready) {
       await context.close();
       await server?.close();
-    }
-  };
-  outcomes.push(await placement('nest', 'memory', 'memory', 'client', () => withServer(false, false)));
+    },
+  });
+  outcomes.push(await placement('nest', 'memory', 'memory', 'client', steps(false, false)));
   const remote = await child('nest-server', await freePort());
   try {
-    outcomes.push(await placement('nest', 'unix', 'unix', 'client', () => withServer(false, false, remote.port)));
+    outcomes.push(await placement('nest', 'unix', 'unix', 'client', steps(false, false, remote.port)));
   } finally {
     remote.stop();
   }
+  outcomes.push(await placement('nest', 'stock client -> friends server', 'tcp', 'server', steps(false, true)));
   outcomes.push(
-    await placement('nest', 'stock client -> friends server', 'tcp', 'server', () => withServer(false, true)),
-  );
-  outcomes.push(
-    await placement(
-      'nest',
-      'friends client -> stock server',
-      'tcp',
-      'client',
-      () => withServer(true, false),
-      'stock-peer',
-    ),
+    await placement('nest', 'friends client -> stock server', 'tcp', 'client', steps(true, false), 'stock-peer'),
   );
   return outcomes;
 }
@@ -145,57 +143,58 @@ async function grpcPlacements(): Promise<Outcome[]> {
   const fast = (tier: Tier): Tier => (unsupportedGrpc ? 'tcp' : tier);
   const fastReason = unsupportedGrpc ? 'unsupported-grpc' : undefined;
   const outcomes: Outcome[] = [];
-  const callServer = async (port: number, clientStock: boolean, streams = true): Promise<void> => {
-    const client = echoClient(port, clientStock);
-    try {
-      await grpcCalls(client, CALLS, streams);
-    } finally {
+  type Ready = { server: { stop(): Promise<void> | void }; client: ReturnType<typeof echoClient> };
+  /** A client of `port` (grpc-js waits for its tier before the first call), and the server it started, if any. */
+  const steps = (
+    start: () => Promise<{ port: number; stop(): Promise<void> | void }>,
+    clientStock: boolean,
+    streams = true,
+  ) => ({
+    async setup(): Promise<Ready> {
+      const server = await start();
+      return { server, client: echoClient(server.port, clientStock) };
+    },
+    work: ({ client }: Ready) => grpcCalls(client, CALLS, streams),
+    async teardown({ server, client }: Ready) {
       client.close();
-    }
-  };
-  const local = async (stock: boolean, clientStock: boolean): Promise<void> => {
+      await server.stop();
+    },
+  });
+  const local = (stock: boolean) => async () => {
     const { server, port } = await startGrpcServer(0, stock);
-    try {
-      await callServer(port, clientStock);
-    } finally {
-      server.forceShutdown();
-    }
+    return { port, stop: () => server.forceShutdown() };
   };
-  outcomes.push(await placement('grpc', 'memory', fast('memory'), 'client', () => local(false, false), fastReason));
+  outcomes.push(await placement('grpc', 'memory', fast('memory'), 'client', steps(local(false), false), fastReason));
   const remote = await child('grpc-server');
   try {
-    outcomes.push(
-      await placement('grpc', 'unix', fast('unix'), 'client', () => callServer(remote.port, false), fastReason),
-    );
+    const elsewhere = async () => ({ port: remote.port, stop: () => undefined });
+    outcomes.push(await placement('grpc', 'unix', fast('unix'), 'client', steps(elsewhere, false), fastReason));
   } finally {
     remote.stop();
   }
-  outcomes.push(await placement('grpc', 'stock client -> friends server', 'tcp', 'server', () => local(false, true)));
+  outcomes.push(await placement('grpc', 'stock client -> friends server', 'tcp', 'server', steps(local(false), true)));
   outcomes.push(
     await placement(
       'grpc',
       'friends client -> stock server',
       'tcp',
       'client',
-      () => local(true, false),
+      steps(local(true), false),
       unsupportedGrpc ? 'unsupported-grpc' : 'stock-peer',
     ),
   );
+  const nestStrategy = async () => {
+    const port = await freePort();
+    const app = await startNestGrpcServer(port);
+    return { port, stop: () => app.close() };
+  };
   outcomes.push(
     await placement(
       'grpc',
       'nest strategy, memory',
       fast('memory'),
       'client',
-      async () => {
-        const port = await freePort();
-        const app = await startNestGrpcServer(port);
-        try {
-          await callServer(port, false, false);
-        } finally {
-          await app.close();
-        }
-      },
+      steps(nestStrategy, false, false),
       fastReason,
     ),
   );

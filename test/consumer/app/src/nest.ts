@@ -61,6 +61,16 @@ export async function nestClientContext(
   return { context, client: context.get<ClientProxy>('MATH') };
 }
 
+/**
+ * One call, and the client's tier decision: calls made before it go over tcp
+ * while the decision is made (as a stock client's would), so a placement
+ * measures the calls after it.
+ */
+export async function decided(client: ClientProxy): Promise<void> {
+  await lastValueFrom(client.send<number>('notes', {}));
+  if (client instanceof FriendsClient) await client.tierDecision();
+}
+
 /** `calls` sums and one event through `client`; checks every answer and that the event arrived. */
 export async function nestCalls(client: ClientProxy, calls: number): Promise<void> {
   const before = await lastValueFrom(client.send<number>('notes', {}));

@@ -34,19 +34,28 @@ export interface Seen {
 }
 
 /**
- * Runs `work` (which makes `expected` calls of `transport` as a client) and
- * tells which tier the client reported and which tier's counters moved.
+ * Runs `setup` (servers and a client, up to the client's tier decision), then
+ * `work` (which makes at least `expected` calls of `transport`), then
+ * `teardown`; tells which tier the client reported during all of it and which
+ * tier's counters moved during `work`.
  */
-export async function observe(
+export async function observe<T>(
   transport: FriendsTransport,
   role: 'client' | 'server',
   expected: number,
-  work: () => Promise<void>,
+  steps: { setup(): Promise<T>; work(ready: T): Promise<void>; teardown(ready: T): Promise<void> },
 ): Promise<Seen> {
-  const before = callsByTier(transport, role);
   const firstDecision = decisions.length;
-  await work();
-  const after = callsByTier(transport, role);
+  const ready = await steps.setup();
+  let before: Record<Tier, number>;
+  let after: Record<Tier, number>;
+  try {
+    before = callsByTier(transport, role);
+    await steps.work(ready);
+    after = callsByTier(transport, role);
+  } finally {
+    await steps.teardown(ready);
+  }
   const calls: Record<Tier, number> = {
     memory: after.memory - before.memory,
     unix: after.unix - before.unix,
