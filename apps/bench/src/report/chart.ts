@@ -1,0 +1,165 @@
+import { ratioOf, times, type Ratio } from '../ratios.js';
+import type { SuiteOutcome } from '../suite.js';
+
+/**
+ * The ratios against stock as a hand-written SVG: a panel per transport,
+ * a band per workload, a row per variant (dot: median over rounds; bar: the
+ * range), on a log axis with a line at 1× (as fast as stock). Floors are
+ * hollow, in the colour of the tier they bound.
+ */
+
+interface Series {
+  id: string;
+  legend: string;
+  colour: string;
+  hollow?: boolean;
+}
+
+const SERIES: readonly Series[] = [
+  { id: 'friends-memory', legend: 'friends memory tier / stock, one process', colour: '#1f5fbf' },
+  { id: 'friends-memory-clone', legend: "memory tier, copy: 'clone' / stock", colour: '#5b8fd9' },
+  { id: 'friends-memory-none', legend: "memory tier, copy: 'none' / stock", colour: '#9dbdea' },
+  { id: 'floor-inproc', legend: 'in-process floor / stock (the ceiling for memory)', colour: '#1f5fbf', hollow: true },
+  { id: 'friends-unix', legend: 'friends unix tier / stock, two processes', colour: '#1a8a4a' },
+  {
+    id: 'floor-unix',
+    legend: 'bare unix socket / stock (the ceiling across processes)',
+    colour: '#1a8a4a',
+    hollow: true,
+  },
+  { id: 'stock-across-unix', legend: 'stock gRPC over a unix:/// socket / stock', colour: '#8a8a8a' },
+  { id: 'friends-tcp', legend: "friends' own tcp tier (or a remote-like friend) / stock", colour: '#d9801a' },
+  { id: 'stock-to-friends', legend: 'stock client → friends server / stock', colour: '#8e44ad' },
+  { id: 'friends-to-stock', legend: 'friends client → stock server / stock', colour: '#b03a2e' },
+];
+
+const W = 1200;
+const PANEL_W = W / 2;
+const LABEL_W = 150;
+const PLOT_W = PANEL_W - LABEL_W - 28;
+const ROW_H = 7;
+const GROUP_GAP = 9;
+const TOP = 64;
+const AXIS_H = 44;
+
+interface Row {
+  series: Series;
+  ratio: Ratio;
+  title: string;
+}
+
+interface Group {
+  label: string;
+  rows: Row[];
+}
+
+function groupsOf(suite: SuiteOutcome): Group[] {
+  return suite.workloads
+    .map((w) => ({
+      label: w.label,
+      rows: SERIES.flatMap((series) => {
+        const variant = suite.variants.find((v) => v.id === series.id);
+        if (!variant?.baseline) return [];
+        const ratio = ratioOf(suite.results, variant.id, variant.baseline, w.key);
+        if (!ratio) return [];
+        const title = `${suite.title}, ${w.label}: ${variant.id} / ${variant.baseline} = ${times(ratio.median)} (rounds ${times(ratio.min)}–${times(ratio.max)})`;
+        return [{ series, ratio, title }];
+      }),
+    }))
+    .filter((g) => g.rows.length > 0);
+}
+
+function groupHeight(group: Group): number {
+  return Math.max(group.rows.length * ROW_H, 12) + GROUP_GAP;
+}
+
+/** Axis ticks, most wanted first: a tick is drawn only where it does not crowd those already drawn. */
+const TICKS = [1, 10, 0.1, 100, 1_000, 10_000, 100_000, 0.01, 2, 0.5, 5, 0.2, 20, 50, 200, 500, 2_000, 5_000];
+const TICK_GAP = 34;
+
+/** A log axis over a panel's ratios: the domain, the ticks, and where a ratio lands. */
+function axisOf(ratios: readonly Ratio[]): { ticks: number[]; x: (v: number) => number } {
+  const lo = Math.min(0.5, ...ratios.map((r) => r.min));
+  const hi = Math.max(2, ...ratios.map((r) => r.max));
+  const sorted = [...TICKS].sort((a, b) => a - b);
+  const min = [...sorted].reverse().find((t) => t <= lo) ?? lo;
+  const max = sorted.find((t) => t >= hi) ?? hi;
+  const x = (v: number): number => (Math.log(v / min) / Math.log(max / min)) * PLOT_W;
+  const ticks: number[] = [];
+  for (const t of TICKS) {
+    if (t < min || t > max) continue;
+    if (ticks.every((u) => Math.abs(x(t) - x(u)) >= TICK_GAP)) ticks.push(t);
+  }
+  return { ticks, x };
+}
+
+function escape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+export function renderChart(suites: readonly SuiteOutcome[], caption: string): string {
+  const panels = suites.map((suite) => ({ suite, groups: groupsOf(suite) }));
+  const plotH = Math.max(...panels.map((p) => p.groups.reduce((sum, g) => sum + groupHeight(g), 0)), 40);
+  const legendRows = Math.ceil(SERIES.length / 2);
+  const height = TOP + plotH + AXIS_H + legendRows * 16 + 24;
+
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="11">`,
+    `<rect width="${W}" height="${height}" fill="#ffffff"/>`,
+    `<text x="16" y="22" font-size="15" font-weight="bold">Rate against stock on the same placement (median of per-round ratios; bar: range over rounds)</text>`,
+    `<text x="16" y="40" fill="#555">${escape(caption)}</text>`,
+  ];
+  panels.forEach(({ suite, groups }, index) => {
+    const left = index * PANEL_W + LABEL_W + 8;
+    const { ticks, x } = axisOf(groups.flatMap((g) => g.rows.map((r) => r.ratio)));
+    out.push(
+      `<text x="${index * PANEL_W + 16}" y="${TOP - 8}" font-size="13" font-weight="bold">${escape(suite.title)}</text>`,
+    );
+    let y = TOP;
+    groups.forEach((group, g) => {
+      const h = groupHeight(group);
+      if (g % 2 === 0)
+        out.push(
+          `<rect x="${index * PANEL_W + 8}" y="${y - 2}" width="${PANEL_W - 16}" height="${h - GROUP_GAP + 4}" fill="#f3f5f8"/>`,
+        );
+      out.push(
+        `<text x="${left - 8}" y="${y + (h - GROUP_GAP) / 2 + 4}" text-anchor="end">${escape(group.label)}</text>`,
+      );
+      group.rows.forEach((row, r) => {
+        const cy = y + r * ROW_H + ROW_H / 2;
+        const { colour } = row.series;
+        out.push(
+          `<g><title>${escape(row.title)}</title>` +
+            `<line x1="${(left + x(row.ratio.min)).toFixed(1)}" x2="${(left + x(row.ratio.max)).toFixed(1)}" y1="${cy}" y2="${cy}" stroke="${colour}" stroke-width="1.5"/>` +
+            `<circle cx="${(left + x(row.ratio.median)).toFixed(1)}" cy="${cy}" r="2.8" fill="${row.series.hollow ? '#ffffff' : colour}" stroke="${colour}" stroke-width="1.2"/></g>`,
+        );
+      });
+      y += h;
+    });
+    const bottom = TOP + plotH;
+    for (const t of ticks) {
+      const tx = (left + x(t)).toFixed(1);
+      const one = t === 1;
+      out.push(
+        `<line x1="${tx}" x2="${tx}" y1="${TOP - 4}" y2="${bottom}" stroke="${one ? '#222' : '#d5d9e0'}" stroke-width="${one ? 1.2 : 0.8}"${one ? '' : ' stroke-dasharray="2,3"'}/>`,
+        `<text x="${tx}" y="${bottom + 14}" text-anchor="middle">${t.toLocaleString('en-US')}×</text>`,
+      );
+    }
+    out.push(
+      `<text x="${(left + x(1) + 4).toFixed(1)}" y="${TOP + 8}" fill="#222" font-size="10">= stock</text>`,
+      `<text x="${left + PLOT_W / 2}" y="${bottom + 30}" text-anchor="middle" fill="#333">× the stock transport’s rate (log scale; right of the black line: faster than stock)</text>`,
+    );
+  });
+  const legendTop = TOP + plotH + AXIS_H + 8;
+  SERIES.forEach((series, i) => {
+    const lx = 24 + (i % 2) * PANEL_W;
+    const ly = legendTop + Math.floor(i / 2) * 16;
+    out.push(
+      `<line x1="${lx - 8}" x2="${lx + 8}" y1="${ly}" y2="${ly}" stroke="${series.colour}" stroke-width="1.5"/>`,
+      `<circle cx="${lx}" cy="${ly}" r="3.2" fill="${series.hollow ? '#ffffff' : series.colour}" stroke="${series.colour}" stroke-width="1.2"/>`,
+      `<text x="${lx + 14}" y="${ly + 4}">${escape(series.legend)}</text>`,
+    );
+  });
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}
