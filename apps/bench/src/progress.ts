@@ -64,7 +64,7 @@ class StatusLine implements Progress {
     const elapsed = (Date.now() - this.started) / 1e3;
     const left = share > 0.02 ? ` · ${clock((elapsed * (1 - share)) / share)} left` : '';
     const text = `${(share * 100).toFixed(0).padStart(3)}%${left} · ${this.where}`;
-    this.stream.write(`\r\x1b[2K${text.slice(0, Math.max(20, (this.stream.columns ?? 80) - 1))}`);
+    this.stream.write(`\r\x1b[2K${text.slice(0, Math.max(20, (this.stream.columns || 80) - 1))}`);
   }
 }
 
