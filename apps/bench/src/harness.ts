@@ -9,24 +9,37 @@ export interface HarnessCost {
   loopHeapBytes: number;
   /** One `record()` on the latency histogram. */
   recordNs: number;
-  /** Starting and ending a metered window in this process (between pieces, not inside them). */
+  /** Opening and closing the CPU and RSS window that every piece runs in. */
   meterWindowUs: number;
   /**
-   * Throughput of an allocating request while a window is metered, over
-   * without: the GC profiler's cost inside a piece (1 = none).
+   * CPU time the GC profiler adds to each garbage collection (median of
+   * pairs of an allocating loop with and without it): why heap allocation is
+   * measured in pieces of its own.
    */
-  meteredOverUnmetered: number;
+  profilerUsPerGc: number;
 }
 
 const nothing: Request = () => Promise.resolve();
-/** Allocates about 1 KB a call, so the young generation fills and collects often. */
-const allocating: Request = () => Promise.resolve(new Array(120).fill(0));
+
+/** Allocates about 30 MB, so the young generation fills and is collected dozens of times. */
+function allocate(): unknown[] {
+  let last: unknown[] = [];
+  for (let i = 0; i < 500_000; i++) last = new Array(8).fill(i);
+  return last;
+}
+
+function cpuUs(work: () => void): number {
+  const start = process.cpuUsage();
+  work();
+  const spent = process.cpuUsage(start);
+  return spent.user + spent.system;
+}
 
 export async function measureHarness(): Promise<HarnessCost> {
   const meter = new ProcessMeter();
   const histogram = latencyHistogram();
   await runSlice(nothing, 1, 100, histogram);
-  meter.begin();
+  meter.begin(true);
   const loop = await runSlice(nothing, 1, 200, histogram);
   const usage = meter.endNow();
 
@@ -35,27 +48,28 @@ export async function measureHarness(): Promise<HarnessCost> {
   for (let i = 0; i < records; i++) histogram.record(1_000 + (i & 1023));
   const recordNs = Number(process.hrtime.bigint() - recordStart) / records;
 
-  const windows = 200;
+  const windows = 1_000;
   const windowStart = process.hrtime.bigint();
   for (let i = 0; i < windows; i++) {
-    meter.begin();
+    meter.begin(false);
     meter.endNow();
   }
   const meterWindowUs = Number(process.hrtime.bigint() - windowStart) / windows / 1e3;
 
-  const ratios: number[] = [];
-  for (let i = 0; i < 4; i++) {
-    meter.begin();
-    const metered = await runSlice(allocating, 1, 100, histogram);
-    meter.endNow();
-    const plain = await runSlice(allocating, 1, 100, histogram);
-    ratios.push(metered.requests / metered.elapsedNs / (plain.requests / plain.elapsedNs));
+  const extra: number[] = [];
+  allocate();
+  for (let i = 0; i < 10; i++) {
+    const plain = cpuUs(allocate);
+    meter.begin(true);
+    const profiled = cpuUs(allocate);
+    const { gcs } = meter.endNow();
+    if (gcs) extra.push((profiled - plain) / gcs);
   }
   return {
     loopNs: loop.elapsedNs / loop.requests,
-    loopHeapBytes: usage.heapBytes / loop.requests,
+    loopHeapBytes: (usage.heapBytes ?? NaN) / loop.requests,
     recordNs,
     meterWindowUs,
-    meteredOverUnmetered: median(ratios),
+    profilerUsPerGc: median(extra),
   };
 }

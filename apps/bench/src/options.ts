@@ -31,7 +31,7 @@ export interface BenchOptions {
 export const USAGE = `usage: npm run bench -- [options]
   --suite nest|grpc     run one suite (default: both, one after the other)
   --rounds N            interleaved rounds (default 5; --quick: 2)
-  --slice-ms N          measured time per variant, workload and round (default 600; --quick: 100)
+  --slice-ms N          measured time per variant, workload and round (default 600; --quick: 80)
   --quick               smoke run in under a minute: 64B-c1,64B-c32,1MiB-c1,stream,events,bidi; short slices
   --concurrency A,B     concurrent request loops of the unary workloads (default 1,32)
   --sizes A,B           unary payload sizes in bytes, k/m suffixes allowed (default 64,8k,256k,1m; --quick: 64,1m)
@@ -71,7 +71,7 @@ export function readOptions(argv: readonly string[]): BenchOptions | 'help' {
   return {
     suites: values.suite === undefined ? [...SUITE_NAMES] : [suiteName(values.suite)],
     rounds: values.rounds === undefined ? (quick ? 2 : 5) : positiveInt('--rounds', values.rounds),
-    sliceMs: values['slice-ms'] === undefined ? (quick ? 100 : 600) : positiveInt('--slice-ms', values['slice-ms']),
+    sliceMs: values['slice-ms'] === undefined ? (quick ? 80 : 600) : positiveInt('--slice-ms', values['slice-ms']),
     concurrencies:
       values.concurrency === undefined ? [1, 32] : list(values.concurrency).map((c) => positiveInt('--concurrency', c)),
     sizes: values.sizes === undefined ? [...(quick ? QUICK_SIZES : DEFAULT_SIZES)] : list(values.sizes).map(byteSize),

@@ -25,6 +25,14 @@ export interface RoundPlan {
   warmupMs: number;
   /** Unmeasured traffic just before each piece, so a variant starts measuring warm after another ran. */
   leadInMs: number;
+  /** The piece per variant, workload and round in which heap allocation is measured (its rate is not counted). */
+  heapPieceMs: number;
+  /**
+   * Whether variants with a server process of their own get a new one each
+   * round (see Contender.renew). A quick run keeps them: restarting takes
+   * seconds.
+   */
+  renewEachRound: boolean;
 }
 
 export function planOf(options: BenchOptions): RoundPlan {
@@ -34,8 +42,10 @@ export function planOf(options: BenchOptions): RoundPlan {
     sliceMs: options.sliceMs,
     pieceMs: options.sliceMs / pieces,
     pieces,
-    warmupMs: Math.max(60, Math.round(options.sliceMs / 2)),
+    warmupMs: Math.max(50, Math.round(options.sliceMs / 2)),
     leadInMs: options.quick ? 10 : LEAD_IN_MS,
+    heapPieceMs: options.quick ? 40 : options.sliceMs / pieces,
+    renewEachRound: !options.quick,
   };
 }
 

@@ -1,6 +1,8 @@
+import type { RecordableHistogram } from 'node:perf_hooks';
 import type { Contender } from './contender.js';
 import { latencyHistogram, runSlice, type SliceResult } from './measure.js';
 import { ProcessMeter } from './meter/process-meter.js';
+import type { Usage } from './meter/usage.js';
 import { piecesOf, type RoundPlan } from './plan.js';
 import type { Progress } from './progress.js';
 import { resultKey, RoundTotal, type Failures, type Results } from './tally.js';
@@ -25,7 +27,10 @@ const STALL_MS = 10_000;
  *
  * Each measured piece is metered on both sides: this process, and the
  * server's process when it has one (told over IPC when the piece starts and
- * ends, without waiting, so no pause opens between the lead-in and the piece).
+ * ends, without waiting, so no pause opens between the lead-in and the piece):
+ * CPU time and RSS. Heap allocation is measured in one more piece per round,
+ * whose rate and latencies are not counted: following the heap slows every
+ * garbage collection down.
  *
  * A contender whose requests fail or stall on a workload sits the rest of
  * that workload out, with the reason in `failures`, on a new connection.
@@ -43,11 +48,13 @@ export async function runRounds(
     among.filter((c) => c.requests.has(w.key) && !failures.has(resultKey(c.id, w.key)));
   const warmUpMs = (among: readonly Contender[]): number =>
     workloads.reduce((sum, w) => sum + taking(w, among).length * plan.warmupMs, 0);
-  const renewing = contenders.filter((c) => c.renew);
+  const renewing = plan.renewEachRound ? contenders.filter((c) => c.renew) : [];
   progress.plan(warmUpMs(contenders) + (plan.rounds - 1) * warmUpMs(renewing));
   for (const w of workloads) {
     const { pieces, pieceMs } = piecesOf(plan, w);
-    progress.plan(plan.rounds * pieces * taking(w).length * (pieceMs + plan.leadInMs));
+    progress.plan(
+      plan.rounds * taking(w).length * (pieces * (pieceMs + plan.leadInMs) + plan.heapPieceMs + plan.leadInMs),
+    );
   }
 
   const fail = async (contender: Contender, workload: Workload, err: unknown, leftMs: number): Promise<void> => {
@@ -78,6 +85,32 @@ export async function runRounds(
 
   await warmUp(contenders, `${name} warm-up`);
   const meter = new ProcessMeter();
+  /** A lead-in, then one metered slice; throws when either fails or stalls. */
+  const piece = async (
+    contender: Contender,
+    workload: Workload,
+    ms: number,
+    histogram: RecordableHistogram,
+    heap: boolean,
+  ): Promise<{ slice: SliceResult; client: Usage; server: Usage | undefined }> => {
+    const request = contender.requests.get(workload.key)!;
+    await guarded(runSlice(request.leadIn, workload.concurrency, plan.leadInMs, scratch), plan.leadInMs);
+    const server = contender.server();
+    server?.begin(heap);
+    meter.begin(heap);
+    let slice: SliceResult | undefined;
+    let error: unknown;
+    try {
+      slice = await guarded(runSlice(request.measured, workload.concurrency, ms, histogram), ms);
+    } catch (err) {
+      error = err;
+    }
+    // Both windows end either way, so each process is ready for the next.
+    const client = meter.endNow();
+    const serverUsage = await server?.end();
+    if (!slice) throw error;
+    return { slice, client, server: serverUsage };
+  };
   const random = seededRandom(0x5eed);
   for (let round = 0; round < plan.rounds; round++) {
     const roundName = `${name} round ${round + 1}/${plan.rounds}`;
@@ -88,38 +121,34 @@ export async function runRounds(
     for (const workload of workloads) {
       const totals = new Map(taking(workload).map((c) => [c, new RoundTotal(latencyHistogram())]));
       const { pieces, pieceMs } = piecesOf(plan, workload);
-      const stepMs = pieceMs + plan.leadInMs;
-      for (let piece = 0; piece < pieces; piece++) {
+      const stepMs = (heap: boolean): number => (heap ? plan.heapPieceMs : pieceMs) + plan.leadInMs;
+      const roundMs = pieces * stepMs(false) + stepMs(true);
+      // The rate pieces, then one allocation piece each: following the heap slows collections down.
+      for (let index = 0; index <= pieces; index++) {
+        const heap = index === pieces;
         for (const contender of shuffled([...totals.keys()], random)) {
-          const where = `${roundName} · ${workload.label} · ${contender.id}`;
+          const where = `${roundName} · ${workload.label} · ${contender.id}${heap ? ' (heap)' : ''}`;
           progress.step(0, where);
-          const request = contender.requests.get(workload.key)!;
           const total = totals.get(contender)!;
-          const server = contender.server();
-          let slice: SliceResult | undefined;
-          let metered = false;
-          let error: unknown;
           try {
-            await guarded(runSlice(request.leadIn, workload.concurrency, plan.leadInMs, scratch), plan.leadInMs);
-            server?.begin();
-            meter.begin();
-            metered = true;
-            slice = await guarded(runSlice(request.measured, workload.concurrency, pieceMs, total.histogram), pieceMs);
+            const { slice, client, server } = await piece(
+              contender,
+              workload,
+              pieceMs,
+              heap ? scratch : total.histogram,
+              heap,
+            );
+            if (heap) total.addHeap(slice, client, server);
+            else total.add(slice, client, server);
           } catch (err) {
-            error = err;
-          }
-          const client = metered ? meter.endNow() : undefined;
-          const serverUsage = metered ? await server?.end() : undefined;
-          if (error || !slice || !client) {
             totals.delete(contender);
-            const left = (pieces - piece - 1 + (plan.rounds - round - 1) * pieces) * stepMs;
-            await fail(contender, workload, error, left);
-          } else {
-            total.add(slice, client, serverUsage);
+            const left =
+              (pieces - index - 1) * stepMs(false) + (heap ? 0 : stepMs(true)) + (plan.rounds - round - 1) * roundMs;
+            await fail(contender, workload, err, left);
           }
           // A dropped and re-made connection could land on another path mid-run.
           await contender.check();
-          progress.step(stepMs, where);
+          progress.step(stepMs(heap), where);
         }
       }
       const rates: string[] = [];

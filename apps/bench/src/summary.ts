@@ -4,6 +4,7 @@ import { median, type RoundFigures } from './tally.js';
 /** One side's costs, per item (a call, or a message of a stream), median over rounds. */
 export interface SideSummary {
   cpuUsPerItem: number;
+  /** NaN when no allocation piece ran. */
   heapBytesPerItem: number;
   /** Largest RSS seen at the end of a piece. */
   rssPeakBytes: number;
@@ -34,17 +35,27 @@ export interface Summary {
  */
 export function summarize(rounds: readonly RoundFigures[], items: number): Summary {
   const rps = rounds.map((r) => r.rps);
-  const side = (pick: (r: RoundFigures) => Usage | undefined): SideSummary | undefined => {
+  const side = (
+    pick: (r: RoundFigures) => Usage | undefined,
+    heap: (r: RoundFigures) => number | undefined,
+  ): SideSummary | undefined => {
     const usages = rounds.map((r) => ({ usage: pick(r), itemCount: r.requests * items }));
     if (usages.some((u) => !u.usage)) return undefined;
+    const heapPerItem = rounds.flatMap((r) => {
+      const bytes = heap(r);
+      return bytes === undefined || !r.heap?.requests ? [] : [bytes / (r.heap.requests * items)];
+    });
     return {
       cpuUsPerItem: median(usages.map((u) => u.usage!.cpuUs / Math.max(1, u.itemCount))),
-      heapBytesPerItem: median(usages.map((u) => u.usage!.heapBytes / Math.max(1, u.itemCount))),
+      heapBytesPerItem: median(heapPerItem),
       rssPeakBytes: Math.max(...usages.map((u) => u.usage!.rssBytes)),
       maxRssBytes: Math.max(...usages.map((u) => u.usage!.maxRssBytes)),
     };
   };
-  const server = side((r) => r.server);
+  const server = side(
+    (r) => r.server,
+    (r) => r.heap?.serverBytes,
+  );
   return {
     rounds: rounds.length,
     requests: rounds.reduce((sum, r) => sum + r.requests, 0),
@@ -53,7 +64,10 @@ export function summarize(rounds: readonly RoundFigures[], items: number): Summa
     maxRps: Math.max(...rps),
     p50Us: median(rounds.map((r) => r.p50Us)),
     p99Us: median(rounds.map((r) => r.p99Us)),
-    client: side((r) => r.client)!,
+    client: side(
+      (r) => r.client,
+      (r) => r.heap?.clientBytes,
+    )!,
     ...(server ? { server } : {}),
   };
 }

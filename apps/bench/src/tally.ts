@@ -14,6 +14,14 @@ export interface RoundFigures {
   client: Usage;
   /** The server's process, when it has its own. */
   server?: Usage;
+  /** The round's allocation piece: requests made in it, and V8 heap bytes allocated on each side. */
+  heap?: HeapFigures;
+}
+
+export interface HeapFigures {
+  requests: number;
+  clientBytes: number;
+  serverBytes?: number;
 }
 
 /** A round's pieces of one variant on one workload, as they come. */
@@ -22,6 +30,7 @@ export class RoundTotal {
   elapsedNs = 0;
   private client: Usage | undefined;
   private server: Usage | undefined;
+  private heap: HeapFigures | undefined;
 
   constructor(readonly histogram: RecordableHistogram) {}
 
@@ -30,6 +39,15 @@ export class RoundTotal {
     this.elapsedNs += piece.elapsedNs;
     this.client = addUsage(this.client, client);
     if (server) this.server = addUsage(this.server, server);
+  }
+
+  /** The round's allocation piece, metered apart (see rounds.ts). */
+  addHeap(piece: SliceResult, client: Usage, server: Usage | undefined): void {
+    this.heap = {
+      requests: piece.requests,
+      clientBytes: client.heapBytes ?? 0,
+      ...(server?.heapBytes === undefined ? {} : { serverBytes: server.heapBytes }),
+    };
   }
 
   figures(): RoundFigures {
@@ -41,6 +59,7 @@ export class RoundTotal {
       p99Us: this.histogram.percentile(99) / 1e3,
       client: this.client!,
       ...(this.server ? { server: this.server } : {}),
+      ...(this.heap ? { heap: this.heap } : {}),
     };
   }
 }

@@ -44,8 +44,9 @@ export function evaluate(
     if (failed(target.variant)) return { target, label, measured: 'failed', spread: '', goal, verdict: 'MISS' };
     const rounds = results.get(resultKey(target.variant, target.workload));
     if (!rounds || !workload) return { target, label, measured: 'not run', spread: '', goal, verdict: 'not run' };
-    const perCall = rounds.map((r) => r.client.heapBytes / Math.max(1, r.requests));
+    const perCall = rounds.flatMap((r) => (r.heap?.requests ? [r.heap.clientBytes / r.heap.requests] : []));
     const { client } = summarize(rounds, 1);
+    if (perCall.length === 0) return { target, label, measured: 'not measured', spread: '', goal, verdict: 'not run' };
     return {
       target,
       label,

@@ -31,7 +31,7 @@ export async function serveInChild(start: () => Promise<ChildService>): Promise<
           service.close().finally(() => process.exit(0));
           break;
         case 'meter-begin':
-          meter.begin();
+          meter.begin(message.heap);
           break;
         case 'meter-end':
           void tell({ type: 'usage', usage: meter.endNow() });

@@ -45,8 +45,8 @@ export class ChildServer implements Meter {
     }
   }
 
-  begin(): void {
-    this.tell({ type: 'meter-begin' });
+  begin(heap: boolean): void {
+    this.tell({ type: 'meter-begin', heap });
   }
 
   end(): Promise<Usage> {

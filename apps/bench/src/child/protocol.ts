@@ -5,4 +5,4 @@ export type ChildMessage =
   { type: 'ready'; ports: number[] } | { type: 'failed'; message: string } | { type: 'usage'; usage: Usage };
 
 /** Messages from the benchmark to a server child: stop, or begin and end a metered window. */
-export type ParentMessage = { type: 'stop' } | { type: 'meter-begin' } | { type: 'meter-end' };
+export type ParentMessage = { type: 'stop' } | { type: 'meter-begin'; heap: boolean } | { type: 'meter-end' };

@@ -44,8 +44,10 @@ export const nestSuite: Suite = {
             '`send` that the server answers once it has counted all of them (the completion check); msg/s counts events',
           'the Nest TCP transport has no bidirectional streams: no bidi workload',
           'servers: the same-process variants share one server of each kind (and copy mode) in the benchmark ' +
-            'process; every cross-process variant has a server process of its own, started afresh each round ' +
-            'with a new connection and the same warm-up as before the first round',
+            'process; every cross-process variant has a server process of its own' +
+            (plan.renewEachRound
+              ? ', started afresh each round with a new connection and the same warm-up as before the first round'
+              : ', kept for the whole run'),
           `${NEST_FLOOR.id}: ${NEST_FLOOR.label}. \`jsonCopy\` gives what \`JSON.parse(JSON.stringify(v))\` ` +
             'would without building the text (strings are shared, not copied), so large string payloads cost it ' +
             'little; a copy through JSON text would cost milliseconds at 1 MiB',

@@ -39,7 +39,10 @@ export function renderMarkdown(run: RunInfo, suites: readonly SuiteOutcome[]): s
     `- ${plan.rounds} round(s); in each, every variant gets ${plan.sliceMs} ms per workload, in ${plan.pieces} ` +
       `piece(s) of ${+plan.pieceMs.toFixed(1)} ms that alternate the variants (a new seeded random order each piece), ` +
       `each after ${plan.leadInMs} ms unmeasured; ${plan.warmupMs} ms of warm-up per variant and workload before ` +
-      'the first round (and after each restart of a server process)',
+      'the first round' +
+      (plan.renewEachRound
+        ? ', and again after each restart of a server process'
+        : '; server processes are not restarted between rounds in a quick run'),
     ...longPieces(plan, suites),
     '- latency: `process.hrtime.bigint()` around each request, into `perf_hooks.createHistogram()` (3 significant ' +
       'digits); rate, p50 and p99 are medians of the rounds\u2019 figures; ratios are medians of per-round ratios, ' +
@@ -47,17 +50,18 @@ export function renderMarkdown(run: RunInfo, suites: readonly SuiteOutcome[]): s
     '- CPU: `process.cpuUsage()` of each process (all its threads: GC, compiler, libuv), before and after each ' +
       'piece; the server process samples itself when told over IPC at the start and end of the piece (not waited ' +
       'for: no pause between the lead-in and the piece)',
-    '- heap allocated: V8 heap used at the end of a piece − at its start + what every collection in between freed ' +
-      '(`v8.GCProfiler`); Buffer and ArrayBuffer contents live outside the V8 heap and are not counted',
+    `- heap allocated: in one more piece (${+plan.heapPieceMs.toFixed(1)} ms) per variant, workload and round, after the measured ones and not counted in ` +
+      'rates or latencies: V8 heap used at its end − at its start + what every collection in between freed ' +
+      '(`v8.GCProfiler`), on both sides; Buffer and ArrayBuffer contents live outside the V8 heap and are not counted',
     '- RSS: `process.memoryUsage.rss()` at the end of each piece, the largest per variant and workload; the ' +
       'benchmark process is shared by every one-process variant and every client, so its RSS says little about one ' +
       'variant; `server` figures of two-process variants come from the server\u2019s process (a process of its own ' +
       'for Nest; for gRPC, the three HTTP/2 servers share one)',
     `- what measuring costs, on this run: the request loop ${harness.loopNs.toFixed(0)} ns and ` +
       `${bytes(harness.loopHeapBytes)} of heap per request around a request that does nothing; a histogram ` +
-      `record ${harness.recordNs.toFixed(0)} ns (after the request\u2019s end is stamped); a metered window ` +
-      `${harness.meterWindowUs.toFixed(0)} µs to open and close, between pieces; an allocating request runs at ` +
-      `${(harness.meteredOverUnmetered * 100).toFixed(1)}% of its unmetered rate inside a metered window (the GC profiler)`,
+      `record ${harness.recordNs.toFixed(0)} ns (after the request\u2019s end is stamped); the CPU and RSS window of a ` +
+      `piece ${harness.meterWindowUs.toFixed(1)} µs, outside the piece; the GC profiler about ` +
+      `${harness.profilerUsPerGc.toFixed(0)} µs of CPU per collection, which is why heap is measured in pieces of its own`,
     '',
     `![Ratios against stock](${run.chart})`,
     '',
