@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { killAllChildren } from './child/child-server.js';
 import { measureHarness } from './harness.js';
 import { machineInfo } from './machine.js';
-import { readOptions, USAGE, type BenchOptions, type SuiteName } from './options.js';
+import { readOptions, USAGE, UsageError, type BenchOptions, type SuiteName } from './options.js';
 import { planOf } from './plan.js';
 import { progressFor } from './progress.js';
 import { renderChart } from './report/chart.js';
@@ -49,17 +49,28 @@ async function main(): Promise<void> {
   const known = new Set(suites.flatMap((s) => s.variantIds));
   const unknown = (options.variants ?? []).filter((id) => !known.has(id));
   if (unknown.length > 0) {
-    throw new Error(`unknown variant(s) ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
+    throw new UsageError(`unknown variant(s) ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
   }
+  const running = suites.filter(
+    (suite) =>
+      suite.workloads(options).length > 0 &&
+      (!options.variants || options.variants.some((id) => suite.variantIds.includes(id))),
+  );
+  if (running.length === 0) throw new UsageError('nothing to run: no suite has the workloads and variants asked for');
   const plan = planOf(options);
   const progress = progressFor(process.stderr);
   const harness = await measureHarness();
   const outcomes: SuiteOutcome[] = [];
   try {
-    for (const suite of suites) {
-      const ids = options.variants?.filter((id) => suite.variantIds.includes(id));
-      if (ids?.length === 0) continue;
-      outcomes.push(await suite.run(options, plan, ids, progress));
+    for (const suite of running) {
+      outcomes.push(
+        await suite.run(
+          options,
+          plan,
+          options.variants?.filter((id) => suite.variantIds.includes(id)),
+          progress,
+        ),
+      );
     }
   } finally {
     progress.done();
@@ -102,6 +113,8 @@ function localDate(): string {
 }
 
 main().catch((err: unknown) => {
-  console.error(`benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  const text =
+    err instanceof UsageError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+  console.error(`benchmark failed: ${text}`);
   process.exitCode = 1;
 });

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { unaryWorkloads } from './workload.js';
 
 export const SUITE_NAMES = ['nest', 'grpc'] as const;
 export type SuiteName = (typeof SUITE_NAMES)[number];
@@ -41,7 +42,12 @@ export const USAGE = `usage: npm run bench -- [options]
   --out-dir DIR         where the report (.md), raw figures (.json) and chart (.svg) go (default bench/results)
   -h, --help            this text`;
 
-/** The command line, or 'help'. Throws with the usage on anything it does not understand. */
+/** A command line the benchmark does not understand: reported with its message only. */
+export class UsageError extends Error {}
+
+const MESSAGE_WORKLOADS = ['stream', 'events', 'bidi'];
+
+/** The command line, or 'help'. Throws a UsageError on anything it does not understand. */
 export function readOptions(argv: readonly string[]): BenchOptions | 'help' {
   let parsed;
   try {
@@ -63,19 +69,34 @@ export function readOptions(argv: readonly string[]): BenchOptions | 'help' {
       },
     });
   } catch (err) {
-    throw new Error(`${(err as Error).message}\n${USAGE}`);
+    throw new UsageError(`${(err as Error).message}\n${USAGE}`);
   }
   const { values } = parsed;
   if (values.help) return 'help';
   const quick = values.quick === true;
+  const sizes =
+    values.sizes === undefined ? [...(quick ? QUICK_SIZES : DEFAULT_SIZES)] : list(values.sizes).map(byteSize);
+  const concurrencies =
+    values.concurrency === undefined ? [1, 32] : list(values.concurrency).map((c) => positiveInt('--concurrency', c));
+  const known = [...unaryWorkloads(sizes, concurrencies).map((w) => w.key), ...MESSAGE_WORKLOADS];
+  let workloads: string[] | undefined;
+  if (values.workloads !== undefined) {
+    workloads = list(values.workloads);
+    const unknown = workloads.filter((key) => !known.includes(key));
+    if (unknown.length > 0 || workloads.length === 0)
+      throw new UsageError(
+        `unknown workload(s) '${unknown.join(', ')}' (known with these sizes and concurrencies: ${known.join(', ')})`,
+      );
+  } else if (quick) {
+    workloads = QUICK_WORKLOADS.filter((key) => known.includes(key));
+  }
   return {
     suites: values.suite === undefined ? [...SUITE_NAMES] : [suiteName(values.suite)],
     rounds: values.rounds === undefined ? (quick ? 2 : 5) : positiveInt('--rounds', values.rounds),
     sliceMs: values['slice-ms'] === undefined ? (quick ? 80 : 600) : positiveInt('--slice-ms', values['slice-ms']),
-    concurrencies:
-      values.concurrency === undefined ? [1, 32] : list(values.concurrency).map((c) => positiveInt('--concurrency', c)),
-    sizes: values.sizes === undefined ? [...(quick ? QUICK_SIZES : DEFAULT_SIZES)] : list(values.sizes).map(byteSize),
-    workloads: values.workloads === undefined ? (quick ? QUICK_WORKLOADS : undefined) : list(values.workloads),
+    concurrencies,
+    sizes,
+    workloads,
     variants: values.variants === undefined ? undefined : list(values.variants),
     outDir: values['out-dir'],
     quick,
@@ -85,13 +106,13 @@ export function readOptions(argv: readonly string[]): BenchOptions | 'help' {
 
 function suiteName(text: string): SuiteName {
   const name = SUITE_NAMES.find((s) => s === text);
-  if (!name) throw new Error(`--suite must be one of ${SUITE_NAMES.join(', ')}, got '${text}'`);
+  if (!name) throw new UsageError(`--suite must be one of ${SUITE_NAMES.join(', ')}, got '${text}'`);
   return name;
 }
 
 function positiveInt(flag: string, text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got '${text}'`);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got '${text}'`);
   return n;
 }
 
@@ -101,7 +122,7 @@ function byteSize(text: string): number {
   const n = match ? Number(match[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 * 1024 : 1) : NaN;
   // Below 16 bytes the Nest payload's JSON envelope does not fit.
   if (!Number.isInteger(n) || n < 16)
-    throw new Error(`--sizes takes byte counts of 16 or more (8k, 1m), got '${text}'`);
+    throw new UsageError(`--sizes takes byte counts of 16 or more (8k, 1m), got '${text}'`);
   return n;
 }
 

@@ -26,6 +26,8 @@ export interface Suite {
   name: SuiteName;
   title: string;
   variantIds: readonly string[];
+  /** The workloads the options select for this transport (bidi and events exist on one each). */
+  workloads(options: BenchOptions): Workload[];
   /**
    * Runs these variants (all when undefined) on the workloads the options
    * select, and stops everything it started, whatever happens.

@@ -66,7 +66,8 @@ export function evaluate(
   return {
     target,
     label,
-    measured: times(ratio.median),
+    // Four significant digits: a verdict must never contradict the figure printed beside it.
+    measured: `${ratio.median.toPrecision(4)}×`,
     spread: ratio.rounds.length > 1 ? `${times(ratio.min)}–${times(ratio.max)}` : '1 round',
     goal,
     verdict: ratio.median >= target.atLeast ? 'HIT' : 'MISS',

@@ -13,12 +13,13 @@ import { BIDI_MESSAGES, grpcWorkloads, MESSAGE_BYTES, STREAM_MESSAGES } from './
 export const grpcSuite: Suite = {
   name: 'grpc',
   title: 'gRPC (@grpc/grpc-js)',
+  workloads: grpcWorkloads,
   variantIds: GRPC_VARIANT_IDS,
   async run(options, plan, variantIds, progress) {
     const started = Date.now();
     const variants = selectVariants(GRPC_VARIANTS, variantIds);
     const wanted = (id: string): boolean => !variantIds || variantIds.includes(id);
-    const workloads = grpcWorkloads(options);
+    const workloads = this.workloads(options);
     const pool = new GrpcServerPool();
     const stubs: EchoStub[] = [];
     let echo: UnixEcho | undefined;

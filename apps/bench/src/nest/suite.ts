@@ -15,6 +15,7 @@ import { EVENTS_PER_BURST, nestWorkloads, STREAM_MESSAGES } from './workloads.js
 export const nestSuite: Suite = {
   name: 'nest',
   title: 'NestJS TCP transport',
+  workloads: nestWorkloads,
   variantIds: NEST_VARIANT_IDS,
   async run(options, plan, variantIds, progress) {
     const started = Date.now();
@@ -22,7 +23,7 @@ export const nestSuite: Suite = {
     Logger.overrideLogger(false);
     const variants = selectVariants(NEST_VARIANTS, variantIds);
     const wanted = (id: string): boolean => !variantIds || variantIds.includes(id);
-    const workloads = nestWorkloads(options);
+    const workloads = this.workloads(options);
     const pool = new ServerPool();
     const clients = new Set<BenchClient>();
     let echo: UnixEcho | undefined;
