@@ -42,7 +42,10 @@ export const nestSuite: Suite = {
           `stream: one \`send\` answered by an Observable of ${STREAM_MESSAGES.toLocaleString('en-US')} ` +
             `${workloads.find((w) => w.kind === 'stream')?.bytes ?? 64}-byte values, counted to completion; msg/s counts values`,
           `events: ${EVENTS_PER_BURST} \`client.emit()\` of 64-byte events to an \`@EventPattern\` handler, then one ` +
-            '`send` that the server answers once it has counted all of them (the completion check); msg/s counts events',
+            '`send` that the server answers once it has counted all of them (the completion check); msg/s counts events. ' +
+            "The stock ClientTCP leaves Nagle's algorithm on, so after the first event of a burst the rest wait for " +
+            'a delayed ACK (tens of ms on Linux); FriendsClient turns it off (also with `friends: false`). Most of ' +
+            'the events ratios against a stock client are that',
           'the Nest TCP transport has no bidirectional streams: no bidi workload',
           'servers: the same-process variants share one server of each kind (and copy mode) in the benchmark ' +
             'process; every cross-process variant has a server process of its own' +
