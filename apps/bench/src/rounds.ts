@@ -48,14 +48,14 @@ export async function runRounds(
     among.filter((c) => c.requests.has(w.key) && !failures.has(resultKey(c.id, w.key)));
   const warmUpMs = (among: readonly Contender[]): number =>
     workloads.reduce((sum, w) => sum + taking(w, among).length * plan.warmupMs, 0);
+  /** A contender's traffic on a workload in one round: its measured pieces and its heap piece, each with a lead-in. */
+  const roundMs = (w: Workload): number => {
+    const { pieces, pieceMs } = piecesOf(plan, w);
+    return pieces * (pieceMs + plan.leadInMs) + plan.heapPieceMs + plan.leadInMs;
+  };
   const renewing = plan.renewEachRound ? contenders.filter((c) => c.renew) : [];
   progress.plan(warmUpMs(contenders) + (plan.rounds - 1) * warmUpMs(renewing));
-  for (const w of workloads) {
-    const { pieces, pieceMs } = piecesOf(plan, w);
-    progress.plan(
-      plan.rounds * taking(w).length * (pieces * (pieceMs + plan.leadInMs) + plan.heapPieceMs + plan.leadInMs),
-    );
-  }
+  for (const w of workloads) progress.plan(plan.rounds * taking(w).length * roundMs(w));
 
   const fail = async (contender: Contender, workload: Workload, err: unknown, leftMs: number): Promise<void> => {
     const key = resultKey(contender.id, workload.key);
@@ -67,7 +67,8 @@ export async function runRounds(
   };
 
   const scratch = latencyHistogram();
-  const warmUp = async (among: readonly Contender[], where: string): Promise<void> => {
+  /** Warm-up before round `round` (0: the first). */
+  const warmUp = async (among: readonly Contender[], round: number, where: string): Promise<void> => {
     for (const workload of workloads) {
       for (const contender of taking(workload, among)) {
         progress.step(0, `${where} · ${workload.label} · ${contender.id}`);
@@ -75,7 +76,7 @@ export async function runRounds(
         try {
           await guarded(runSlice(request.measured, workload.concurrency, plan.warmupMs, scratch), plan.warmupMs);
         } catch (err) {
-          await fail(contender, workload, err, 0);
+          await fail(contender, workload, err, (plan.rounds - round) * roundMs(workload));
         }
         await contender.check();
         progress.step(plan.warmupMs, `${where} · ${workload.label} · ${contender.id}`);
@@ -83,7 +84,7 @@ export async function runRounds(
     }
   };
 
-  await warmUp(contenders, `${name} warm-up`);
+  await warmUp(contenders, 0, `${name} warm-up`);
   const meter = new ProcessMeter();
   /** A lead-in, then one metered slice; throws when either fails or stalls. */
   const piece = async (
@@ -116,13 +117,13 @@ export async function runRounds(
     const roundName = `${name} round ${round + 1}/${plan.rounds}`;
     if (round > 0) {
       await Promise.all(renewing.map((contender) => contender.renew!()));
-      await warmUp(renewing, `${roundName} warm-up`);
+      await warmUp(renewing, round, `${roundName} warm-up`);
     }
     for (const workload of workloads) {
       const totals = new Map(taking(workload).map((c) => [c, new RoundTotal(latencyHistogram())]));
       const { pieces, pieceMs } = piecesOf(plan, workload);
-      const stepMs = (heap: boolean): number => (heap ? plan.heapPieceMs : pieceMs) + plan.leadInMs;
-      const roundMs = pieces * stepMs(false) + stepMs(true);
+      const pieceLength = (heap: boolean): number => (heap ? plan.heapPieceMs : pieceMs);
+      const stepMs = (heap: boolean): number => pieceLength(heap) + plan.leadInMs;
       // The rate pieces, then one allocation piece each: following the heap slows collections down.
       for (let index = 0; index <= pieces; index++) {
         const heap = index === pieces;
@@ -131,19 +132,16 @@ export async function runRounds(
           progress.step(0, where);
           const total = totals.get(contender)!;
           try {
-            const { slice, client, server } = await piece(
-              contender,
-              workload,
-              pieceMs,
-              heap ? scratch : total.histogram,
-              heap,
-            );
+            const histogram = heap ? scratch : total.histogram;
+            const { slice, client, server } = await piece(contender, workload, pieceLength(heap), histogram, heap);
             if (heap) total.addHeap(slice, client, server);
             else total.add(slice, client, server);
           } catch (err) {
             totals.delete(contender);
             const left =
-              (pieces - index - 1) * stepMs(false) + (heap ? 0 : stepMs(true)) + (plan.rounds - round - 1) * roundMs;
+              (pieces - index - 1) * stepMs(false) +
+              (heap ? 0 : stepMs(true)) +
+              (plan.rounds - round - 1) * roundMs(workload);
             await fail(contender, workload, err, left);
           }
           // A dropped and re-made connection could land on another path mid-run.

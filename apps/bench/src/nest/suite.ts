@@ -47,6 +47,10 @@ export const nestSuite: Suite = {
             'a delayed ACK (tens of ms on Linux); FriendsClient turns it off (also with `friends: false`). Most of ' +
             'the events ratios against a stock client are that',
           'the Nest TCP transport has no bidirectional streams: no bidi workload',
+          'a variant whose requests stop being answered fails that workload (reported, and left out of its ratios). ' +
+            'The stock transport does, with 16 or more 1 MiB requests in flight on one connection: each end stops ' +
+            'reading while its own writes are backed up, so neither drains, until the 30 s incomplete-message ' +
+            'timeout drops the connection',
           'servers: the same-process variants share one server of each kind (and copy mode) in the benchmark ' +
             'process; every cross-process variant has a server process of its own' +
             (plan.renewEachRound
