@@ -33,14 +33,15 @@ const SERIES: readonly Series[] = [
   { id: 'friends-to-stock', legend: 'friends client → stock server / stock', colour: '#b03a2e' },
 ];
 
-const W = 1200;
-const PANEL_W = W / 2;
-const LABEL_W = 150;
-const PLOT_W = PANEL_W - LABEL_W - 28;
-const ROW_H = 7;
-const GROUP_GAP = 9;
-const TOP = 64;
-const AXIS_H = 44;
+const W = 960;
+const LABEL_W = 160;
+const PLOT_W = W - LABEL_W - 48;
+const ROW_H = 8;
+const GROUP_GAP = 10;
+const TITLE_H = 56;
+const PANEL_HEAD = 26;
+const AXIS_H = 46;
+const LEGEND_ROW = 18;
 
 interface Row {
   series: Series;
@@ -75,7 +76,7 @@ function groupHeight(group: Group): number {
 
 /** Axis ticks, most wanted first: a tick is drawn only where it does not crowd those already drawn. */
 const TICKS = [1, 10, 0.1, 100, 1_000, 10_000, 100_000, 0.01, 2, 0.5, 5, 0.2, 20, 50, 200, 500, 2_000, 5_000];
-const TICK_GAP = 34;
+const TICK_GAP = 52;
 
 /** A log axis over a panel's ratios: the domain, the ticks, and where a ratio lands. */
 function axisOf(ratios: readonly Ratio[]): { ticks: number[]; x: (v: number) => number } {
@@ -99,67 +100,81 @@ function escape(text: string): string {
 
 export function renderChart(suites: readonly SuiteOutcome[], caption: string): string {
   const panels = suites.map((suite) => ({ suite, groups: groupsOf(suite) }));
-  const plotH = Math.max(...panels.map((p) => p.groups.reduce((sum, g) => sum + groupHeight(g), 0)), 40);
-  const legendRows = Math.ceil(SERIES.length / 2);
-  const height = TOP + plotH + AXIS_H + legendRows * 16 + 24;
+  const shown = SERIES.filter((series) =>
+    panels.some((p) => p.groups.some((g) => g.rows.some((r) => r.series === series))),
+  );
+  const panelHeight = (groups: readonly Group[]): number =>
+    PANEL_HEAD +
+    Math.max(
+      40,
+      groups.reduce((sum, g) => sum + groupHeight(g), 0),
+    ) +
+    AXIS_H;
+  const legendTop = TITLE_H + panels.reduce((sum, p) => sum + panelHeight(p.groups), 0) + 8;
+  const height = legendTop + Math.ceil(shown.length / 2) * LEGEND_ROW + 12;
 
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
     `<rect width="${W}" height="${height}" fill="#ffffff"/>`,
-    `<text x="16" y="22" font-size="15" font-weight="bold">Rate against stock on the same placement (median of per-round ratios; bar: range over rounds)</text>`,
-    `<text x="16" y="40" fill="#555">${escape(caption)}</text>`,
+    `<text x="16" y="24" font-size="16" font-weight="bold">Rate against stock on the same placement</text>`,
+    `<text x="16" y="44" fill="#555">${escape(`median of per-round ratios, bar: range over rounds; ${caption}`)}</text>`,
   ];
-  panels.forEach(({ suite, groups }, index) => {
-    const left = index * PANEL_W + LABEL_W + 8;
-    const { ticks, x } = axisOf(groups.flatMap((g) => g.rows.map((r) => r.ratio)));
+  let top = TITLE_H;
+  for (const { suite, groups } of panels) {
+    out.push(...panel(suite.title, groups, top));
+    top += panelHeight(groups);
+  }
+  const perColumn = Math.ceil(shown.length / 2);
+  shown.forEach((series, i) => {
+    const lx = 28 + Math.floor(i / perColumn) * (W / 2);
+    const ly = legendTop + (i % perColumn) * LEGEND_ROW;
     out.push(
-      `<text x="${index * PANEL_W + 16}" y="${TOP - 8}" font-size="13" font-weight="bold">${escape(suite.title)}</text>`,
-    );
-    let y = TOP;
-    groups.forEach((group, g) => {
-      const h = groupHeight(group);
-      if (g % 2 === 0)
-        out.push(
-          `<rect x="${index * PANEL_W + 8}" y="${y - 2}" width="${PANEL_W - 16}" height="${h - GROUP_GAP + 4}" fill="#f3f5f8"/>`,
-        );
-      out.push(
-        `<text x="${left - 8}" y="${y + (h - GROUP_GAP) / 2 + 4}" text-anchor="end">${escape(group.label)}</text>`,
-      );
-      group.rows.forEach((row, r) => {
-        const cy = y + r * ROW_H + ROW_H / 2;
-        const { colour } = row.series;
-        out.push(
-          `<g><title>${escape(row.title)}</title>` +
-            `<line x1="${(left + x(row.ratio.min)).toFixed(1)}" x2="${(left + x(row.ratio.max)).toFixed(1)}" y1="${cy}" y2="${cy}" stroke="${colour}" stroke-width="1.5"/>` +
-            `<circle cx="${(left + x(row.ratio.median)).toFixed(1)}" cy="${cy}" r="2.8" fill="${row.series.hollow ? '#ffffff' : colour}" stroke="${colour}" stroke-width="1.2"/></g>`,
-        );
-      });
-      y += h;
-    });
-    const bottom = TOP + plotH;
-    for (const t of ticks) {
-      const tx = (left + x(t)).toFixed(1);
-      const one = t === 1;
-      out.push(
-        `<line x1="${tx}" x2="${tx}" y1="${TOP - 4}" y2="${bottom}" stroke="${one ? '#222' : '#d5d9e0'}" stroke-width="${one ? 1.2 : 0.8}"${one ? '' : ' stroke-dasharray="2,3"'}/>`,
-        `<text x="${tx}" y="${bottom + 14}" text-anchor="middle">${t.toLocaleString('en-US')}×</text>`,
-      );
-    }
-    out.push(
-      `<text x="${(left + x(1) + 4).toFixed(1)}" y="${TOP + 8}" fill="#222" font-size="10">= stock</text>`,
-      `<text x="${left + PLOT_W / 2}" y="${bottom + 30}" text-anchor="middle" fill="#333">× the stock transport’s rate (log scale; right of the black line: faster than stock)</text>`,
-    );
-  });
-  const legendTop = TOP + plotH + AXIS_H + 8;
-  SERIES.forEach((series, i) => {
-    const lx = 24 + (i % 2) * PANEL_W;
-    const ly = legendTop + Math.floor(i / 2) * 16;
-    out.push(
-      `<line x1="${lx - 8}" x2="${lx + 8}" y1="${ly}" y2="${ly}" stroke="${series.colour}" stroke-width="1.5"/>`,
-      `<circle cx="${lx}" cy="${ly}" r="3.2" fill="${series.hollow ? '#ffffff' : series.colour}" stroke="${series.colour}" stroke-width="1.2"/>`,
-      `<text x="${lx + 14}" y="${ly + 4}">${escape(series.legend)}</text>`,
+      `<line x1="${lx - 9}" x2="${lx + 9}" y1="${ly}" y2="${ly}" stroke="${series.colour}" stroke-width="1.5"/>`,
+      `<circle cx="${lx}" cy="${ly}" r="3.4" fill="${series.hollow ? '#ffffff' : series.colour}" stroke="${series.colour}" stroke-width="1.3"/>`,
+      `<text x="${lx + 16}" y="${ly + 4}">${escape(series.legend)}</text>`,
     );
   });
   out.push('</svg>');
   return out.join('\n') + '\n';
+}
+
+/** One transport: its title, a band per workload, the axis under them. */
+function panel(title: string, groups: readonly Group[], top: number): string[] {
+  const left = LABEL_W + 8;
+  const { ticks, x } = axisOf(groups.flatMap((g) => g.rows.map((r) => r.ratio)));
+  const out = [`<text x="16" y="${top + 16}" font-size="14" font-weight="bold">${escape(title)}</text>`];
+  const plotTop = top + PANEL_HEAD;
+  let y = plotTop;
+  groups.forEach((group, g) => {
+    const h = groupHeight(group);
+    if (g % 2 === 0)
+      out.push(`<rect x="8" y="${y - 3}" width="${W - 16}" height="${h - GROUP_GAP + 6}" fill="#f3f5f8"/>`);
+    out.push(
+      `<text x="${left - 10}" y="${y + (h - GROUP_GAP) / 2 + 4}" text-anchor="end">${escape(group.label)}</text>`,
+    );
+    group.rows.forEach((row, r) => {
+      const cy = y + r * ROW_H + ROW_H / 2;
+      const { colour, hollow } = row.series;
+      out.push(
+        `<g><title>${escape(row.title)}</title>` +
+          `<line x1="${(left + x(row.ratio.min)).toFixed(1)}" x2="${(left + x(row.ratio.max)).toFixed(1)}" y1="${cy}" y2="${cy}" stroke="${colour}" stroke-width="1.5"/>` +
+          `<circle cx="${(left + x(row.ratio.median)).toFixed(1)}" cy="${cy}" r="3" fill="${hollow ? '#ffffff' : colour}" stroke="${colour}" stroke-width="1.3"/></g>`,
+      );
+    });
+    y += h;
+  });
+  const bottom = Math.max(y, plotTop + 40);
+  for (const t of ticks) {
+    const tx = (left + x(t)).toFixed(1);
+    const one = t === 1;
+    out.push(
+      `<line x1="${tx}" x2="${tx}" y1="${plotTop - 6}" y2="${bottom}" stroke="${one ? '#222' : '#d5d9e0'}" stroke-width="${one ? 1.3 : 0.8}"${one ? '' : ' stroke-dasharray="2,3"'}/>`,
+      `<text x="${tx}" y="${bottom + 15}" text-anchor="middle">${t.toLocaleString('en-US')}×</text>`,
+    );
+  }
+  out.push(
+    `<text x="${(left + x(1) + 5).toFixed(1)}" y="${plotTop + 4}" fill="#222" font-size="11">= stock</text>`,
+    `<text x="${left + PLOT_W / 2}" y="${bottom + 33}" text-anchor="middle" fill="#333">× the stock transport\u2019s rate (log scale; right of the black line: faster than stock)</text>`,
+  );
+  return out;
 }
