@@ -35,7 +35,34 @@ export function suiteSection(outcome: SuiteOutcome): string[] {
       '`server` is the server process.',
   );
   for (const workload of outcome.workloads) lines.push('', ...figuresTable(outcome, workload));
+  lines.push(
+    '',
+    '### Peak RSS',
+    '',
+    'Each process\u2019s resident set high-water mark (`process.resourceUsage().maxRSS`) by the end of the ' +
+      'variant\u2019s last piece, MiB. The benchmark process is every variant\u2019s client (and every one-process ' +
+      'variant\u2019s server), so its peak is the run\u2019s so far, not the variant\u2019s own.',
+    '',
+    ...peakTable(outcome),
+  );
   return lines;
+}
+
+function peakTable(outcome: SuiteOutcome): string[] {
+  const rows: string[][] = [];
+  for (const variant of outcome.variants) {
+    let client = NaN;
+    let server = NaN;
+    for (const workload of outcome.workloads) {
+      for (const round of outcome.results.get(resultKey(variant.id, workload.key)) ?? []) {
+        client = Math.max(client || 0, round.client.maxRssBytes);
+        if (round.server) server = Math.max(server || 0, round.server.maxRssBytes);
+      }
+    }
+    if (Number.isNaN(client)) continue;
+    rows.push([`\`${variant.id}\``, mib(client), Number.isNaN(server) ? 'same process' : mib(server)]);
+  }
+  return table(['variant', 'client process', 'server process'], ['l', 'r', 'r'], rows);
 }
 
 function variantTable(variants: readonly VariantInfo[]): string[] {
