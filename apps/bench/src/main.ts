@@ -8,7 +8,7 @@ import { machineInfo } from './machine.js';
 import { readOptions, USAGE, UsageError, type BenchOptions, type SuiteName } from './options.js';
 import { planOf } from './plan.js';
 import { progressFor } from './progress.js';
-import { renderChart } from './report/chart.js';
+import { chartCaption, renderChart } from './report/chart.js';
 import { renderJson } from './report/json.js';
 import { renderMarkdown, type RunInfo } from './report/markdown.js';
 import type { Suite, SuiteOutcome } from './suite.js';
@@ -92,10 +92,9 @@ async function main(): Promise<void> {
   const dir = options.outDir ? resolve(options.outDir) : RESULTS_DIR;
   await mkdir(dir, { recursive: true });
   const markdown = renderMarkdown(run, outcomes);
-  const caption = `${run.date}${run.quick ? ', quick run (smoke test, not for conclusions)' : ''}; ${plan.rounds} round(s); ${run.machine[1] ?? ''}; load ${loadAtStart.toFixed(2)}`;
   await writeFile(join(dir, `${name}.md`), markdown);
   await writeFile(join(dir, `${name}.json`), renderJson(run, outcomes));
-  await writeFile(join(dir, `${name}.svg`), renderChart(outcomes, caption));
+  await writeFile(join(dir, `${name}.svg`), renderChart(outcomes, chartCaption(run)));
   console.log(markdown);
   console.error(`written to ${join(dir, name)}.{md,json,svg} in ${run.wallSeconds.toFixed(0)} s`);
 }

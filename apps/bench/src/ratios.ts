@@ -20,7 +20,7 @@ export function ratioOf(results: Results, variant: string, baseline: string, wor
 
 /** A ratio as printed: three significant figures at most, with its sign. */
 export function times(n: number): string {
-  return `${n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)}×`;
+  return `${n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n >= 0.1 ? n.toFixed(2) : n.toPrecision(2)}×`;
 }
 
 /** The median, and the range over rounds when there are several. */

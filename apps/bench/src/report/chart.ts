@@ -1,5 +1,7 @@
 import { ratioOf, times, type Ratio } from '../ratios.js';
 import type { SuiteOutcome } from '../suite.js';
+import type { RunInfo } from './markdown.js';
+import { resultKey } from '../tally.js';
 
 /**
  * The ratios against stock as a hand-written SVG: a panel per transport,
@@ -52,6 +54,8 @@ interface Row {
 interface Group {
   label: string;
   rows: Row[];
+  /** Why ratios are missing: the stock variants that failed this workload. */
+  note?: string;
 }
 
 function groupsOf(suite: SuiteOutcome): Group[] {
@@ -66,12 +70,20 @@ function groupsOf(suite: SuiteOutcome): Group[] {
         const title = `${suite.title}, ${w.label}: ${variant.id} / ${variant.baseline} = ${times(ratio.median)} (rounds ${times(ratio.min)}–${times(ratio.max)})`;
         return [{ series, ratio, title }];
       }),
+      note: failedBaselines(suite, w.key),
     }))
-    .filter((g) => g.rows.length > 0);
+    .filter((g) => g.rows.length > 0 || g.note);
+}
+
+function failedBaselines(suite: SuiteOutcome, workload: string): string | undefined {
+  const failed = [...new Set(suite.variants.map((v) => v.baseline))].filter(
+    (id): id is string => id !== undefined && suite.failures.has(resultKey(id, workload)),
+  );
+  return failed.length ? `${failed.join(' and ')} failed here (stalled): no ratio against it` : undefined;
 }
 
 function groupHeight(group: Group): number {
-  return Math.max(group.rows.length * ROW_H, 12) + GROUP_GAP;
+  return Math.max(group.rows.length * ROW_H + (group.note ? 16 : 0), 12) + GROUP_GAP;
 }
 
 /** Axis ticks, most wanted first: a tick is drawn only where it does not crowd those already drawn. */
@@ -96,6 +108,12 @@ function axisOf(ratios: readonly Ratio[]): { ticks: number[]; x: (v: number) => 
 
 function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** What the chart says of its run, under the title. */
+export function chartCaption(run: RunInfo): string {
+  const kind = run.quick ? ', quick run (a smoke test, not figures to quote)' : '';
+  return `${run.date}${kind}; ${run.plan.rounds} round(s); ${run.machine[1] ?? ''}; load ${run.loadAtStart.toFixed(2)} at start`;
 }
 
 export function renderChart(suites: readonly SuiteOutcome[], caption: string): string {
@@ -152,6 +170,10 @@ function panel(title: string, groups: readonly Group[], top: number): string[] {
     out.push(
       `<text x="${left - 10}" y="${y + (h - GROUP_GAP) / 2 + 4}" text-anchor="end">${escape(group.label)}</text>`,
     );
+    if (group.note) {
+      const ny = y + group.rows.length * ROW_H + 11;
+      out.push(`<text x="${left + 6}" y="${ny}" fill="#a33" font-style="italic">${escape(group.note)}</text>`);
+    }
     group.rows.forEach((row, r) => {
       const cy = y + r * ROW_H + ROW_H / 2;
       const { colour, hollow } = row.series;

@@ -33,9 +33,11 @@ export function renderMarkdown(run: RunInfo, suites: readonly SuiteOutcome[]): s
     `\`${run.command}\` — ${run.wallSeconds.toFixed(0)} s`,
     '',
     ...run.machine.map((m) => `- ${m}`),
-    // Other busy processes change cross-process round trips most, so say whether there were any.
-    `- 1-minute load average: ${run.loadAtStart.toFixed(2)} at start, ${run.loadAtEnd.toFixed(2)} at end` +
-      (Math.max(run.loadAtStart, run.loadAtEnd) > 0.5 ? ' (**a busy machine**: absolute figures are noisy)' : ''),
+    // Other busy processes change cross-process round trips most, so say whether there were any. The run
+    // itself keeps two or three processes busy, so only the load before it says what else was running.
+    `- 1-minute load average: ${run.loadAtStart.toFixed(2)} at start` +
+      (run.loadAtStart > 0.5 ? ' (**a busy machine**: figures are noisy)' : ' (a quiet machine)') +
+      `, ${run.loadAtEnd.toFixed(2)} at end (which counts the benchmark\u2019s own busy processes)`,
     `- ${plan.rounds} round(s); in each, every variant gets ${plan.sliceMs} ms per workload, in ${plan.pieces} ` +
       `piece(s) of ${+plan.pieceMs.toFixed(1)} ms that alternate the variants (a new seeded random order each piece), ` +
       `each after ${plan.leadInMs} ms unmeasured; ${plan.warmupMs} ms of warm-up per variant and workload before ` +
