@@ -7,7 +7,9 @@ export function int(n: number): string {
 /** Microseconds, or milliseconds for whole streams and large payloads. */
 export function latency(us: number, unit: 'µs' | 'ms'): string {
   if (!Number.isFinite(us)) return '–';
-  return unit === 'ms' ? (us / 1e3).toFixed(2) : us >= 1000 ? us.toFixed(0) : us.toFixed(1);
+  if (unit === 'µs') return us >= 1000 ? us.toFixed(0) : us.toFixed(1);
+  const ms = us / 1e3;
+  return ms >= 0.1 ? ms.toFixed(2) : ms.toPrecision(2);
 }
 
 /** CPU time in µs with three significant figures at most. */
