@@ -1,11 +1,17 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { killAllChildren } from './child-server.js';
-import { parseArgs, USAGE, type BenchOptions } from './cli.js';
-import { renderReport } from './report.js';
-import type { Suite, SuiteName } from './suite.js';
+import { killAllChildren } from './child/child-server.js';
+import { measureHarness } from './harness.js';
+import { machineInfo } from './machine.js';
+import { readOptions, USAGE, UsageError, type BenchOptions, type SuiteName } from './options.js';
+import { planOf } from './plan.js';
+import { progressFor } from './progress.js';
+import { chartCaption, renderChart } from './report/chart.js';
+import { renderJson } from './report/json.js';
+import { renderMarkdown, type RunInfo } from './report/markdown.js';
+import type { Suite, SuiteOutcome } from './suite.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
 
@@ -32,43 +38,71 @@ async function loadSuite(name: SuiteName): Promise<Suite> {
 }
 
 async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
+  const options = readOptions(process.argv.slice(2));
   if (options === 'help') {
     console.log(USAGE);
     return;
   }
+  const started = Date.now();
+  const loadAtStart = loadavg()[0]!;
   const suites = await Promise.all(options.suites.map(loadSuite));
   const known = new Set(suites.flatMap((s) => s.variantIds));
   const unknown = (options.variants ?? []).filter((id) => !known.has(id));
   if (unknown.length > 0) {
-    throw new Error(`unknown variant(s) ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
+    throw new UsageError(`unknown variant(s) ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
   }
-  for (const suite of suites) {
-    const ids = options.variants?.filter((id) => suite.variantIds.includes(id));
-    if (ids?.length === 0) continue;
-    await runSuite(suite, options, ids);
+  const running = suites.filter(
+    (suite) =>
+      suite.workloads(options).length > 0 &&
+      (!options.variants || options.variants.some((id) => suite.variantIds.includes(id))),
+  );
+  if (running.length === 0) throw new UsageError('nothing to run: no suite has the workloads and variants asked for');
+  const plan = planOf(options);
+  const progress = progressFor(process.stderr);
+  const harness = await measureHarness();
+  const outcomes: SuiteOutcome[] = [];
+  try {
+    for (const suite of running) {
+      outcomes.push(
+        await suite.run(
+          options,
+          plan,
+          options.variants?.filter((id) => suite.variantIds.includes(id)),
+          progress,
+        ),
+      );
+    }
+  } finally {
+    progress.done();
   }
+  const date = localDate();
+  const name = fileName(options, date);
+  const run: RunInfo = {
+    date,
+    quick: options.quick,
+    command: ['npm run bench', ...(options.argv.length ? ['--', ...options.argv] : [])].join(' '),
+    plan,
+    machine: machineInfo(),
+    loadAtStart,
+    loadAtEnd: loadavg()[0]!,
+    wallSeconds: (Date.now() - started) / 1e3,
+    harness,
+    chart: `${name}.svg`,
+  };
+  const dir = options.outDir ? resolve(options.outDir) : RESULTS_DIR;
+  await mkdir(dir, { recursive: true });
+  const markdown = renderMarkdown(run, outcomes);
+  await writeFile(join(dir, `${name}.md`), markdown);
+  await writeFile(join(dir, `${name}.json`), renderJson(run, outcomes));
+  await writeFile(join(dir, `${name}.svg`), renderChart(outcomes, chartCaption(run)));
+  console.log(markdown);
+  console.error(`written to ${join(dir, name)}.{md,json,svg} in ${run.wallSeconds.toFixed(0)} s`);
 }
 
-async function runSuite(suite: Suite, options: BenchOptions, variantIds: string[] | undefined): Promise<void> {
-  const started = Date.now();
-  const loadAtStart = loadavg()[0]!;
-  const progress = (line: string): void => console.error(`[${suite.name}] ${line}`);
-  const outcome = await suite.run(options, variantIds, progress);
-  const date = localDate();
-  const report = renderReport({
-    ...outcome,
-    title: suite.title,
-    date,
-    plan: options,
-    wallSeconds: (Date.now() - started) / 1e3,
-    loadAtStart,
-  });
-  const out = options.out ? resolve(options.out) : resolve(RESULTS_DIR, `${suite.name}-${date}.md`);
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, report);
-  console.log(report);
-  console.error(`written to ${out}`);
+/** bench-<date>, with the suite when only one ran and -quick for a quick run. */
+function fileName(options: BenchOptions, date: string): string {
+  const suite = options.suites.length === 1 ? `-${options.suites[0]}` : '';
+  return `bench-${date}${suite}${options.quick ? '-quick' : ''}`;
 }
 
 function localDate(): string {
@@ -78,6 +112,8 @@ function localDate(): string {
 }
 
 main().catch((err: unknown) => {
-  console.error(`benchmark failed: ${err instanceof Error ? err.message : String(err)}`);
+  const text =
+    err instanceof UsageError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+  console.error(`benchmark failed: ${text}`);
   process.exitCode = 1;
 });

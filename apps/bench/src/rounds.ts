@@ -1,43 +1,20 @@
-import { LatencyHistogram } from './histogram.js';
-import { runSlice, type Request, type SliceResult } from './measure.js';
-import { resultKey, Tally, type Results } from './tally.js';
+import type { RecordableHistogram } from 'node:perf_hooks';
+import type { Contender } from './contender.js';
+import { latencyHistogram, runSlice, type SliceResult } from './measure.js';
+import { ProcessMeter } from './meter/process-meter.js';
+import type { Usage } from './meter/usage.js';
+import { piecesOf, type RoundPlan } from './plan.js';
+import type { Progress } from './progress.js';
+import { resultKey, RoundTotal, type Failures, type Results } from './tally.js';
 import type { Workload } from './workload.js';
 
-export type Progress = (line: string) => void;
-
-/** The timing part of the options. */
-export interface RoundPlan {
-  rounds: number;
-  /** Measured time per variant, workload and round, in `pieces` pieces of `pieceMs`. */
-  sliceMs: number;
-  /**
-   * A round hands out each slice in pieces of this length, alternating the
-   * variants, so that every variant of a round sees the same machine state.
-   */
-  pieceMs: number;
-  /** sliceMs / pieceMs. */
-  pieces: number;
-  /** Unmeasured traffic per variant and workload before the first round (and after a renewal). */
-  warmupMs: number;
-  /** Unmeasured traffic just before each piece, so a variant starts measuring warm after another ran. */
-  leadInMs: number;
-}
-
-/** A connected variant, ready to be measured. */
-export interface Contender {
-  id: string;
-  /** Its requests by workload key; a contender without one sits that workload out. */
-  requests: ReadonlyMap<string, { measured: Request; leadIn: Request }>;
-  /** Throws when the client is not on the path the variant is about. */
-  check(): void | Promise<void>;
-  /**
-   * Replaces the contender's server process and connection before each round
-   * after the first. Two identical server processes can differ by several
-   * percent for as long as they live (where the scheduler keeps them); a fresh
-   * one each round turns that into noise the median over rounds absorbs.
-   */
-  renew?(): Promise<void>;
-}
+/**
+ * Longest a slice may take past its deadline. A slice ends when its last
+ * request does; a transport that stops answering (the stock Nest transport
+ * deadlocks with enough large requests in flight: both ends stop reading
+ * while their writes back up) must fail its workload, not stall the run.
+ */
+const STALL_MS = 10_000;
 
 /**
  * Warms each contender up, then runs the rounds: in each round every
@@ -47,86 +24,159 @@ export interface Contender {
  * takes the contenders in a fresh (seeded) shuffled order: with a fixed cycle,
  * a contender would always follow the same one and inherit its after-effects
  * (garbage to collect, a peer process gone idle) every time.
+ *
+ * Each measured piece is metered on both sides: this process, and the
+ * server's process when it has one (told over IPC when the piece starts and
+ * ends, without waiting, so no pause opens between the lead-in and the piece):
+ * CPU time and RSS. Heap allocation is measured in one more piece per round,
+ * whose rate and latencies are not counted: following the heap slows every
+ * garbage collection down.
+ *
+ * A contender whose requests fail or stall on a workload sits the rest of
+ * that workload out, with the reason in `failures`, on a new connection.
  */
 export async function runRounds(
+  name: string,
   plan: RoundPlan,
   workloads: readonly Workload[],
   contenders: readonly Contender[],
   progress: Progress,
-): Promise<Results> {
-  const scratch = new LatencyHistogram();
-  await warmUp(plan, workloads, contenders, scratch);
-  progress(`warmed up ${contenders.length} variant(s)`);
+): Promise<{ results: Results; failures: Failures }> {
+  const results: Results = new Map();
+  const failures: Failures = new Map();
+  const taking = (w: Workload, among = contenders): Contender[] =>
+    among.filter((c) => c.requests.has(w.key) && !failures.has(resultKey(c.id, w.key)));
+  const warmUpMs = (among: readonly Contender[]): number =>
+    workloads.reduce((sum, w) => sum + taking(w, among).length * plan.warmupMs, 0);
+  /** A contender's traffic on a workload in one round: its measured pieces and its heap piece, each with a lead-in. */
+  const roundMs = (w: Workload): number => {
+    const { pieces, pieceMs } = piecesOf(plan, w);
+    return pieces * (pieceMs + plan.leadInMs) + plan.heapPieceMs + plan.leadInMs;
+  };
+  const renewing = plan.renewEachRound ? contenders.filter((c) => c.renew) : [];
+  progress.plan(warmUpMs(contenders) + (plan.rounds - 1) * warmUpMs(renewing));
+  for (const w of workloads) progress.plan(plan.rounds * taking(w).length * roundMs(w));
 
-  const tallies = new Map<string, Tally>();
+  const fail = async (contender: Contender, workload: Workload, err: unknown, leftMs: number): Promise<void> => {
+    const key = resultKey(contender.id, workload.key);
+    failures.set(key, (err as Error).message ?? String(err));
+    results.delete(key);
+    progress.plan(-leftMs);
+    progress.line(`${name} ${workload.label}: ${contender.id} failed: ${failures.get(key)}`);
+    await contender.reset();
+  };
+
+  const scratch = latencyHistogram();
+  /** Warm-up before round `round` (0: the first). */
+  const warmUp = async (among: readonly Contender[], round: number, where: string): Promise<void> => {
+    for (const workload of workloads) {
+      for (const contender of taking(workload, among)) {
+        progress.step(0, `${where} · ${workload.label} · ${contender.id}`);
+        const request = contender.requests.get(workload.key)!;
+        try {
+          await guarded(runSlice(request.measured, workload.concurrency, plan.warmupMs, scratch), plan.warmupMs);
+        } catch (err) {
+          await fail(contender, workload, err, (plan.rounds - round) * roundMs(workload));
+        }
+        await contender.check();
+        progress.step(plan.warmupMs, `${where} · ${workload.label} · ${contender.id}`);
+      }
+    }
+  };
+
+  await warmUp(contenders, 0, `${name} warm-up`);
+  const meter = new ProcessMeter();
+  /** A lead-in, then one metered slice; throws when either fails or stalls. */
+  const piece = async (
+    contender: Contender,
+    workload: Workload,
+    ms: number,
+    histogram: RecordableHistogram,
+    heap: boolean,
+  ): Promise<{ slice: SliceResult; client: Usage; server: Usage | undefined }> => {
+    const request = contender.requests.get(workload.key)!;
+    await guarded(runSlice(request.leadIn, workload.concurrency, plan.leadInMs, scratch), plan.leadInMs);
+    const server = contender.server();
+    server?.begin(heap);
+    meter.begin(heap);
+    let slice: SliceResult | undefined;
+    let error: unknown;
+    try {
+      slice = await guarded(runSlice(request.measured, workload.concurrency, ms, histogram), ms);
+    } catch (err) {
+      error = err;
+    }
+    // Both windows end either way, so each process is ready for the next.
+    const client = meter.endNow();
+    const serverUsage = await server?.end();
+    if (!slice) throw error;
+    return { slice, client, server: serverUsage };
+  };
   const random = seededRandom(0x5eed);
   for (let round = 0; round < plan.rounds; round++) {
+    const roundName = `${name} round ${round + 1}/${plan.rounds}`;
     if (round > 0) {
-      const renewing = contenders.filter((c) => c.renew);
-      for (const contender of renewing) await contender.renew!();
-      await warmUp(plan, workloads, renewing, scratch);
+      await Promise.all(renewing.map((contender) => contender.renew!()));
+      await warmUp(renewing, round, `${roundName} warm-up`);
     }
     for (const workload of workloads) {
-      const taking = contenders.filter((c) => c.requests.has(workload.key));
-      const slices = new Map(taking.map((c) => [c, new SliceTotal()]));
+      const totals = new Map(taking(workload).map((c) => [c, new RoundTotal(latencyHistogram())]));
       const { pieces, pieceMs } = piecesOf(plan, workload);
-      for (let piece = 0; piece < pieces; piece++) {
-        for (const contender of shuffled(taking, random)) {
-          const request = contender.requests.get(workload.key)!;
-          await runSlice(request.leadIn, workload.concurrency, plan.leadInMs, scratch);
-          const total = slices.get(contender)!;
-          total.add(await runSlice(request.measured, workload.concurrency, pieceMs, total.histogram));
+      const pieceLength = (heap: boolean): number => (heap ? plan.heapPieceMs : pieceMs);
+      const stepMs = (heap: boolean): number => pieceLength(heap) + plan.leadInMs;
+      // The rate pieces, then one allocation piece each: following the heap slows collections down.
+      for (let index = 0; index <= pieces; index++) {
+        const heap = index === pieces;
+        for (const contender of shuffled([...totals.keys()], random)) {
+          const where = `${roundName} · ${workload.label} · ${contender.id}${heap ? ' (heap)' : ''}`;
+          progress.step(0, where);
+          const total = totals.get(contender)!;
+          try {
+            const histogram = heap ? scratch : total.histogram;
+            const { slice, client, server } = await piece(contender, workload, pieceLength(heap), histogram, heap);
+            if (heap) total.addHeap(slice, client, server);
+            else total.add(slice, client, server);
+          } catch (err) {
+            totals.delete(contender);
+            const left =
+              (pieces - index - 1) * stepMs(false) +
+              (heap ? 0 : stepMs(true)) +
+              (plan.rounds - round - 1) * roundMs(workload);
+            await fail(contender, workload, err, left);
+          }
           // A dropped and re-made connection could land on another path mid-run.
           await contender.check();
+          progress.step(stepMs(heap), where);
         }
       }
-      for (const [contender, total] of slices) {
+      const rates: string[] = [];
+      for (const [contender, total] of totals) {
         const key = resultKey(contender.id, workload.key);
-        let tally = tallies.get(key);
-        if (!tally) tallies.set(key, (tally = new Tally()));
-        tally.add(total, total.histogram);
-        const rate = Math.round((total.requests * workload.items * 1e9) / total.elapsedNs);
-        progress(`round ${round + 1}/${plan.rounds} ${workload.label} ${contender.id}: ${rate} ${workload.unit}`);
+        const figures = total.figures();
+        results.set(key, [...(results.get(key) ?? []), figures]);
+        rates.push(`${contender.id} ${Math.round(figures.rps * workload.items).toLocaleString('en-US')}`);
       }
+      progress.line(`${roundName} ${workload.label} (${workload.unit}): ${rates.join(', ')}`);
     }
   }
-  return new Map([...tallies].map(([key, tally]) => [key, tally.summary()]));
+  return { results, failures };
 }
 
-/** Unmeasured traffic from each contender on each of its workloads, checking its path after. */
-async function warmUp(
-  plan: RoundPlan,
-  workloads: readonly Workload[],
-  contenders: readonly Contender[],
-  scratch: LatencyHistogram,
-): Promise<void> {
-  for (const workload of workloads) {
-    for (const contender of contenders) {
-      const request = contender.requests.get(workload.key);
-      if (!request) continue;
-      await runSlice(request.measured, workload.concurrency, plan.warmupMs, scratch);
-      await contender.check();
-    }
-  }
-}
-
-/** How a workload's slice is cut: the plan's pieces, unless the workload needs longer ones. */
-export function piecesOf(plan: RoundPlan, workload: Workload): { pieces: number; pieceMs: number } {
-  if (!workload.minPieceMs || plan.pieceMs >= workload.minPieceMs)
-    return { pieces: plan.pieces, pieceMs: plan.pieceMs };
-  const pieces = Math.max(1, Math.floor(plan.sliceMs / workload.minPieceMs));
-  return { pieces, pieceMs: plan.sliceMs / pieces };
-}
-
-/** One contender's pieces of a round, added up. */
-class SliceTotal implements SliceResult {
-  readonly histogram = new LatencyHistogram();
-  requests = 0;
-  elapsedNs = 0;
-
-  add(piece: SliceResult): void {
-    this.requests += piece.requests;
-    this.elapsedNs += piece.elapsedNs;
+/** `work` (a slice of `durationMs`), or an error once it has run STALL_MS past its deadline. */
+async function guarded<T>(work: Promise<T>, durationMs: number): Promise<T> {
+  // Requests still hanging when the slice is given up fail later, when their connection is dropped.
+  work.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`requests still unanswered ${STALL_MS / 1e3} s after the slice's end`)),
+      durationMs + STALL_MS,
+    );
+  });
+  try {
+    return await Promise.race([work, stalled]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

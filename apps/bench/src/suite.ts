@@ -1,40 +1,41 @@
-import type { BenchOptions } from './cli.js';
-import type { ReportedVariant } from './report.js';
-import type { Progress } from './rounds.js';
-import type { Results } from './tally.js';
+import type { BenchOptions, SuiteName } from './options.js';
+import type { RoundPlan } from './plan.js';
+import type { Progress } from './progress.js';
+import type { Failures, Results } from './tally.js';
 import type { Target } from './targets.js';
+import type { VariantInfo } from './variant.js';
 import type { Workload } from './workload.js';
-
-export const SUITE_NAMES = ['nest', 'grpc'] as const;
-export type SuiteName = (typeof SUITE_NAMES)[number];
 
 /** What a suite measured, for the report. */
 export interface SuiteOutcome {
-  workloadLines: readonly string[];
+  name: SuiteName;
+  title: string;
+  /** What each workload's request is, and where the servers run. */
+  notes: readonly string[];
   workloads: readonly Workload[];
-  variants: readonly ReportedVariant[];
+  variants: readonly VariantInfo[];
   results: Results;
+  /** Variants whose requests failed or stalled on a workload, and why. */
+  failures: Failures;
   targets: readonly Target[];
+  wallSeconds: number;
 }
 
-/** One family of variants, measured in its own interleaved run and written to its own report. */
+/** One transport's variants, measured in one interleaved run. */
 export interface Suite {
   name: SuiteName;
   title: string;
   variantIds: readonly string[];
-  /** Runs these variants (all when undefined) and stops everything it started, whatever happens. */
-  run(options: BenchOptions, variantIds: readonly string[] | undefined, progress: Progress): Promise<SuiteOutcome>;
-}
-
-/** The variants named by `ids`, in that order (all of them when undefined); an unknown id is an error. */
-export function selectById<V extends { readonly id: string }>(
-  all: readonly V[],
-  ids: readonly string[] | undefined,
-): V[] {
-  if (!ids) return [...all];
-  return ids.map((id) => {
-    const variant = all.find((v) => v.id === id);
-    if (!variant) throw new Error(`unknown variant '${id}' (known: ${all.map((v) => v.id).join(', ')})`);
-    return variant;
-  });
+  /** The workloads the options select for this transport (bidi and events exist on one each). */
+  workloads(options: BenchOptions): Workload[];
+  /**
+   * Runs these variants (all when undefined) on the workloads the options
+   * select, and stops everything it started, whatever happens.
+   */
+  run(
+    options: BenchOptions,
+    plan: RoundPlan,
+    variantIds: readonly string[] | undefined,
+    progress: Progress,
+  ): Promise<SuiteOutcome>;
 }

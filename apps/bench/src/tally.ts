@@ -1,60 +1,82 @@
-import { LatencyHistogram } from './histogram.js';
+import type { RecordableHistogram } from 'node:perf_hooks';
 import type { SliceResult } from './measure.js';
+import { addUsage, type Usage } from './meter/usage.js';
 
-/**
- * Each figure is the median over rounds of that round's figure. Cross-process
- * round trips are dominated by CPU wake-ups, which any other load on the
- * machine changes a lot (a busy neighbour can make them several times faster
- * or slower); one disturbed slice moves a mean or a pooled percentile, a
- * median hardly.
- */
-export interface Summary {
+/** One variant on one workload in one round: its pieces added up. */
+export interface RoundFigures {
   requests: number;
+  elapsedNs: number;
+  /** Requests per second (multiply by the workload's items for messages). */
   rps: number;
   p50Us: number;
   p99Us: number;
-  /** Slowest and fastest round, to show how steady the variant was. */
-  minRoundRps: number;
-  maxRoundRps: number;
-  /** Each round's rate, in round order, to pair with another variant's same round. */
-  roundRps: readonly number[];
+  /** The benchmark process: the client, and for same-process variants the server too. */
+  client: Usage;
+  /** The server's process, when it has its own. */
+  server?: Usage;
+  /** The round's allocation piece: requests made in it, and V8 heap bytes allocated on each side. */
+  heap?: HeapFigures;
 }
 
-/** Everything measured for one variant on one workload, across rounds. */
-export class Tally {
-  private requests = 0;
-  private readonly rps: number[] = [];
-  private readonly p50Us: number[] = [];
-  private readonly p99Us: number[] = [];
+export interface HeapFigures {
+  requests: number;
+  clientBytes: number;
+  serverBytes?: number;
+}
 
-  add(slice: SliceResult, histogram: LatencyHistogram): void {
-    this.requests += slice.requests;
-    this.rps.push(slice.elapsedNs > 0 ? (slice.requests * 1e9) / slice.elapsedNs : 0);
-    this.p50Us.push(histogram.quantile(0.5) / 1e3);
-    this.p99Us.push(histogram.quantile(0.99) / 1e3);
+/** A round's pieces of one variant on one workload, as they come. */
+export class RoundTotal {
+  requests = 0;
+  elapsedNs = 0;
+  private client: Usage | undefined;
+  private server: Usage | undefined;
+  private heap: HeapFigures | undefined;
+
+  constructor(readonly histogram: RecordableHistogram) {}
+
+  add(piece: SliceResult, client: Usage, server: Usage | undefined): void {
+    this.requests += piece.requests;
+    this.elapsedNs += piece.elapsedNs;
+    this.client = addUsage(this.client, client);
+    if (server) this.server = addUsage(this.server, server);
   }
 
-  summary(): Summary {
+  /** The round's allocation piece, metered apart (see rounds.ts). */
+  addHeap(piece: SliceResult, client: Usage, server: Usage | undefined): void {
+    this.heap = {
+      requests: piece.requests,
+      clientBytes: client.heapBytes ?? 0,
+      ...(server?.heapBytes === undefined ? {} : { serverBytes: server.heapBytes }),
+    };
+  }
+
+  figures(): RoundFigures {
     return {
       requests: this.requests,
-      rps: median(this.rps),
-      p50Us: median(this.p50Us),
-      p99Us: median(this.p99Us),
-      minRoundRps: Math.min(...this.rps),
-      maxRoundRps: Math.max(...this.rps),
-      roundRps: [...this.rps],
+      elapsedNs: this.elapsedNs,
+      rps: this.elapsedNs > 0 ? (this.requests * 1e9) / this.elapsedNs : 0,
+      p50Us: this.histogram.percentile(50) / 1e3,
+      p99Us: this.histogram.percentile(99) / 1e3,
+      client: this.client!,
+      ...(this.server ? { server: this.server } : {}),
+      ...(this.heap ? { heap: this.heap } : {}),
     };
   }
 }
 
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
+/** Every round of every variant on every workload, by `resultKey`. */
+export type Results = Map<string, RoundFigures[]>;
 
-export type Results = Map<string, Summary>;
+/** Why a variant has no figures for a workload: the error, or the request that never got an answer. */
+export type Failures = Map<string, string>;
 
 export function resultKey(variantId: string, workloadKey: string): string {
   return `${variantId}@${workloadKey}`;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

@@ -1,4 +1,4 @@
-import { traceStore, type Gateway, type SpanRecord } from '@friends/gateway';
+import { traceStore, type Gateway, type HopRow, type SpanRecord } from '@friends/gateway';
 
 /** Rounds before measuring: until the code paths are compiled, a call costs many times what it costs after. */
 const WARM_UP_ROUNDS = 50;
@@ -23,12 +23,11 @@ function expect(condition: boolean, what: string): void {
 
 /**
  * A tour of the gateway's endpoints, as a client would make it: a warm-up, then
- * the measured rounds; then the table of the hops behind them. Latencies are
- * what the gateway sees of each hop while it serves HTTP with tracing on (a
- * gRPC hop includes grpc-js's own client work; `GET /products` streams six
- * quotes): the tiers themselves are measured by `npm run bench`.
+ * the measured rounds; returns the hops behind them. Latencies are what the
+ * gateway sees of each hop while it serves HTTP with every call traced (a gRPC
+ * hop includes grpc-js's own client work; `GET /products` streams six quotes).
  */
-export async function tour(gateway: Gateway): Promise<Record<string, unknown>[]> {
+export async function tour(gateway: Gateway): Promise<HopRow[]> {
   const base = gateway.url;
   const index = await call(`${base}/`);
   expect(
@@ -59,13 +58,21 @@ export async function tour(gateway: Gateway): Promise<Record<string, unknown>[]>
     body: JSON.stringify({ sku: 'dk-12', quantity: 1 }),
   });
   expect(soldOut.status === 409, `POST /orders of a sold-out item is 409: ${soldOut.status}`);
-  return gateway.downstream.hops.rows().map((row) => ({
+  return gateway.downstream.hops.rows();
+}
+
+/** The hop table: each hop as the tour saw it (traced), and warm and unsampled (see warm-hops.ts). */
+export function hopTable(traced: readonly HopRow[], warm: readonly HopRow[]): Record<string, unknown>[] {
+  const same = (a: HopRow, b: HopRow): boolean =>
+    a.service === b.service && a.transport === b.transport && a.tier === b.tier;
+  return traced.map((row) => ({
     'caller → service': `${row.caller} → ${row.service}`,
     transport: row.transport === 'grpc' ? 'gRPC' : 'Nest',
     tier: row.tier,
     calls: row.calls,
     errors: row.errors,
-    'p50 µs': row.p50Us,
+    'p50 µs traced': row.p50Us,
+    'p50 µs warm, unsampled': warm.find((w) => same(w, row))?.p50Us ?? '–',
   }));
 }
 

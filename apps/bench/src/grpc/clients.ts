@@ -1,32 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
 import { metricsSnapshot } from '@friends/core';
 import { friends } from '@friends/grpc';
-import {
-  EchoClient,
-  PAYLOAD_BYTES,
-  STREAM_MESSAGE_BYTES,
-  type EchoStub,
-  type Payload,
-  type StreamRequest,
-} from './echo-service.js';
+import type { Request } from '../measure.js';
+import type { Workload } from '../workload.js';
+import { EchoClient, type EchoStub, type Payload, type StreamRequest } from './echo-service.js';
 
 /** A stock grpc-js client, or one built with `friends()`. */
 export type GrpcClientKind = 'stock' | 'friends';
 
-/** Which way a call went. */
+/** Which way a call went: by the friend tiers' counters in this process (neither moved: HTTP/2). */
 export type GrpcPath = 'memory' | 'unix' | 'http2';
-
-/** The way `call` went, by which friend tier's counters in this process moved while it ran. */
-async function pathOf<T>(call: () => Promise<T>): Promise<{ result: T; path: GrpcPath }> {
-  const before = metricsSnapshot();
-  const result = await call();
-  const after = metricsSnapshot();
-  if (after.memory.messagesIn > before.memory.messagesIn) return { result, path: 'memory' };
-  if (after.unix.messagesIn > before.unix.messagesIn) return { result, path: 'unix' };
-  return { result, path: 'http2' };
-}
-
-const REQUEST: Payload = { data: Buffer.alloc(PAYLOAD_BYTES, 0x61) };
 
 /*
  * grpc-js shares one connection among channels with the same target and
@@ -34,54 +17,84 @@ const REQUEST: Payload = { data: Buffer.alloc(PAYLOAD_BYTES, 0x61) };
  */
 const OWN_CONNECTION = { 'grpc.use_local_subchannel_pool': 1 };
 
-/** One generated echo client, with the requests the benchmark makes. */
-export class GrpcEchoClient {
-  private readonly stub: EchoStub;
-
-  constructor(kind: GrpcClientKind, target: string) {
-    const credentials = grpc.credentials.createInsecure();
-    this.stub = new EchoClient(
-      target,
-      credentials,
-      kind === 'stock' ? OWN_CONNECTION : { ...friends(), ...OWN_CONNECTION },
-    );
-  }
-
-  /** The measured unary request. */
-  readonly unary = (): Promise<Payload> =>
-    new Promise((resolve, reject) => {
-      this.stub.Echo(REQUEST, (err, reply) => (err ? reject(err) : resolve(reply!)));
-    });
-
-  /** A server stream read to its end; resolves with the number of messages. */
-  stream(count: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      let received = 0;
-      const request: StreamRequest = { count, size: STREAM_MESSAGE_BYTES };
-      const call = this.stub.ServerStream(request);
-      call.on('data', () => {
-        received++;
-      });
-      call.on('error', reject);
-      call.on('end', () => resolve(received));
-    });
-  }
-
-  /** One unary call, and the way it went. */
-  unaryWithPath(): Promise<{ result: Payload; path: GrpcPath }> {
-    return pathOf(this.unary);
-  }
-
-  streamWithPath(count: number): Promise<{ result: number; path: GrpcPath }> {
-    return pathOf(() => this.stream(count));
-  }
-
-  close(): void {
-    this.stub.close();
-  }
+/** The channel options of a client kind. */
+export function clientOptions(kind: GrpcClientKind): grpc.ClientOptions {
+  return kind === 'stock' ? OWN_CONNECTION : { ...friends(), ...OWN_CONNECTION };
 }
 
-/** The payload the unary call must echo. */
-export function isEcho(reply: Payload): boolean {
-  return Buffer.isBuffer(reply.data) && reply.data.equals(REQUEST.data);
+export function createStub(target: string, options: grpc.ClientOptions): EchoStub {
+  return new EchoClient(target, grpc.credentials.createInsecure(), options);
+}
+
+/** The way `call` went, by which friend tier's counters moved while it ran. */
+export async function pathOf(call: () => Promise<unknown>): Promise<GrpcPath> {
+  const before = metricsSnapshot();
+  await call();
+  const after = metricsSnapshot();
+  if (after.memory.messagesIn > before.memory.messagesIn) return 'memory';
+  if (after.unix.messagesIn > before.unix.messagesIn) return 'unix';
+  return 'http2';
+}
+
+/** What a client sends for a workload: the measured request, and a check that it is answered right. */
+export interface GrpcRequests {
+  measured: Request;
+  leadIn: Request;
+  check(): Promise<void>;
+}
+
+/** `stub` may be replaced (a reset connection): requests read it through `current`. */
+export function requestsFor(current: () => EchoStub, workload: Workload): GrpcRequests {
+  const payload: Payload = { data: Buffer.alloc(workload.bytes, 0x61) };
+  switch (workload.kind) {
+    case 'unary': {
+      const unary = (): Promise<Payload> =>
+        new Promise((resolve, reject) =>
+          current().Echo(payload, (err, reply) => (err ? reject(err) : resolve(reply!))),
+        );
+      return {
+        measured: unary,
+        leadIn: unary,
+        check: async () => {
+          const reply = await unary();
+          if (!Buffer.isBuffer(reply.data) || !reply.data.equals(payload.data))
+            throw new Error(`the ${workload.label} echo came back different`);
+        },
+      };
+    }
+    case 'stream': {
+      const stream = (count: number) => (): Promise<void> =>
+        new Promise((resolve, reject) => {
+          let received = 0;
+          const request: StreamRequest = { count, size: workload.bytes };
+          const call = current().ServerStream(request);
+          call.on('data', () => received++);
+          call.on('error', reject);
+          call.on('end', () =>
+            received === count ? resolve() : reject(new Error(`a stream of ${count} brought ${received} messages`)),
+          );
+        });
+      return { measured: stream(workload.items), leadIn: stream(10), check: stream(workload.items) };
+    }
+    case 'bidi': {
+      // Ping-pong: each message waits for the echo of the one before.
+      const pingPong = (count: number) => (): Promise<void> =>
+        new Promise((resolve, reject) => {
+          let received = 0;
+          const call = current().Bidi();
+          call.on('data', () => {
+            if (++received < count) call.write(payload);
+            else call.end();
+          });
+          call.on('error', reject);
+          call.on('end', () =>
+            received === count ? resolve() : reject(new Error(`${received} of ${count} echoes came back`)),
+          );
+          call.write(payload);
+        });
+      return { measured: pingPong(workload.items), leadIn: pingPong(10), check: pingPong(workload.items) };
+    }
+    case 'events':
+      throw new Error('gRPC has no fire-and-forget events');
+  }
 }

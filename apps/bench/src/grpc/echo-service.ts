@@ -4,12 +4,6 @@ import { loadSync } from '@grpc/proto-loader';
 
 const PROTO = fileURLToPath(new URL('../../proto/echo.proto', import.meta.url));
 
-export const PAYLOAD_BYTES = 64;
-export const STREAM_MESSAGES = 10_000;
-export const STREAM_MESSAGE_BYTES = 16;
-/** The lead-in before a stream piece: a short stream, so it wakes the path up without costing a whole one. */
-export const LEAD_IN_STREAM_MESSAGES = 100;
-
 export interface Payload {
   data: Buffer;
 }
@@ -19,10 +13,11 @@ export interface StreamRequest {
   size: number;
 }
 
-/** The generated client, with its two methods typed. */
+/** The generated client, with its methods typed. */
 export interface EchoStub extends grpc.Client {
   Echo(request: Payload, callback: grpc.requestCallback<Payload>): grpc.ClientUnaryCall;
   ServerStream(request: StreamRequest): grpc.ClientReadableStream<Payload>;
+  Bidi(): grpc.ClientDuplexStream<Payload, Payload>;
 }
 
 const pkg = grpc.loadPackageDefinition(loadSync(PROTO)) as unknown as {
@@ -35,14 +30,21 @@ export const EchoClient = pkg.friends.bench.Echo as unknown as new (
 ) => EchoStub;
 export const echoService = pkg.friends.bench.Echo.service;
 
+const streamed = new Map<number, Payload>();
+
 /** The handlers every benchmarked server runs, stock or friends. */
 export const echoHandlers: grpc.UntypedServiceImplementation = {
   Echo(call: grpc.ServerUnaryCall<Payload, Payload>, callback: grpc.sendUnaryData<Payload>) {
     callback(null, call.request);
   },
   ServerStream(call: grpc.ServerWritableStream<StreamRequest, Payload>) {
-    const message: Payload = { data: Buffer.alloc(call.request.size, 0x62) };
+    let message = streamed.get(call.request.size);
+    if (!message) streamed.set(call.request.size, (message = { data: Buffer.alloc(call.request.size, 0x62) }));
     for (let i = 0; i < call.request.count; i++) call.write(message);
     call.end();
+  },
+  Bidi(call: grpc.ServerDuplexStream<Payload, Payload>) {
+    call.on('data', (message: Payload) => call.write(message));
+    call.on('end', () => call.end());
   },
 };

@@ -1,4 +1,4 @@
-import { serveInChild } from '../child-main.js';
+import { serveInChild } from '../child/child-main.js';
 import { startGrpcServer, type GrpcEchoServer } from './start-server.js';
 
 // Forked by the benchmark: argv = <friends|pair> <socket dir>.
@@ -22,7 +22,6 @@ await serveInChild(async () => {
     throw err;
   }
   return {
-    port: servers[0]!.port,
     ports: servers.map((server) => server.port),
     close: async () => servers.forEach((server) => server.close()),
   };

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ChildServer } from '../child-server.js';
+import { ChildServer } from '../child/child-server.js';
 import { LOOPBACK } from '../free-port.js';
 import { startGrpcServer, stockSocketPath, type GrpcEchoServer } from './start-server.js';
 
@@ -50,6 +50,12 @@ export class GrpcServerPool {
     if (address === 'tcp') return `${LOOPBACK}:${bound}`;
     if (slot !== 'stock-child') throw new Error(`only the stock child server listens on a unix socket, not ${slot}`);
     return `unix://${stockSocketPath(this.dir)}`;
+  }
+
+  /** The process serving a slot, when it is not this one. */
+  async process(slot: GrpcServerSlot): Promise<ChildServer | undefined> {
+    if (slot === 'stock-local' || slot === 'friends-local') return undefined;
+    return this.child(slot === 'friends-child' ? 'friends' : 'pair');
   }
 
   async close(): Promise<void> {

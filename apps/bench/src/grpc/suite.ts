@@ -1,49 +1,65 @@
-import { FLOOR_VARIANT, runRoundsWithFloor, withoutFloor } from '../floor.js';
-import { selectById, type Suite } from '../suite.js';
-import type { GrpcEchoClient } from './clients.js';
-import { PAYLOAD_BYTES, STREAM_MESSAGE_BYTES, STREAM_MESSAGES, LEAD_IN_STREAM_MESSAGES } from './echo-service.js';
-import { connectGrpcVariants } from './run.js';
+import type { Contender } from '../contender.js';
+import { UNIX_FLOOR, UnixEcho } from '../floor/unix-echo.js';
+import { runRounds } from '../rounds.js';
+import type { Suite } from '../suite.js';
+import { selectVariants } from '../variant.js';
+import type { EchoStub } from './echo-service.js';
+import { cannedFloor, connectGrpcVariants } from './run.js';
 import { GrpcServerPool } from './servers.js';
-import { GRPC_TARGETS } from './targets.js';
-import { GRPC_VARIANTS } from './variants.js';
-import { grpcWorkloads } from './workloads.js';
+import { grpcTargets } from './targets.js';
+import { GRPC_FLOOR, GRPC_VARIANT_IDS, GRPC_VARIANTS } from './variants.js';
+import { BIDI_MESSAGES, grpcWorkloads, MESSAGE_BYTES, STREAM_MESSAGES } from './workloads.js';
 
 export const grpcSuite: Suite = {
   name: 'grpc',
-  title: 'gRPC benchmark',
-  variantIds: [...GRPC_VARIANTS.map((v) => v.id), FLOOR_VARIANT.id],
-  async run(options, variantIds, progress) {
-    const variants = selectById(GRPC_VARIANTS, withoutFloor(variantIds));
-    const workloads = grpcWorkloads(options.concurrencies);
+  title: 'gRPC (@grpc/grpc-js)',
+  workloads: grpcWorkloads,
+  variantIds: GRPC_VARIANT_IDS,
+  async run(options, plan, variantIds, progress) {
+    const started = Date.now();
+    const variants = selectVariants(GRPC_VARIANTS, variantIds);
+    const wanted = (id: string): boolean => !variantIds || variantIds.includes(id);
+    const workloads = this.workloads(options);
     const pool = new GrpcServerPool();
-    const clients: GrpcEchoClient[] = [];
+    const stubs: EchoStub[] = [];
+    let echo: UnixEcho | undefined;
     try {
-      const contenders = await connectGrpcVariants(variants, workloads, pool, clients);
-      const { results, reported } = await runRoundsWithFloor(options, variantIds, workloads, contenders, progress);
-      const streaming = variants.filter((v) => v.streams).map((v) => v.id);
+      const contenders: Contender[] = await connectGrpcVariants(variants, workloads, pool, stubs);
+      if (wanted(GRPC_FLOOR.id)) contenders.push(await cannedFloor(workloads, stubs));
+      if (wanted(UNIX_FLOOR.id)) contenders.push((echo = await UnixEcho.start()).contender(workloads));
+      const { results, failures } = await runRounds('grpc', plan, workloads, contenders, progress);
+      const ran = new Set(contenders.map((c) => c.id));
       return {
-        workloadLines: [
-          `unary: \`client.Echo(payload, callback)\` of a generated @grpc/grpc-js client (proto-loader), ` +
-            `${PAYLOAD_BYTES}-byte \`bytes\` payload echoed back, concurrency ${options.concurrencies.join(' and ')} ` +
-            `(independent request loops)`,
-          `stream: \`client.ServerStream({ count: ${STREAM_MESSAGES} })\`, ${STREAM_MESSAGES.toLocaleString('en-US')} ` +
-            `messages of ${STREAM_MESSAGE_BYTES} bytes read to the end, one stream at a time; msg/s counts messages, ` +
-            `latency is the time for one whole stream; the lead-in before each piece is a ${LEAD_IN_STREAM_MESSAGES}-message ` +
-            `stream; run by ${streaming.length === variants.length ? 'every variant' : streaming.join(', ')}`,
+        name: 'grpc',
+        title: this.title,
+        notes: [
+          '`n B, c=k`: `client.Echo(payload, callback)` of a generated grpc-js client (proto-loader), an n-byte ' +
+            '`bytes` field echoed back, k independent request loops',
+          `server stream: \`client.ServerStream({ count: ${STREAM_MESSAGES} })\`, ${STREAM_MESSAGES.toLocaleString('en-US')} ` +
+            `messages of ${MESSAGE_BYTES} bytes read to the end; msg/s counts messages`,
+          `bidi: one \`client.Bidi()\` call, ${BIDI_MESSAGES} messages of ${MESSAGE_BYTES} bytes, each written once the ` +
+            'echo of the one before has come back (ping-pong); msg/s counts round trips',
+          'gRPC has no fire-and-forget events: no events workload',
           'across processes, the servers that answer HTTP/2 (grpc.Server, FriendsGrpcServer, and a FriendsGrpcServer ' +
-            'offering no unix socket) share one child process, so the no-penalty ratios compare server classes, not ' +
+            'offering no fast tier) share one child process, so the no-penalty ratios compare server classes, not ' +
             'process placement; the unix tier has its own child',
-          'each variant has its own client and connection; the path of every variant is checked with ' +
-            "the client process's per-tier counters (which of memory, unix moved during a call; neither is HTTP/2) " +
-            'before measuring and after every piece',
+          'each variant has its own client and connection; the path of every variant is checked with the client ' +
+            "process's per-tier counters (which of memory, unix moved during a call; neither is HTTP/2) on every " +
+            'workload before measuring, and with one small call after every piece',
+          `${GRPC_FLOOR.id}: ${GRPC_FLOOR.label}: a load-balancing policy whose picked subchannel's \`createCall\` ` +
+            "returns a call that answers each message at once (an echo, or the canned stream), under grpc-js's " +
+            'channel, resolving, retrying and load-balancing calls and filters, as a friend link sits under them',
         ],
         workloads,
-        variants: [...variants, ...reported],
+        variants: [...variants, GRPC_FLOOR, UNIX_FLOOR].filter((v) => ran.has(v.id)),
         results,
-        targets: GRPC_TARGETS,
+        failures,
+        targets: grpcTargets(workloads),
+        wallSeconds: (Date.now() - started) / 1e3,
       };
     } finally {
-      for (const client of clients) client.close();
+      for (const stub of stubs) stub.close();
+      await echo?.close();
       await pool.close();
     }
   },

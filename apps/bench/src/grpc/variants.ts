@@ -1,93 +1,109 @@
+import { UNIX_FLOOR } from '../floor/unix-echo.js';
+import type { VariantInfo } from '../variant.js';
+import type { Workload } from '../workload.js';
 import type { GrpcClientKind, GrpcPath } from './clients.js';
 import type { Address, GrpcServerSlot } from './servers.js';
 
-export interface GrpcVariant {
-  readonly id: string;
-  readonly label: string;
+export interface GrpcVariant extends VariantInfo {
   readonly client: GrpcClientKind;
   readonly server: GrpcServerSlot;
   readonly address: Address;
   /** The path every call must take, by the client's per-tier counters; anything else aborts the run. */
   readonly tier: GrpcPath;
-  /**
-   * Whether it also runs the server-stream workload; the variants whose
-   * stream figures no target needs and another variant's stream already
-   * covers sit it out, to keep the default run within a few minutes.
-   */
-  readonly streams: boolean;
+  /** The workloads it runs, when not all of them. */
+  readonly runs?: (workload: Workload) => boolean;
 }
+
+const SAME = { placement: 'one process', address: 'tcp', baseline: 'stock-inproc', floor: 'floor-inproc' } as const;
+const ACROSS = { placement: 'two processes', address: 'tcp', baseline: 'stock-across', floor: 'floor-unix' } as const;
 
 export const GRPC_VARIANTS: readonly GrpcVariant[] = [
   {
     id: 'stock-inproc',
-    label: 'stock client -> grpc.Server, same process, TCP loopback',
+    label: 'grpc-js client → grpc.Server, TCP loopback',
     client: 'stock',
     server: 'stock-local',
-    address: 'tcp',
     tier: 'http2',
-    streams: true,
-  },
-  {
-    id: 'stock-across',
-    label: 'stock client -> grpc.Server, two processes, TCP loopback',
-    client: 'stock',
-    server: 'stock-child',
-    address: 'tcp',
-    tier: 'http2',
-    streams: true,
-  },
-  {
-    id: 'stock-across-unix',
-    label: 'stock client -> grpc.Server, two processes, unix:/// socket',
-    client: 'stock',
-    server: 'stock-child',
-    address: 'unix',
-    tier: 'http2',
-    streams: false,
+    role: 'stock',
+    ...SAME,
+    baseline: undefined,
   },
   {
     id: 'friends-memory',
-    label: 'friends() -> FriendsGrpcServer, same process',
+    label: 'friends() client → FriendsGrpcServer',
     client: 'friends',
     server: 'friends-local',
-    address: 'tcp',
     tier: 'memory',
-    streams: true,
+    role: 'friends',
+    ...SAME,
+  },
+  {
+    id: 'stock-across',
+    label: 'grpc-js client → grpc.Server, TCP loopback',
+    client: 'stock',
+    server: 'stock-child',
+    tier: 'http2',
+    role: 'stock',
+    ...ACROSS,
+    baseline: undefined,
+  },
+  {
+    id: 'stock-across-unix',
+    label: 'grpc-js client → grpc.Server on a unix:/// socket (stock HTTP/2 over a unix socket)',
+    client: 'stock',
+    server: 'stock-child',
+    tier: 'http2',
+    role: 'stock',
+    runs: (w) => w.kind === 'unary',
+    ...ACROSS,
+    address: 'unix',
   },
   {
     id: 'friends-unix',
-    label: 'friends() -> FriendsGrpcServer, two processes',
+    label: 'friends() client → FriendsGrpcServer',
     client: 'friends',
     server: 'friends-child',
-    address: 'tcp',
     tier: 'unix',
-    streams: true,
-  },
-  {
-    id: 'friends-to-stock',
-    label: 'friends() -> grpc.Server, two processes (hello answered UNIMPLEMENTED, stays on HTTP/2)',
-    client: 'friends',
-    server: 'stock-child',
-    address: 'tcp',
-    tier: 'http2',
-    streams: false,
+    role: 'friends',
+    ...ACROSS,
   },
   {
     id: 'friends-tcp',
-    label: 'friends() -> FriendsGrpcServer offering no unix socket (as on another host), two processes',
+    label: 'friends() client → FriendsGrpcServer offering it no fast tier (as from another host): HTTP/2',
     client: 'friends',
     server: 'friends-child-remote',
-    address: 'tcp',
     tier: 'http2',
-    streams: true,
+    role: 'friends',
+    ...ACROSS,
   },
   {
     id: 'stock-to-friends',
-    label: 'stock client -> FriendsGrpcServer, two processes',
+    label: 'grpc-js client → FriendsGrpcServer (also what a friends() client with friends off is)',
     client: 'stock',
     server: 'friends-child-h2',
-    address: 'tcp',
     tier: 'http2',
-    streams: false,
+    role: 'mixed',
+    ...ACROSS,
+  },
+  {
+    id: 'friends-to-stock',
+    label: 'friends() client → grpc.Server (Hello answered UNIMPLEMENTED: stays on HTTP/2)',
+    client: 'friends',
+    server: 'stock-child',
+    tier: 'http2',
+    role: 'mixed',
+    ...ACROSS,
   },
 ];
+
+/** The least any design that keeps grpc-js's client layers can cost (see canned-channel.ts). */
+export const GRPC_FLOOR: VariantInfo = {
+  id: 'floor-inproc',
+  label: 'grpc-js client whose subchannel call is answered at once in memory (no server, no transport)',
+  tier: 'none',
+  placement: 'one process',
+  baseline: 'stock-inproc',
+  role: 'floor',
+};
+
+export const GRPC_VARIANT_IDS: readonly string[] = [...GRPC_VARIANTS.map((v) => v.id), GRPC_FLOOR.id, UNIX_FLOOR.id];

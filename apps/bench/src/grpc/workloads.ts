@@ -1,19 +1,23 @@
-import { roundTrips, type Workload } from '../workload.js';
-import { STREAM_MESSAGES } from './echo-service.js';
+import type { BenchOptions } from '../options.js';
+import { messageWorkload, selectWorkloads, unaryWorkloads, type Workload } from '../workload.js';
 
-export const UNARY_PREFIX = 'unary ';
+export const STREAM_MESSAGES = 1_000;
+export const BIDI_MESSAGES = 100;
+export const MESSAGE_BYTES = 64;
 
-export const STREAM_WORKLOAD: Workload = {
-  key: 'stream',
-  label: `stream of ${STREAM_MESSAGES.toLocaleString('en-US')}`,
-  concurrency: 1,
-  items: STREAM_MESSAGES,
-  unit: 'msg/s',
-  latencyUnit: 'ms',
-  minPieceMs: 500,
-};
-
-/** Unary round trips at each concurrency, then the server stream. */
-export function grpcWorkloads(concurrencies: readonly number[]): Workload[] {
-  return [...roundTrips(concurrencies, UNARY_PREFIX), STREAM_WORKLOAD];
+/** Unary calls of every size and concurrency, a server stream and a ping-pong bidirectional stream. */
+export function grpcWorkloads(options: BenchOptions): Workload[] {
+  return selectWorkloads(
+    [
+      ...unaryWorkloads(options.sizes, options.concurrencies),
+      messageWorkload(
+        'stream',
+        `server stream of ${STREAM_MESSAGES.toLocaleString('en-US')}`,
+        STREAM_MESSAGES,
+        MESSAGE_BYTES,
+      ),
+      messageWorkload('bidi', `bidi ping-pong ×${BIDI_MESSAGES}`, BIDI_MESSAGES, MESSAGE_BYTES),
+    ],
+    options.workloads,
+  );
 }

@@ -1,5 +1,5 @@
-import { serveInChild } from '../child-main.js';
-import { startEchoServer, type ServerKind } from './server-kind.js';
+import { serveInChild } from '../child/child-main.js';
+import { startBenchServer, type ServerKind } from './server-kind.js';
 
 // Forked by the benchmark: argv = <stock|friends> <port>.
 const kind = process.argv[2] as ServerKind;
@@ -7,6 +7,6 @@ const port = Number(process.argv[3] ?? 0);
 
 await serveInChild(async () => {
   if (kind !== 'stock' && kind !== 'friends') throw new Error(`unknown server kind ${String(kind)}`);
-  const { app, port: bound } = await startEchoServer(kind, port);
-  return { port: bound, close: () => app.close() };
+  const { app, port: bound } = await startBenchServer(kind, port);
+  return { ports: [bound], close: () => app.close() };
 });

@@ -1,66 +1,78 @@
 import { fileURLToPath } from 'node:url';
-import { ChildServer } from '../child-server.js';
+import type { Server } from '@nestjs/microservices';
+import { ChildServer } from '../child/child-server.js';
 import { freePort } from '../free-port.js';
-import { startEchoServer, type EchoServer, type ServerKind } from './server-kind.js';
-import type { Variant } from './variants.js';
+import { startBenchServer, type BenchServer } from './server-kind.js';
+import type { NestVariant } from './variants.js';
 
 const SERVER_ENTRY = fileURLToPath(new URL('./server-process.js', import.meta.url));
 
 /**
- * Starts servers on first use and stops them all together: one of each kind in
- * this process, and one child process per variant that asks for its own.
+ * Starts servers on first use and stops them all together: one of each kind
+ * and copy mode in this process, and one child process per variant that asks
+ * for its own.
  */
 export class ServerPool {
-  private readonly local = new Map<ServerKind, EchoServer>();
-  private readonly children = new Map<string, ChildServer>();
-  private readonly starting = new Map<string, Promise<number>>();
+  private readonly local = new Map<string, Promise<BenchServer>>();
+  private readonly children = new Map<string, Promise<ChildServer>>();
 
-  port(variant: Variant): Promise<number> {
-    const key = variant.place === 'same-process' ? `local:${variant.server}` : `child:${variant.id}`;
-    let port = this.starting.get(key);
-    if (!port) {
-      port = variant.place === 'same-process' ? this.startLocal(variant.server) : this.startChild(variant);
-      this.starting.set(key, port);
-    }
-    return port;
+  async port(variant: NestVariant): Promise<number> {
+    if (variant.place === 'same-process') return (await this.localServer(variant)).port;
+    return (await this.child(variant)).port;
+  }
+
+  /** The process serving a variant, when it is not this one. */
+  async process(variant: NestVariant): Promise<ChildServer | undefined> {
+    return variant.place === 'own-process' ? this.child(variant) : undefined;
+  }
+
+  /** The strategy of this process's friends server (default copy mode), whose handlers the floor calls. */
+  async friendsStrategy(): Promise<Server> {
+    const server = await this.localServer({ server: 'friends' });
+    return server.strategy!;
   }
 
   /** Stops a variant's own server process and starts a new one; its new port. */
-  async restart(variant: Variant): Promise<number> {
+  async restart(variant: NestVariant): Promise<number> {
     if (variant.place !== 'own-process') throw new Error(`${variant.id} has no server process of its own`);
-    const key = `child:${variant.id}`;
-    await this.starting.get(key)?.catch(() => undefined);
     const child = this.children.get(variant.id);
     this.children.delete(variant.id);
-    this.starting.delete(key);
-    await child?.stop();
+    await (await child?.catch(() => undefined))?.stop();
     return this.port(variant);
   }
 
   async close(): Promise<void> {
-    const stops = [...this.children.values()].map((child) => child.stop());
-    const closes = [...this.local.values()].map(({ app }) => app.close());
+    const children = [...this.children.values()];
+    const locals = [...this.local.values()];
     this.children.clear();
     this.local.clear();
-    this.starting.clear();
-    await Promise.allSettled([...stops, ...closes]);
+    await Promise.allSettled([
+      ...children.map(async (child) => (await child).stop()),
+      ...locals.map(async (server) => (await server).app.close()),
+    ]);
   }
 
-  private async startLocal(kind: ServerKind): Promise<number> {
-    // The stock server cannot report a port it picked itself.
-    const server = await startEchoServer(kind, kind === 'stock' ? await freePort() : 0);
-    this.local.set(kind, server);
-    return server.port;
+  private localServer(variant: Pick<NestVariant, 'server' | 'copy'>): Promise<BenchServer> {
+    const key = `${variant.server}:${variant.copy ?? 'json'}`;
+    let server = this.local.get(key);
+    if (!server) {
+      // The stock server cannot report a port it picked itself.
+      server = (async () =>
+        startBenchServer(variant.server, variant.server === 'stock' ? await freePort() : 0, variant.copy))();
+      this.local.set(key, server);
+    }
+    return server;
   }
 
-  private async startChild(variant: Variant): Promise<number> {
-    const port = variant.server === 'stock' ? String(await freePort()) : '0';
-    const child = await ChildServer.start(
-      SERVER_ENTRY,
-      [variant.server, port],
-      `${variant.server} Nest (${variant.id})`,
-    );
-    this.children.set(variant.id, child);
-    return child.port;
+  private child(variant: NestVariant): Promise<ChildServer> {
+    let child = this.children.get(variant.id);
+    if (!child) {
+      child = (async () => {
+        const port = variant.server === 'stock' ? String(await freePort()) : '0';
+        return ChildServer.start(SERVER_ENTRY, [variant.server, port], `${variant.server} Nest (${variant.id})`);
+      })();
+      this.children.set(variant.id, child);
+    }
+    return child;
   }
 }

@@ -1,15 +1,31 @@
-import type { Target } from '../targets.js';
+import { everyWorkload, FAMILIES, type Target } from '../targets.js';
+import type { Workload } from '../workload.js';
 
-/** The goals of the Nest tiers, against the stock TCP transport on the same run. */
-export const NEST_TARGETS: readonly Target[] = [
-  { kind: 'speedup', variant: 'friends-memory', baseline: 'stock-inproc', workload: 'c=1', atLeast: 10 },
-  { kind: 'p50', variant: 'friends-memory', workload: 'c=1', atMostUs: 6 },
-  { kind: 'speedup', variant: 'friends-unix', baseline: 'stock-across', workload: 'c=1', atLeast: 1.3 },
-  { kind: 'reference', variant: 'floor-unix', baseline: 'stock-across', workload: 'c=1' },
-  { kind: 'reference', variant: 'friends-unix', baseline: 'floor-unix', workload: 'c=1' },
-  { kind: 'speedup', variant: 'friends-unix', baseline: 'stock-across', workload: 'c=32', atLeast: 2 },
-  { kind: 'speedup', variant: 'friends-tcp', baseline: 'stock-across', workload: 'c=1', atLeast: 1 },
-  { kind: 'speedup', variant: 'friends-tcp', baseline: 'stock-across', workload: 'c=32', atLeast: 1 },
-  { kind: 'speedup', variant: 'stock-to-friends', baseline: 'stock-across', workload: 'c=1', atLeast: 0.95 },
-  { kind: 'speedup', variant: 'stock-to-friends', baseline: 'stock-across', workload: 'c=32', atLeast: 0.95 },
-];
+/** The goals of the Nest tiers, as ratios within one run. */
+export function nestTargets(workloads: readonly Workload[]): Target[] {
+  return [
+    { kind: 'ratio', variant: 'friends-memory', baseline: 'stock-inproc', workload: '64B-c1', atLeast: 10 },
+    { kind: 'ratio', variant: 'friends-unix', baseline: 'friends-tcp', workload: '64B-c32', atLeast: 1 },
+    ...everyWorkload(
+      FAMILIES.fastTier,
+      [
+        ['friends-memory', 'stock-inproc'],
+        ['friends-memory-clone', 'stock-inproc'],
+        ['friends-memory-none', 'stock-inproc'],
+        ['friends-unix', 'stock-across'],
+        ['friends-tcp', 'stock-across'],
+      ],
+      workloads,
+      1,
+    ),
+    ...everyWorkload(
+      FAMILIES.stockPeers,
+      [
+        ['stock-to-friends', 'stock-across'],
+        ['friends-to-stock', 'stock-across'],
+      ],
+      workloads,
+      0.97,
+    ),
+  ];
+}

@@ -1,19 +1,31 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import type { ChildMessage, ParentMessage } from './child-protocol.js';
+import type { Meter, Usage } from '../meter/usage.js';
+import type { ChildMessage, ParentMessage } from './protocol.js';
 
 const READY_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 3_000;
+const USAGE_TIMEOUT_MS = 10_000;
 
 /** Every child still alive, so any way out of the benchmark can kill them. */
 const live = new Set<ChildProcess>();
 
 /** A server in its own process, started by a script that reports through `serveInChild`. */
-export class ChildServer {
+export class ChildServer implements Meter {
+  private readonly usageWaiters: ((usage: Usage | Error) => void)[] = [];
+
   private constructor(
     private readonly child: ChildProcess,
-    /** Every port the child serves; `port` is the first. */
+    /** Every port the child serves; the main one first. */
     readonly ports: readonly number[],
-  ) {}
+    private readonly name: string,
+  ) {
+    child.on('message', (message: ChildMessage) => {
+      if (message.type === 'usage') this.usageWaiters.shift()?.(message.usage);
+    });
+    child.once('exit', () => {
+      for (const waiter of this.usageWaiters.splice(0)) waiter(new Error(`${name} server process exited`));
+    });
+  }
 
   get port(): number {
     return this.ports[0]!;
@@ -22,19 +34,34 @@ export class ChildServer {
   /** `name` is for error messages. */
   static async start(entry: string, args: readonly string[], name: string): Promise<ChildServer> {
     // execArgv: [] so flags such as --cpu-prof given to the benchmark do not apply to the server.
-    const child = fork(entry, [...args], {
-      execArgv: [],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const child = fork(entry, [...args], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     live.add(child);
     child.once('exit', () => live.delete(child));
     try {
-      const ports = await waitReady(child, name);
-      return new ChildServer(child, ports);
+      return new ChildServer(child, await waitReady(child, name), name);
     } catch (err) {
       child.kill('SIGKILL');
       throw err;
     }
+  }
+
+  begin(heap: boolean): void {
+    this.tell({ type: 'meter-begin', heap });
+  }
+
+  end(): Promise<Usage> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${this.name} server process did not report its usage`)),
+        USAGE_TIMEOUT_MS,
+      );
+      this.usageWaiters.push((usage) => {
+        clearTimeout(timer);
+        if (usage instanceof Error) reject(usage);
+        else resolve(usage);
+      });
+      this.tell({ type: 'meter-end' });
+    });
   }
 
   /** Asks the child to close its server; kills it if it does not exit promptly. */
@@ -42,11 +69,15 @@ export class ChildServer {
     const { child } = this;
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    if (child.connected) child.send({ type: 'stop' } satisfies ParentMessage);
+    if (child.connected) this.tell({ type: 'stop' });
     else child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
     await exited;
     clearTimeout(timer);
+  }
+
+  private tell(message: ParentMessage): void {
+    if (this.child.connected) this.child.send(message);
   }
 }
 
@@ -64,7 +95,7 @@ function waitReady(child: ChildProcess, name: string): Promise<number[]> {
     );
     const onMessage = (message: ChildMessage): void => {
       if (message.type === 'ready') finish(undefined, message.ports);
-      else finish(new Error(`${name} server process failed: ${message.message}`));
+      else if (message.type === 'failed') finish(new Error(`${name} server process failed: ${message.message}`));
     };
     const onExit = (code: number | null, signal: string | null): void =>
       finish(new Error(`${name} server process exited before ready (code ${code}, signal ${signal})`));

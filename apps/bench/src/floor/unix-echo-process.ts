@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { serveInChild } from './child-main.js';
+import { serveInChild } from '../child/child-main.js';
 
 // Forked by the benchmark: argv = <unix socket path>. Echoes every byte back.
 const path = process.argv[2] ?? '';
@@ -14,5 +14,5 @@ await serveInChild(async () => {
     server.once('error', reject);
     server.listen(path, resolve);
   });
-  return { port: 0, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return { ports: [], close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 });
