@@ -1,9 +1,12 @@
-/** What @friends/nest and @friends/grpc share. Not a public API: it changes without notice. */
-export { ErrorCodes, FriendsError, frameTooLarge, isFriendsError, type ErrorCode } from './errors.js';
-export { TIERS, describePeer, networkTransport, type PeerAddress, type Tier } from './tier.js';
-export { friendsDisabledByEnv } from './env.js';
+/**
+ * What @friends/nest and @friends/grpc share: the public API, and the pieces
+ * below it. Not a public API itself: it changes without notice.
+ */
+export * from './index.js';
+export { frameTooLarge } from './errors.js';
+export { describePeer } from './tier.js';
 export { LOG_TEXT_MAX, safeLogText, WarningThrottle, type WarningThrottleOptions } from './log-text.js';
-export { metrics, metricsSnapshot, type TierCounters } from './metrics.js';
+export { metrics } from './metrics.js';
 export type { Link, LinkEvents } from './links/link.js';
 export {
   MemoryLink,
@@ -58,29 +61,11 @@ export {
   MAX_UNIX_PATH,
   bindablePath,
   chooseSocketDir,
-  defaultSocketDir,
   listenUnix,
   prepareSocketDir,
   removeSocketFile,
   removeStaleSockets,
   socketFileName,
 } from './socket-dir.js';
-export {
-  FALLBACK_REASONS,
-  channels,
-  countFallback,
-  fallbackReason,
-  friendsStats,
-  publishLinkError,
-  publishTier,
-  seriesFor,
-  type FallbackCount,
-  type FallbackReason,
-  type FriendsTransport,
-  type LinkErrorMessage,
-  type SeriesCounters,
-  type SeriesLabels,
-  type TierMessage,
-} from './observe.js';
-export { FRIENDS_TIER_ATTRIBUTE, tierAttributes, type TierAttributes } from './tracing.js';
+export { countFallback, fallbackReason, publishLinkError, publishTier, seriesFor } from './observe.js';
 export { optionalPeer } from './optional-peer.js';
