@@ -24,7 +24,10 @@ export const ErrorCodes = {
   SOCKET_DIR: 'FRIENDS_ERR_SOCKET_DIR',
   /** An option has a value outside its domain. */
   INVALID_OPTION: 'FRIENDS_ERR_INVALID_OPTION',
-  /** The installed @grpc/grpc-js lacks an internal piece @friends/grpc builds on. */
+  /**
+   * The installed @grpc/grpc-js differs from a shape @friends/grpc builds on: a process warning with this
+   * code names the version and the shape, and friends steps aside (calls use grpc-js's HTTP/2).
+   */
   UNSUPPORTED_GRPC_VERSION: 'FRIENDS_ERR_UNSUPPORTED_GRPC_VERSION',
 } as const;
 

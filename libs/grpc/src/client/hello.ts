@@ -11,7 +11,7 @@ import {
   type HelloAnswerMessage,
   type HelloRequestMessage,
 } from '../handshake.js';
-import { socketOfCall } from '../internals.js';
+import type { SubchannelCallSeam } from '../seams/subchannel-call.js';
 
 /**
  * One Hello on one backend connection, sent straight on the connected
@@ -28,10 +28,14 @@ export class HelloExchange {
   private settle!: (answer: HelloAnswerMessage | undefined, err?: Error) => void;
   private readonly settled: Promise<HelloAnswerMessage | undefined>;
 
+  /** The connection's auth context, as grpc-js's transport reports it to calls (where calls ask for one). */
+  readonly authContext: AuthContext | undefined;
+
   constructor(
     real: Subchannel,
     authority: string,
     private readonly timeoutMs: number,
+    seam: SubchannelCallSeam,
   ) {
     this.settled = new Promise((resolve, reject) => {
       this.settle = (answer, err) => (err ? reject(err) : resolve(answer));
@@ -62,14 +66,10 @@ export class HelloExchange {
         }
       },
     });
-    const socket = socketOfCall(this.call);
+    const socket = seam.socketOf(this.call);
     this.connection = socket ? connectionTuple(socket) : undefined;
     this.secure = socket instanceof TLSSocket;
-  }
-
-  /** The connection's auth context, as grpc-js's transport reports it to calls. */
-  get authContext(): AuthContext {
-    return this.call.getAuthContext();
+    this.authContext = seam.authContextOf(this.call);
   }
 
   /** Sends the hello. Resolves with the answer, or undefined when the server does not speak friends. */
