@@ -5,6 +5,7 @@ import type {
   TypedLoadBalancingConfig,
 } from '@grpc/grpc-js/build/src/load-balancer.js';
 import type { Picker, PickArgs, PickResult } from '@grpc/grpc-js/build/src/picker.js';
+import type { StatusObject } from '@grpc/grpc-js/build/src/call-interface.js';
 import type { LoadBalancingConfig } from '@grpc/grpc-js/build/src/service-config.js';
 import type { SubchannelAddress } from '@grpc/grpc-js/build/src/subchannel-address.js';
 import type { ConnectivityStateListener, SubchannelInterface } from '@grpc/grpc-js/build/src/subchannel-interface.js';
@@ -59,6 +60,7 @@ function friendsPolicy(seams: GrpcSeams) {
       child: SubchannelInterface,
       private readonly settings: FriendsSettings,
       private readonly options: ChannelOptions,
+      private readonly balancer: FriendsLoadBalancer,
     ) {
       super(child);
     }
@@ -98,6 +100,10 @@ function friendsPolicy(seams: GrpcSeams) {
 
     friendshipStateChanged(previous: State, next: State, keepaliveTime: number, errorMessage?: string): void {
       for (const listener of [...this.listeners]) listener(this, previous, next, keepaliveTime, errorMessage);
+    }
+
+    heldCallsFailed(status: StatusObject): void {
+      this.balancer.failWaitingCalls(status);
     }
 
     /** What the LB call should use for a pick of this subchannel. */
@@ -173,16 +179,23 @@ function friendsPolicy(seams: GrpcSeams) {
    */
   class FriendsLoadBalancer implements LoadBalancer {
     private readonly child: InstanceType<typeof lb.ChildLoadBalancerHandler>;
+    private readonly parent: LooseHelper;
     private settings = DEFAULT_SETTINGS;
     private options: ChannelOptions;
+    /** What the channel was last told: the child policy's state and picker. */
+    private latest: { state: State; picker: Picker; more: unknown[] } | undefined;
 
     constructor(helper: ChannelControlHelper, ...rest: unknown[]) {
       const parent = helper as unknown as LooseHelper;
+      this.parent = parent;
       this.options = lb.optionsFromConstructor([helper, ...rest]) ?? {};
       const overrides: LooseHelper = {
         createSubchannel: (address, args, ...more) =>
-          new FriendSubchannel(parent.createSubchannel(address, args, ...more), this.settings, this.options),
-        updateState: (state, picker, ...more) => parent.updateState(state, new FriendsPicker(picker), ...more),
+          new FriendSubchannel(parent.createSubchannel(address, args, ...more), this.settings, this.options, this),
+        updateState: (state, picker, ...more) => {
+          this.latest = { state, picker, more };
+          parent.updateState(state, new FriendsPicker(picker), ...more);
+        },
       };
       this.child = new lb.ChildLoadBalancerHandler(
         lb.createChildChannelControlHelper(helper, overrides as unknown as Partial<ChannelControlHelper>),
@@ -209,11 +222,31 @@ function friendsPolicy(seams: GrpcSeams) {
     }
 
     destroy(): void {
+      this.latest = undefined;
       this.child.destroy();
     }
 
     getTypeName(): string {
       return FRIENDS_POLICY;
+    }
+
+    /**
+     * Ends every call waiting for a pick with `status`, as the channel re-picks
+     * its queued calls whenever it is given a picker; then gives it back the
+     * child's picker. Calls made afterwards pick as usual.
+     */
+    failWaitingCalls(status: StatusObject): void {
+      const latest = this.latest;
+      if (!latest) return;
+      const dropped: PickResult = {
+        pickResultType: lb.PickResultType.DROP,
+        subchannel: null,
+        status,
+        onCallStarted: null,
+        onCallEnded: null,
+      };
+      this.parent.updateState(latest.state, { pick: () => dropped }, ...latest.more);
+      this.parent.updateState(latest.state, new FriendsPicker(latest.picker), ...latest.more);
     }
   }
 

@@ -1,4 +1,6 @@
-import { connectivityState as State, type ChannelOptions } from '@grpc/grpc-js';
+import { constants } from 'node:http2';
+import { connectivityState as State, status as Status, type ChannelOptions } from '@grpc/grpc-js';
+import type { StatusObject } from '@grpc/grpc-js/build/src/call-interface.js';
 import type { Subchannel } from '@grpc/grpc-js/build/src/subchannel.js';
 import type { ConnectivityStateListener } from '@grpc/grpc-js/build/src/subchannel-interface.js';
 import type { SubchannelCall } from '@grpc/grpc-js/build/src/subchannel-call.js';
@@ -51,6 +53,11 @@ export interface FriendsSettings {
 /** Someone who wants to hear when the state the LB should see changes. */
 export interface FriendshipObserver {
   friendshipStateChanged(previous: State, next: State, keepaliveTime: number, errorMessage?: string): void;
+  /**
+   * The connection went away while calls waited for its first hello: calls
+   * that were waiting should end as they would have on that connection.
+   */
+  heldCallsFailed(status: StatusObject): void;
 }
 
 const RETRY_INITIAL_MS = 1_000;
@@ -81,6 +88,8 @@ export class Friendship {
   private realState: State;
   private firstHelloPending = false;
   private generation = 0;
+  /** The hello whose connection went away while calls waited for it. */
+  private lostUnderFirstHello: number | undefined;
   private transport: FriendTransport | undefined;
   private retryMs = RETRY_INITIAL_MS;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -157,6 +166,7 @@ export class Friendship {
       this.startHello(true);
     } else if (next !== State.READY && wasReady) {
       this.http2Series.connectionsActive--;
+      if (this.firstHelloPending) this.lostUnderFirstHello = this.generation;
       // A new connection will bring a new friendship.
       this.generation++;
       this.firstHelloPending = false;
@@ -217,13 +227,13 @@ export class Friendship {
     }
     const generation = ++this.generation;
     this.firstHelloPending = first;
-    void this.hello(generation).then(
+    void this.hello(generation, first).then(
       (arrival) => this.decided(generation, arrival),
       () => this.decided(generation, undefined),
     );
   }
 
-  private async hello(generation: number): Promise<Arrival | undefined> {
+  private async hello(generation: number, first: boolean): Promise<Arrival | undefined> {
     await afterReadyReported();
     if (generation !== this.generation || this.real.getConnectivityState() !== State.READY) return undefined;
     const address = this.real.getAddress();
@@ -260,6 +270,8 @@ export class Friendship {
       });
     } catch (err) {
       attempt.cancel();
+      const held = generation === this.generation ? this.firstHelloPending : this.lostUnderFirstHello === generation;
+      if (first && held && exchange.connectionFailure) this.heldCallsFailed(exchange.connectionFailure);
       // The message may carry the server's status details.
       log('%s: hello failed (%s); HTTP/2', address, safeLogText((err as Error).message));
       this.fellBack('handshake-failed', safeLogText((err as Error).message));
@@ -364,6 +376,23 @@ export class Friendship {
   private stopRetry(): void {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+  }
+
+  /**
+   * Over HTTP/2, calls would have been sent on the connection as soon as it
+   * was READY and ended with it; the hello did, and says how. Calls held for
+   * it end the same way (a refused stream would have been retried: not that).
+   */
+  private heldCallsFailed(status: StatusObject | undefined): void {
+    this.lostUnderFirstHello = undefined;
+    if (
+      !status ||
+      status.code === Status.OK ||
+      (status as { rstCode?: number }).rstCode === constants.NGHTTP2_REFUSED_STREAM
+    )
+      return;
+    const { code, details, metadata } = status;
+    for (const observer of [...this.observers]) observer.heldCallsFailed({ code, details, metadata });
   }
 
   /** The link goes when its calls are done. */

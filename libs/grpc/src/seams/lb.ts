@@ -190,6 +190,29 @@ export const lbShapes: readonly Shape[] = [
   },
   {
     seam: 'lb',
+    name: 'experimental.PickResultType: COMPLETE, QUEUE, TRANSIENT_FAILURE, DROP',
+    differs: () => {
+      const types = api().PickResultType as Record<string, unknown> | undefined;
+      const missing = ['COMPLETE', 'QUEUE', 'TRANSIENT_FAILURE', 'DROP'].filter((t) => typeof types?.[t] !== 'number');
+      return missing.length > 0 ? `lacks ${missing.join(', ')}` : undefined;
+    },
+  },
+  {
+    seam: 'lb',
+    name: "the LB call ends a call picked DROP with the pick's status, whether or not it waits for ready",
+    differs: () => {
+      const call = grpcModule<{ LoadBalancingCall: Function }>('load-balancing-call').LoadBalancingCall;
+      if (typeof call !== 'function')
+        return `build/src/load-balancing-call.js LoadBalancingCall: ${notAFunction(call)}`;
+      const source = Function.prototype.toString.call(call);
+      const drop = /PickResultType\.DROP\s*:([\s\S]*?)\bbreak\b/.exec(source)?.[1];
+      return drop && /pickResult\.status/.test(drop) && !/waitForReady/.test(drop)
+        ? undefined
+        : 'handles DROP otherwise';
+    },
+  },
+  {
+    seam: 'lb',
     name: "the LB call checks the pick's getConnectivityState() and makes its call with getRealSubchannel().createCall(...)",
     differs: () => {
       const call = grpcModule<{ LoadBalancingCall: Function }>('load-balancing-call').LoadBalancingCall;
@@ -218,6 +241,7 @@ export interface LbSeam {
   readonly createChildChannelControlHelper: typeof experimental.createChildChannelControlHelper;
   readonly selectLbConfigFromList: typeof experimental.selectLbConfigFromList;
   readonly registerLoadBalancerType: typeof experimental.registerLoadBalancerType;
+  readonly PickResultType: typeof experimental.PickResultType;
   /** The channel options among a policy's constructor arguments, if grpc-js gives them there. */
   optionsFromConstructor(args: readonly unknown[]): ChannelOptions | undefined;
   /** The channel options among updateAddressList's arguments, if grpc-js gives them there. */
@@ -238,6 +262,7 @@ export function lbSeam(): LbSeam {
     createChildChannelControlHelper: lb.createChildChannelControlHelper,
     selectLbConfigFromList: lb.selectLbConfigFromList,
     registerLoadBalancerType: lb.registerLoadBalancerType,
+    PickResultType: lb.PickResultType,
     optionsFromConstructor: place.from === 'constructor' ? (args) => pick(args, place.index) : () => undefined,
     optionsFromUpdate: place.from === 'update' ? (args) => pick(args, place.index) : () => undefined,
   };
