@@ -22,7 +22,7 @@ const SUPPORTED = MAJOR === 1 && MINOR >= 10 && MINOR <= 14;
  * to check another grpc-js.
  */
 describe(`grpc-js ${VERSION}: the shapes each seam builds on`, () => {
-  const seams: SeamName[] = ['lb', 'subchannel', 'subchannel-call', 'server-ports', 'server-call'];
+  const seams: SeamName[] = ['lb', 'subchannel', 'subchannel-call', 'client-session', 'server-ports', 'server-call'];
 
   test('every seam lists its shapes; runtime ones say where they are checked', () => {
     for (const seam of seams) expect(GRPC_SHAPES.filter((s) => s.seam === seam).length).toBeGreaterThan(0);

@@ -306,7 +306,11 @@ export class Friendship {
   }
 
   private transportOn(link: Link<StreamFrame>, exchange: HelloExchange, series: SeriesCounters): FriendTransport {
-    const session = new ClientLinkSession(link, exchange.secure ? 'https' : 'http');
+    const session = new ClientLinkSession(
+      link,
+      exchange.secure ? 'https' : 'http',
+      this.seams.session.maxSendHeaderBlock,
+    );
     const transport: FriendTransport = new FriendTransport(
       session,
       this.real.getAddress(),

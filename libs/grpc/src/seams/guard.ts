@@ -11,6 +11,7 @@
  */
 import { debuglog } from 'node:util';
 import { ErrorCodes, type FallbackReason } from '@friends/core';
+import { clientSessionSeam, clientSessionShapes, type ClientSessionSeam } from './client-session.js';
 import { lbSeam, lbShapes, type LbSeam } from './lb.js';
 import { serverCallShapes } from './server-call.js';
 import { serverPortShapes } from './server-ports.js';
@@ -25,6 +26,7 @@ export const GRPC_SHAPES: readonly Shape[] = [
   ...lbShapes,
   ...subchannelShapes,
   ...subchannelCallShapes,
+  ...clientSessionShapes,
   ...serverPortShapes,
   ...serverCallShapes,
 ];
@@ -33,6 +35,7 @@ export const GRPC_SHAPES: readonly Shape[] = [
 export interface GrpcSeams {
   readonly lb: LbSeam;
   readonly call: SubchannelCallSeam;
+  readonly session: ClientSessionSeam;
 }
 
 export interface ShapeDifference {
@@ -72,7 +75,10 @@ export function grpcVerdict(): GrpcVerdict {
       return verdict;
     }
   }
-  verdict = { supported: true, seams: { lb: lbSeam(), call: subchannelCallSeam() } };
+  verdict = {
+    supported: true,
+    seams: { lb: lbSeam(), call: subchannelCallSeam(), session: clientSessionSeam() },
+  };
   log('grpc-js %s: every shape friends builds on holds', grpcJsVersion());
   return verdict;
 }

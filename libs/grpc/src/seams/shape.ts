@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 
 /** The places friends plugs into grpc-js; one module each under seams/. */
-export type SeamName = 'lb' | 'subchannel' | 'subchannel-call' | 'server-ports' | 'server-call';
+export type SeamName = 'lb' | 'subchannel' | 'subchannel-call' | 'client-session' | 'server-ports' | 'server-call';
 
 /**
  * One thing friends assumes about grpc-js. A static shape is checked once, at

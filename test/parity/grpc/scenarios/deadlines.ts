@@ -93,6 +93,7 @@ export const DEADLINE_SCENARIOS: Scenario[] = [
       })();
     },
     async client(t) {
+      await t.connected();
       await t.serverStream({}, { options: { deadline: Date.now() + 300 }, deadlineRace: true }).done;
     },
     serverSettleMs: 100,
@@ -107,6 +108,7 @@ export const DEADLINE_SCENARIOS: Scenario[] = [
       call.on('end', () => callback(null, { text: 'ended' }));
     },
     async client(t) {
+      await t.connected();
       const c = t.clientStream({ options: { deadline: Date.now() + 100 }, deadlineRace: true });
       c.write({ text: 'one' });
       await c.done;
@@ -122,6 +124,7 @@ export const DEADLINE_SCENARIOS: Scenario[] = [
       call.on('error', () => undefined);
     },
     async client(t) {
+      await t.connected();
       const c = t.bidi({ options: { deadline: Date.now() + 100 }, deadlineRace: true });
       c.write({ text: 'one' });
       await c.done;
@@ -151,6 +154,7 @@ export const DEADLINE_SCENARIOS: Scenario[] = [
       });
     },
     async client(t) {
+      await t.connected();
       await t.unary({ text: 'parent' }, { options: { deadline: Date.now() + 100 }, deadlineRace: true }).done;
     },
     serverSettleMs: 250,
