@@ -6,6 +6,7 @@ export default {
   testMatch: ['**/*.spec.ts'],
   moduleNameMapper: {
     '^@friends/(core|nest|grpc)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@friends/(core|nest|grpc)/internal$': '<rootDir>/libs/$1/src/internal.ts',
     '^@friends/grpc/nest$': '<rootDir>/libs/grpc/src/nest/index.ts',
     '^@friends/core/prometheus$': '<rootDir>/libs/core/src/prometheus.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { ClientTCP } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { encodeCompactFrame, encodeStockFrame } from '@friends/core';
+import { encodeCompactFrame, encodeStockFrame } from '@friends/core/internal';
 import { FriendsClient } from '@friends/nest';
 import { startTestServer, type StartedServer } from '../fixtures/src/app.js';
 import { freePort } from '../support/ports.js';

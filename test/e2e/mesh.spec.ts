@@ -84,15 +84,20 @@ async function clientCalls(url: string): Promise<Map<string, number>> {
 async function stopMesh(mesh: Mesh): Promise<void> {
   const pids = mesh.output.flatMap((line) => [...line.matchAll(/process (\d+)/g)].map((m) => Number(m[1])));
   mesh.child.kill('SIGINT');
-  const code = await Promise.race([mesh.exited, new Promise((r) => setTimeout(() => r('timeout'), 15_000))]);
-  expect(code).toBe(0);
-  for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
-  expect(readdirSync(mesh.socketDir).filter((f) => f.endsWith('.sock'))).toEqual([]);
-  if (AS_ROOT) {
-    const namespaces = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
-    expect(namespaces).not.toContain(`friends-mesh-${mesh.child.pid}`);
+  try {
+    const code = await Promise.race([mesh.exited, new Promise((r) => setTimeout(() => r('timeout'), 15_000))]);
+    expect(code).toBe(0);
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+    expect(readdirSync(mesh.socketDir).filter((f) => f.endsWith('.sock'))).toEqual([]);
+    if (AS_ROOT) {
+      const namespaces = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
+      expect(namespaces).not.toContain(`friends-mesh-${mesh.child.pid}`);
+    }
+  } finally {
+    // A mesh that did not stop in time is killed; its runtime directory goes either way.
+    if (mesh.child.exitCode === null && mesh.child.signalCode === null) mesh.child.kill('SIGKILL');
+    rmSync(join(mesh.socketDir, '..'), { recursive: true, force: true });
   }
-  rmSync(join(mesh.socketDir, '..'), { recursive: true, force: true });
 }
 
 describe('the sample mesh (npm start)', () => {

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { ClientProxy, ClientsModule } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { lastValueFrom, take, toArray } from 'rxjs';
-import { encodeStockFrame, metricsSnapshot, StockFrameDecoder } from '@friends/core';
+import { encodeStockFrame, metricsSnapshot, StockFrameDecoder } from '@friends/core/internal';
 import { FriendsClient, FriendsServer } from '@friends/nest';
 import { startTestServer, TestModule } from '../fixtures/src/app.js';
 import { startChildServer } from '../support/child-server.js';

@@ -3,7 +3,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { Logger } from '@nestjs/common';
 import { ClientTCP } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { encodeStockFrame, StockFrameDecoder } from '@friends/core';
+import { encodeStockFrame, StockFrameDecoder } from '@friends/core/internal';
 import { FriendsClient } from '@friends/nest';
 import { startTestServer } from '../fixtures/src/app.js';
 import { freePort } from '../support/ports.js';

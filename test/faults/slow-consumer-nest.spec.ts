@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { metricsSnapshot, type SocketLink } from '@friends/core';
+import { metricsSnapshot, type SocketLink } from '@friends/core/internal';
 import { FriendsClient } from '@friends/nest';
 import { startTestServer } from '../fixtures/src/app.js';
 import { heldAfterGc, PeakMeter } from '../fixtures/src/faults/measure.js';

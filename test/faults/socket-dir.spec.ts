@@ -4,6 +4,7 @@ import { Logger } from '@nestjs/common';
 import { FriendsClient } from '@friends/nest';
 import { freePort } from '../support/ports.js';
 import { wayOf } from '../support/tier.js';
+import { removeCheckoutMirror } from '../support/readable-checkout.js';
 import { describeWithTools } from '../support/tools.js';
 import { echoClient, nestSend, unary, type EchoClient } from './support/clients.js';
 import { grpcHost, nestHost, startHost, type FaultHost } from './support/host.js';
@@ -11,6 +12,7 @@ import { report } from './support/report.js';
 import { testSocketDir, type TestSocketDir } from './support/socket-dir.js';
 
 Logger.overrideLogger(false);
+afterAll(() => removeCheckoutMirror());
 
 /**
  * The socket directory is tampered with while friends are linked (server in

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { clientEnd, connectionTuple, encodeCompactFrame, kernelIdentity, kernelProof } from '@friends/core';
-import { FriendsGrpcServer, friends, handshakeService } from '@friends/grpc';
+import { clientEnd, connectionTuple, encodeCompactFrame, kernelIdentity, kernelProof } from '@friends/core/internal';
+import { FriendsGrpcServer, friends } from '@friends/grpc';
+import { handshakeService } from '@friends/grpc/internal';
 import { echoHandlers, loadEcho } from '../fixtures/src/grpc/echo-service.js';
 import { rawGrpcHello } from '../fixtures/src/grpc/raw-hello.js';
 import { closesWithin, rawConnect, ticketFrame } from '../support/raw.js';

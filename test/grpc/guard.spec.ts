@@ -89,7 +89,7 @@ describe('gRPC: friends step aside from a grpc-js whose shapes differ', () => {
       ['server', 'tcp', 'unsupported-grpc'],
     ]);
     expect(result.fallbackCounts).toEqual({ 'client/unsupported-grpc': 1 });
-    expect(result.calls).toEqual({});
+    expect(result.calls).toEqual({ 'client/tcp': CALLS, 'server/tcp': CALLS });
   });
 
   test("the server's 'stream' listener takes other arguments: that address serves HTTP/2 alone", async () => {

@@ -10,9 +10,9 @@ import {
   StockFrameDecoder,
   stockJsonCodec,
   type ErrorCode,
-} from '@friends/core';
-import { compactStreamCodec } from '@friends/grpc';
-import { compactNestCodec } from '@friends/nest';
+} from '@friends/core/internal';
+import { compactStreamCodec } from '@friends/grpc/internal';
+import { compactNestCodec } from '@friends/nest/internal';
 
 /**
  * Property-based input for every decoder a peer's bytes reach on the server

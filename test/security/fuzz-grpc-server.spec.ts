@@ -9,9 +9,10 @@ import {
   kernelIdentity,
   kernelProof,
   metricsSnapshot,
-} from '@friends/core';
+} from '@friends/core/internal';
 import { rawGrpcHello } from '../fixtures/src/grpc/raw-hello.js';
-import { handshakeService, type FriendsGrpcServer } from '@friends/grpc';
+import { type FriendsGrpcServer } from '@friends/grpc';
+import { handshakeService } from '@friends/grpc/internal';
 import { admissionInput, chunked, compactInput, fuzz, settle, Traffic, writeAll } from '../support/fuzz.js';
 import { closesWithin, rawConnect, ticketFrame, type RawPeer } from '../support/raw.js';
 import { echo, echoClient, startGrpcServer, type EchoClient } from '../support/sec-servers.js';

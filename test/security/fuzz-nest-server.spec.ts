@@ -10,7 +10,7 @@ import {
   isFriendsError,
   metricsSnapshot,
   StockFrameDecoder,
-} from '@friends/core';
+} from '@friends/core/internal';
 import { FriendsClient, FriendsServer, type FriendsServerOptions } from '@friends/nest';
 import {
   admissionInput,

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FriendsAcceptor, memoryCopies, stockJsonCodec } from '@friends/core';
+import { FriendsAcceptor, memoryCopies, stockJsonCodec } from '@friends/core/internal';
 import { spawnReady } from '../support/child-process.js';
 
 const RACE_PROCESS = fileURLToPath(new URL('../fixtures/dist/grpc/shutdown-race-process.js', import.meta.url));

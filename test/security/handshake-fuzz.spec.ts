@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
 import fc from 'fast-check';
 import { firstValueFrom } from 'rxjs';
-import { HelloAttempt, memoryCopies, stockJsonCodec } from '@friends/core';
+import { HelloAttempt, memoryCopies, stockJsonCodec } from '@friends/core/internal';
 import { friends } from '@friends/grpc';
 import { FriendsClient } from '@friends/nest';
 import { loadEcho } from '../fixtures/src/grpc/echo-service.js';

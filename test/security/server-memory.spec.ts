@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { encodeStockFrame, StockFrameDecoder } from '@friends/core';
+import { encodeStockFrame, StockFrameDecoder } from '@friends/core/internal';
 import { forkIpc, type IpcChild } from '../support/child-ipc.js';
 import { rawConnect } from '../support/raw.js';
 

@@ -14,9 +14,9 @@ import {
   memoryCopies,
   openPendingEndpoint,
   pendingEndpointCount,
-} from '@friends/core';
+} from '@friends/core/internal';
 import type { Socket } from 'node:net';
-import { handshakeService } from '@friends/grpc';
+import { handshakeService } from '@friends/grpc/internal';
 import { rawGrpcHello } from '../fixtures/src/grpc/raw-hello.js';
 import { closesWithin, rawConnect, rawHello, ticketFrame, type RawPeer } from '../support/raw.js';
 import { startGrpcServer, startNestServer } from '../support/sec-servers.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { lastValueFrom } from 'rxjs';
-import { socketFileName } from '@friends/core';
+import { socketFileName } from '@friends/core/internal';
 import { FriendsClient } from '@friends/nest';
 import { LogLines } from '../support/log-lines.js';
 import { echo, echoClient, startGrpcServer, startNestServer } from '../support/sec-servers.js';

@@ -5,7 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import * as grpc from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
 import { firstValueFrom } from 'rxjs';
-import { kernelIdentity, unixAnswerProof } from '@friends/core';
+import { kernelIdentity, unixAnswerProof } from '@friends/core/internal';
 import { friends } from '@friends/grpc';
 import { FriendsClient } from '@friends/nest';
 import { loadEcho } from '../fixtures/src/grpc/echo-service.js';

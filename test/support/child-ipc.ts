@@ -1,4 +1,5 @@
 import { fork, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { entryReadableBy } from './readable-checkout.js';
 
 const START_TIMEOUT_MS = 15_000;
 const EXIT_TIMEOUT_MS = 5_000;
@@ -16,7 +17,10 @@ export interface IpcChild {
 export interface ForkOptions {
   /** Node flags (default: this process's). */
   execArgv?: string[];
-  /** Run as this uid and gid, with no supplementary groups (through `setpriv`, which must be installed). */
+  /**
+   * Run as this uid and gid, with no supplementary groups (through `setpriv`, which must be installed),
+   * from a copy of the checkout when the checkout is out of that uid's reach.
+   */
   runAs?: number;
 }
 
@@ -30,7 +34,8 @@ function spawnThrough(wrapper: readonly string[], entry: string, args: string[])
 function forkAs(entry: string, args: string[], options: ForkOptions): ChildProcess {
   const execArgv = options.execArgv ?? process.execArgv;
   const as = options.runAs;
-  return fork(entry, args, {
+  // Another uid may not be able to read this checkout: it then runs from a copy it can read.
+  return fork(as === undefined ? entry : entryReadableBy(as, entry), args, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',
     // setpriv keeps the IPC descriptor open when it executes node.

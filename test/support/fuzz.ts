@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { encodeCompactFrame, encodeStockFrame, AUTH_FRAME } from '@friends/core';
+import { encodeCompactFrame, encodeStockFrame, AUTH_FRAME } from '@friends/core/internal';
 import type { RawPeer } from './raw.js';
 
 /** The seed of every server-side fuzz property: the same inputs, in the same order, on every run. */

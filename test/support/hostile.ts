@@ -3,8 +3,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { encodeStockFrame, kernelIdentity, StockFrameDecoder, unixAnswerProof } from '@friends/core';
-import { handshakeService } from '@friends/grpc';
+import { encodeStockFrame, kernelIdentity, StockFrameDecoder, unixAnswerProof } from '@friends/core/internal';
+import { handshakeService } from '@friends/grpc/internal';
 
 /**
  * Peers that answer a client's hello with whatever a test wants: the servers a

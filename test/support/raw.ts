@@ -9,7 +9,7 @@ import {
   kernelIdentity,
   kernelProof,
   StockFrameDecoder,
-} from '@friends/core';
+} from '@friends/core/internal';
 
 /** A raw socket that records what it receives and when it closes. */
 export interface RawPeer {

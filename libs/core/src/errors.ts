@@ -24,6 +24,8 @@ export const ErrorCodes = {
   SOCKET_DIR: 'FRIENDS_ERR_SOCKET_DIR',
   /** An option has a value outside its domain. */
   INVALID_OPTION: 'FRIENDS_ERR_INVALID_OPTION',
+  /** A feature was switched on whose optional peer dependency (e.g. `@opentelemetry/api`) is not installed. */
+  MISSING_PEER: 'FRIENDS_ERR_MISSING_PEER',
   /**
    * The installed @grpc/grpc-js differs from a shape @friends/grpc builds on: a process warning with this
    * code names the version and the shape, and friends steps aside (calls use grpc-js's HTTP/2).

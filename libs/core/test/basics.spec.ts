@@ -8,7 +8,7 @@ import {
   metricsSnapshot,
   metrics,
   networkTransport,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 describe('tiers and peers', () => {
   test('tiers are listed best first', () => {

@@ -7,7 +7,7 @@ import {
   isFriendsError,
   type CompactFrame,
   type ErrorCode,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { byteByByte, everyCut, mulberry32, randomChunks, randomInt } from './support/helpers.js';
 
 const LIMITS = { maxFrameSize: 16 * 1024 * 1024 };

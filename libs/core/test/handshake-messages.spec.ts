@@ -12,7 +12,7 @@ import {
   pendingEndpointCount,
   unixAnswerProof,
   type Link,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { delay, once } from './support/helpers.js';
 
 const NONCE = '0123456789abcdef0123456789abcdef';

@@ -10,7 +10,7 @@ import {
   pendingEndpointCount,
   type HelloAnswer,
   type Link,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { HandshakeHarness, roundTrip } from './support/handshake-harness.js';
 import { delay, makeTempDir, once, removeDir, waitUntil } from './support/helpers.js';
 

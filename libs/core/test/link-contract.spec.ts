@@ -1,4 +1,4 @@
-import type { Link, Tier } from '../src/index.js';
+import type { Link, Tier } from '../src/internal.js';
 import {
   collect,
   delay,

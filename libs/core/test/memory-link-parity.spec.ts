@@ -8,7 +8,7 @@ import {
   TooLong,
   type MemoryEnd,
   type MemoryLink,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { collect, delay, once } from './support/helpers.js';
 
 /** What a socket would do to these: the memory tier must do the same. */

@@ -10,7 +10,7 @@ import {
   stockJsonCodec,
   type CopyMode,
   type MemoryLink,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { collect, delay, once, range, waitUntil } from './support/helpers.js';
 
 type Pair = [MemoryLink<unknown>, MemoryLink<unknown>];

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
-import { microtask } from '../src/index.js';
+import { microtask } from '../src/internal.js';
 
 describe('microtask', () => {
   test('runs after the current code and before the next loop turn, in the order queued', async () => {

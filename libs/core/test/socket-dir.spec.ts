@@ -15,7 +15,7 @@ import {
   removeSocketFile,
   removeStaleSockets,
   socketFileName,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { closeServer, makeTempDir, once, removeDir, socketClosed } from './support/helpers.js';
 
 let root: string;

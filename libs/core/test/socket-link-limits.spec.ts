@@ -9,7 +9,7 @@ import {
   type MessageCodec,
   type PeerAddress,
   type SocketLinkOptions,
-} from '../src/index.js';
+} from '../src/internal.js';
 import {
   closeServer,
   collect,

@@ -6,7 +6,7 @@ import {
   parseJsonFrame,
   stockJsonCodec,
   type ErrorCode,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { byteByByte, everyCut, mulberry32, randomChunks, randomInt } from './support/helpers.js';
 
 const LIMITS = { maxFrameSize: 1024 * 1024 };

@@ -8,7 +8,7 @@ import {
   parseAnswer,
   type FriendsAcceptor,
   type Link,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { HandshakeHarness, roundTrip } from './support/handshake-harness.js';
 import { delay, makeTempDir, once, removeDir, socketClosed, withTimeout } from './support/helpers.js';
 

@@ -11,7 +11,7 @@ import {
   kernelIdentity,
   unixAnswerProof,
   type HelloAttempt,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { HandshakeHarness, roundTrip } from './support/handshake-harness.js';
 import { closeServer, compactJsonCodec, makeTempDir, removeDir, socketClosed } from './support/helpers.js';
 

@@ -1,7 +1,6 @@
 import { Server, type ServerCredentials, type ServerOptions } from '@grpc/grpc-js';
 import type { Deserialize, Serialize } from '@grpc/grpc-js/build/src/make-client.js';
 import type { HandleCall } from '@grpc/grpc-js/build/src/server-call.js';
-import { trace } from '@opentelemetry/api';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { debuglog } from 'node:util';
@@ -24,7 +23,7 @@ import {
   type SeriesCounters,
   type Tier,
   tierAttributes,
-} from '@friends/core';
+} from '@friends/core/internal';
 import { compactStreamCodec, type StreamFrame } from './h2/frames.js';
 import { ServerLinkSession } from './h2/server-session.js';
 import { helloFromMessage, helloMethod, type HelloAnswerMessage, type HelloRequestMessage } from './handshake.js';
@@ -37,6 +36,7 @@ import {
   type PortListeners,
 } from './seams/server-ports.js';
 import { GRPC_PROTOCOL } from './protocol.js';
+import { activeSpan } from './client/call-spans.js';
 import { answerHelloStream } from './server/hello-endpoint.js';
 import { peerIdentity, type PeerIdentity } from './server/peer-identity.js';
 
@@ -96,8 +96,9 @@ interface HelloOrigin {
  *
  * On a grpc-js whose shapes friends does not know (see seams/guard.ts), it is
  * grpc.Server itself: it touches nothing of grpc-js, so a hello meets
- * grpc-js's own UNIMPLEMENTED, as at a stock server, and each bound address is
- * reported as `tcp` with reason `unsupported-grpc`.
+ * grpc-js's own UNIMPLEMENTED, as at a stock server; each bound address is
+ * reported as `tcp` with reason `unsupported-grpc`, and calls its handlers get
+ * are counted on `tcp`.
  */
 export class FriendsGrpcServer extends Server {
   private readonly friendsOptions: FriendsGrpcServerOptions;
@@ -107,6 +108,8 @@ export class FriendsGrpcServer extends Server {
   private stopping = false;
   /** Whether friends stand under this server (the installed grpc-js passed the guard). */
   private readonly friendly: boolean;
+  /** Where calls are counted when friends stepped aside (the first address bound). */
+  private stockSeries: SeriesCounters | undefined;
 
   constructor(options: ServerOptions & { friends?: FriendsGrpcServerOptions } = {}) {
     const { friends: friendsOptions = {}, ...serverOptions } = options;
@@ -141,6 +144,7 @@ export class FriendsGrpcServer extends Server {
 
   /** An address grpc-js serves alone: every connection to it stays on HTTP/2. */
   private stockAddress(target: string): void {
+    if (!this.friendly) this.stockSeries ??= seriesFor({ transport: 'grpc', role: 'server', target, tier: 'tcp' });
     countFallback('grpc', 'server', target, UNSUPPORTED_GRPC);
     publishTier({ transport: 'grpc', role: 'server', target, tier: 'tcp', reason: UNSUPPORTED_GRPC });
   }
@@ -157,10 +161,20 @@ export class FriendsGrpcServer extends Server {
     deserialize: Deserialize<RequestType>,
     type: string,
   ): boolean {
-    if (!this.friendly) return super.register<RequestType, ResponseType>(name, handler, serialize, deserialize, type);
+    if (!this.friendly) {
+      // grpc-js's server alone: its calls are counted on the standard wire, nothing more.
+      const count = (): void => {
+        (this.stockSeries ??= seriesFor({ transport: 'grpc', role: 'server', target: 'unbound', tier: 'tcp' })).calls++;
+      };
+      const counted = function (this: unknown, ...args: unknown[]): unknown {
+        count();
+        return (handler as (this: unknown, ...args: unknown[]) => unknown).apply(this, args);
+      };
+      return super.register<RequestType, ResponseType>(name, counted as typeof handler, serialize, deserialize, type);
+    }
     // The handler gets exactly the arguments grpc-js passes (a streaming handler gets no callback).
     const marked = function (this: unknown, ...args: unknown[]): unknown {
-      const span = trace.getActiveSpan();
+      const span = activeSpan();
       if (span?.isRecording()) {
         const stream = streamOfServerCall(args[0]);
         if (stream) span.setAttributes(tierAttributes(friendStreamTiers.get(stream) ?? 'tcp'));

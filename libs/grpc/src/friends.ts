@@ -1,5 +1,12 @@
 import { Channel, type ChannelCredentials, type ChannelOptions, type ClientOptions } from '@grpc/grpc-js';
-import { countFallback, friendsDisabledByEnv, publishTier, resolveKernelIdentity } from '@friends/core';
+import {
+  countFallback,
+  friendsDisabledByEnv,
+  publishTier,
+  resolveKernelIdentity,
+  seriesFor,
+  type SeriesCounters,
+} from '@friends/core/internal';
 import { FRIENDS_POLICY, registerFriendsPolicy } from './client/balancer.js';
 import { rememberCallSpan } from './client/call-spans.js';
 import { grpcVerdict, UNSUPPORTED_GRPC } from './seams/guard.js';
@@ -33,8 +40,9 @@ export interface FriendsClientOptions {
  * deadlines, retries, the service config, limits) is grpc-js's, on every tier.
  *
  * On a grpc-js whose shapes friends does not know (see seams/guard.ts; one
- * process warning says which), the channel is grpc-js's own, untouched, and
- * reported as `tcp` with reason `unsupported-grpc`.
+ * process warning says which), the channel is grpc-js's own, with its
+ * options untouched; it is reported as `tcp` with reason `unsupported-grpc`,
+ * and its calls are counted there.
  */
 export function friends(options: FriendsClientOptions = {}): ClientOptions {
   if (options.kernelIdentity !== undefined) resolveKernelIdentity(options.kernelIdentity);
@@ -47,12 +55,13 @@ export function friends(options: FriendsClientOptions = {}): ClientOptions {
   return {
     channelFactoryOverride: (target: string, credentials: ChannelCredentials, channelOptions: ClientOptions) => {
       const friendly = friendsChannelOptions(channelOptions, settings);
-      // Friends off, a grpc-js friends step aside from, or a service config that does not parse: grpc-js's channel, untouched.
       if (friendly !== channelOptions) return new FriendsChannel(target, credentials, friendly);
       if (friendsOn(settings) && !grpcVerdict().supported) {
         countFallback('grpc', 'client', target, UNSUPPORTED_GRPC);
         publishTier({ transport: 'grpc', role: 'client', target, tier: 'tcp', reason: UNSUPPORTED_GRPC });
+        return new CountedChannel(target, credentials, channelOptions);
       }
+      // Friends off, or a service config that does not parse: grpc-js's channel, untouched.
       return new Channel(target, credentials, channelOptions);
     },
   };
@@ -63,6 +72,22 @@ class FriendsChannel extends Channel {
   override createCall(...args: Parameters<Channel['createCall']>): ReturnType<Channel['createCall']> {
     rememberCallSpan();
     return super.createCall(...args);
+  }
+}
+
+/** grpc-js's channel, its calls counted as calls on the standard wire (friends stepped aside). */
+class CountedChannel extends Channel {
+  private readonly series: SeriesCounters;
+
+  constructor(...args: ConstructorParameters<typeof Channel>) {
+    super(...args);
+    this.series = seriesFor({ transport: 'grpc', role: 'client', target: args[0], tier: 'tcp' });
+  }
+
+  override createCall(...args: Parameters<Channel['createCall']>): ReturnType<Channel['createCall']> {
+    const call = super.createCall(...args);
+    this.series.calls++;
+    return call;
   }
 }
 

@@ -21,15 +21,14 @@ import {
   type PeerAddress,
   type SeriesCounters,
   type Tier,
-} from '@friends/core';
+} from '@friends/core/internal';
 import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import { InvalidMessageException } from '@nestjs/microservices/errors/invalid-message.exception.js';
-import { context } from '@opentelemetry/api';
 import { Observable, Subject, throwError } from 'rxjs';
 import { DEFAULT_HOST, DEFAULT_PORT, HELLO_PATTERN, NEST_PROTOCOL, STOCK_IDS } from './constants.js';
 import { resolveTiers, type FriendsClientOptions } from './options.js';
-import { endSpan, startClientSpan } from './tracing.js';
+import { activeContext, endSpan, requireTracing, startClientSpan, withContext } from './tracing.js';
 import { compactNestCodec, type NestPacket } from './wire.js';
 
 type Callback = (packet: WritePacket) => void;
@@ -85,6 +84,8 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
     this.initializeSerializer(options);
     this.initializeDeserializer(options);
     if (options.kernelIdentity !== undefined) resolveKernelIdentity(options.kernelIdentity);
+    // Fails here, with a coded error, when tracing is asked for without @opentelemetry/api.
+    if (options.tracing) requireTracing();
     this.customDeserializer = options.deserializer !== undefined;
     this.stockIds = options.serializer !== undefined || this.customDeserializer;
     this.events.on('error', () => undefined);
@@ -153,14 +154,14 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
       let teardown: (() => void) | undefined;
       let unsubscribed = false;
       // Sent later, from the connection's context: a span must still be the caller's child.
-      const caller = this.options.tracing ? context.active() : undefined;
+      const caller = this.options.tracing ? activeContext() : undefined;
       this.whenConnected((err) => {
         if (unsubscribed) return;
         if (err) return observer.error(err);
         try {
           const packet = this.createPacket(pattern, data);
           teardown = caller
-            ? context.with(caller, () => this.publish(packet, callback))
+            ? withContext(caller, () => this.publish(packet, callback))
             : this.publish(packet, callback);
         } catch (hookErr) {
           observer.error(hookErr);
@@ -179,12 +180,12 @@ export class FriendsClient extends ClientProxy<FriendsClientEvents, FriendsClien
       return throwError(() => new InvalidMessageException());
     }
     const result = new Subject<TResult>();
-    const caller = this.options.tracing ? context.active() : undefined;
+    const caller = this.options.tracing ? activeContext() : undefined;
     const dispatch = (err?: unknown): void => {
       if (!err) {
         try {
           const packet = this.createPacket(pattern, data);
-          if (caller) context.with(caller, () => this.dispatchEventNow(packet));
+          if (caller) withContext(caller, () => this.dispatchEventNow(packet));
           else this.dispatchEventNow(packet);
         } catch (e) {
           err = e;

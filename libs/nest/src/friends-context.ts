@@ -1,4 +1,4 @@
-import { networkTransport, type Link, type Tier } from '@friends/core';
+import { networkTransport, type Link, type Tier } from '@friends/core/internal';
 import { BaseRpcContext } from '@nestjs/microservices';
 import type { FriendsSocketRef } from './socket-ref.js';
 import type { NestPacket } from './wire.js';

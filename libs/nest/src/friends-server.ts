@@ -14,7 +14,7 @@ import {
   SocketLink,
   stockJsonCodec,
   type Link,
-} from '@friends/core';
+} from '@friends/core/internal';
 import { Logger } from '@nestjs/common';
 import {
   Server,
@@ -24,7 +24,7 @@ import {
   type ReadPacket,
 } from '@nestjs/microservices';
 import { InvalidTcpDataReceptionException } from '@nestjs/microservices/errors/invalid-tcp-data-reception.exception.js';
-import { context as otelContext, type Span } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import { isObservable } from 'rxjs';
 import {
   DEFAULT_HOST,
@@ -39,7 +39,7 @@ import { FriendsContext } from './friends-context.js';
 import { InFlightRequests, type Connection } from './in-flight.js';
 import { resolveTiers, type FriendsServerOptions } from './options.js';
 import { FriendsSocketRef } from './socket-ref.js';
-import { endSpan, startServerSpan } from './tracing.js';
+import { endSpan, requireTracing, startServerSpan, withContext } from './tracing.js';
 import type { NestPacket } from './wire.js';
 import { compactNestCodec } from './wire.js';
 
@@ -82,6 +82,8 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
     super();
     this.initializeSerializer(options);
     this.initializeDeserializer(options);
+    // Fails here, with a coded error, when tracing is asked for without @opentelemetry/api.
+    if (options.tracing) requireTracing();
   }
 
   async listen(callback: (err?: unknown) => void): Promise<void> {
@@ -304,7 +306,7 @@ export class FriendsServer extends Server implements CustomTransportStrategy {
       if (!this.isHello(pattern, connection.ref.link)) {
         const kind = connection.ref.link.kind;
         const traced = startServerSpan(pattern, kind, packet.id === undefined, packet.metadata);
-        otelContext.with(traced.context, () => this.dispatchPacket(connection, packet, traced.span));
+        withContext(traced.context, () => this.dispatchPacket(connection, packet, traced.span));
         return;
       }
     }

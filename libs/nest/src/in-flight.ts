@@ -1,4 +1,4 @@
-import type { SeriesCounters } from '@friends/core';
+import type { SeriesCounters } from '@friends/core/internal';
 import type { FriendsSocketRef } from './socket-ref.js';
 
 /** A served connection and the requests on it that still await their last answer. */

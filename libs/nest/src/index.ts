@@ -3,5 +3,4 @@ export { FriendsClient, type FriendsClientEvents, type FriendsClientStatus } fro
 export { FriendsContext } from './friends-context.js';
 export { FriendsSocketRef } from './socket-ref.js';
 export type { FriendsClientOptions, FriendsServerOptions, FriendsSwitch } from './options.js';
-export { FRIENDS_TRANSPORT, HELLO_PATTERN, NO_MESSAGE_HANDLER } from './constants.js';
-export { compactNestCodec, type NestPacket } from './wire.js';
+export { FRIENDS_TRANSPORT, HELLO_PATTERN } from './constants.js';

@@ -1,5 +1,5 @@
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
-import { friendsDisabledByEnv, type CopyMode } from '@friends/core';
+import { friendsDisabledByEnv, type CopyMode } from '@friends/core/internal';
 import type { Deserializer, Serializer } from '@nestjs/microservices';
 
 /** Which fast tiers may be used. `false` (or `FRIENDS=off`) means the standard wire only. */

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { SocketLink, type Link } from '@friends/core';
+import { SocketLink, type Link } from '@friends/core/internal';
 import { NetSocketClosedException } from '@nestjs/microservices/errors/net-socket-closed.exception.js';
 import type { NestPacket } from './wire.js';
 

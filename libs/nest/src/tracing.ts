@@ -1,18 +1,35 @@
-import {
-  context,
-  propagation,
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type Context,
-  type Span,
-} from '@opentelemetry/api';
-import { tierAttributes, type Tier } from '@friends/core';
-
-const tracer = () => trace.getTracer('@friends/nest');
+import type * as OpenTelemetry from '@opentelemetry/api';
+import type { Context, Span } from '@opentelemetry/api';
+import { ErrorCodes, FriendsError, optionalPeer, tierAttributes, type Tier } from '@friends/core/internal';
 
 type Carrier = Record<string, unknown>;
+
+let api: typeof OpenTelemetry | undefined;
+
+/**
+ * `@opentelemetry/api`, for `tracing: true` (an optional peer: loaded when a
+ * client or server with tracing is made, never otherwise). Throws a coded
+ * error when it is not installed.
+ */
+export function requireTracing(): typeof OpenTelemetry {
+  api ??= optionalPeer<typeof OpenTelemetry>('@opentelemetry/api');
+  if (!api)
+    throw new FriendsError(
+      ErrorCodes.MISSING_PEER,
+      '`tracing: true` needs @opentelemetry/api: install it next to @friends/nest',
+    );
+  return api;
+}
+
+/** The caller's context, to send a packet in later (tracing on). */
+export function activeContext(): Context {
+  return requireTracing().context.active();
+}
+
+/** Runs `fn` in `context`. */
+export function withContext<T>(context: Context, fn: () => T): T {
+  return requireTracing().context.with(context, fn);
+}
 
 /**
  * A span for one request or event a client sends, and the packet metadata
@@ -26,7 +43,8 @@ export function startClientSpan(
   event: boolean,
   metadata: unknown,
 ): { span: Span; metadata: Carrier } {
-  const span = tracer().startSpan(pattern, {
+  const { context, propagation, trace, SpanKind } = requireTracing();
+  const span = trace.getTracer('@friends/nest').startSpan(pattern, {
     kind: event ? SpanKind.PRODUCER : SpanKind.CLIENT,
     attributes: {
       'rpc.system': 'nestjs',
@@ -52,6 +70,7 @@ export function startServerSpan(
   event: boolean,
   metadata: unknown,
 ): { span: Span; context: Context } {
+  const { propagation, trace, ROOT_CONTEXT, SpanKind } = requireTracing();
   const parent =
     metadata && typeof metadata === 'object'
       ? propagation.extract(ROOT_CONTEXT, metadata, {
@@ -62,7 +81,7 @@ export function startServerSpan(
           },
         })
       : ROOT_CONTEXT;
-  const span = tracer().startSpan(
+  const span = trace.getTracer('@friends/nest').startSpan(
     pattern,
     {
       kind: event ? SpanKind.CONSUMER : SpanKind.SERVER,
@@ -76,7 +95,7 @@ export function startServerSpan(
 /** Ends a span, as failed when `err` is set. */
 export function endSpan(span: Span, err?: unknown): void {
   if (err !== undefined) {
-    span.setStatus({ code: SpanStatusCode.ERROR, message: describe(err) });
+    span.setStatus({ code: requireTracing().SpanStatusCode.ERROR, message: describe(err) });
   }
   span.end();
 }

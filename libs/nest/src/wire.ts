@@ -9,7 +9,7 @@ import {
   type DecoderLimits,
   type MessageCodec,
   type MessageDecoder,
-} from '@friends/core';
+} from '@friends/core/internal';
 
 /**
  * A Nest packet as it travels: a request `{pattern, data, metadata?, id}`, an

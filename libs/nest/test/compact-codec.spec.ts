@@ -1,4 +1,4 @@
-import { encodeCompactFrame, ErrorCodes, isFriendsError } from '@friends/core';
+import { encodeCompactFrame, ErrorCodes, isFriendsError } from '@friends/core/internal';
 import { compactNestCodec } from '../src/wire.js';
 
 const decode = (limit: number, ...chunks: Buffer[]): unknown[] => {

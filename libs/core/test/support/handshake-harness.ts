@@ -6,7 +6,7 @@ import {
   type ConnectorOptions,
   type Link,
   type TierDecision,
-} from '../../src/index.js';
+} from '../../src/internal.js';
 import { compactJsonCodec, delay } from './helpers.js';
 
 /**

@@ -16,7 +16,7 @@ import {
   type MessageDecoder,
   type SocketLinkOptions,
   type Tier,
-} from '../../src/index.js';
+} from '../../src/internal.js';
 
 /** Tiny seeded PRNG (mulberry32): deterministic property tests without a dependency. */
 export function mulberry32(seed: number): () => number {

@@ -10,7 +10,7 @@ import type { LoadBalancingConfig } from '@grpc/grpc-js/build/src/service-config
 import type { SubchannelAddress } from '@grpc/grpc-js/build/src/subchannel-address.js';
 import type { ConnectivityStateListener, SubchannelInterface } from '@grpc/grpc-js/build/src/subchannel-interface.js';
 import type { Subchannel } from '@grpc/grpc-js/build/src/subchannel.js';
-import type { SeriesCounters } from '@friends/core';
+import type { SeriesCounters } from '@friends/core/internal';
 import type { GrpcSeams } from '../seams/guard.js';
 import { markCallTier } from './call-spans.js';
 import { Friendship, type FriendsSettings, type FriendshipObserver } from './friendship.js';

@@ -1,6 +1,15 @@
-import { trace, type Span } from '@opentelemetry/api';
+import type * as OpenTelemetry from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import type { Metadata } from '@grpc/grpc-js';
-import { tierAttributes, type Tier } from '@friends/core';
+import { optionalPeer, tierAttributes, type Tier } from '@friends/core/internal';
+
+/**
+ * The active span, when `@opentelemetry/api` is installed (an optional peer:
+ * without it no instrumentation can have made a span, and nothing is loaded).
+ */
+export function activeSpan(): Span | undefined {
+  return optionalPeer<typeof OpenTelemetry>('@opentelemetry/api')?.trace.getActiveSpan();
+}
 
 /** Calls whose span waits to hear its tier, by span id; the oldest go first beyond this many. */
 const MAX_WAITING = 4_096;
@@ -14,7 +23,7 @@ const waiting = new Map<string, Span>();
  * instrumentation put in the call's metadata.
  */
 export function rememberCallSpan(): void {
-  const span = trace.getActiveSpan();
+  const span = activeSpan();
   if (!span?.isRecording()) return;
   if (waiting.size >= MAX_WAITING) waiting.delete(waiting.keys().next().value!);
   waiting.set(span.spanContext().spanId, span);

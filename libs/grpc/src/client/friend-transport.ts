@@ -1,5 +1,5 @@
 import { constants } from 'node:http2';
-import type { SeriesCounters } from '@friends/core';
+import type { SeriesCounters } from '@friends/core/internal';
 import type { ChannelOptions, Metadata } from '@grpc/grpc-js';
 import type { AuthContext } from '@grpc/grpc-js/build/src/auth-context.js';
 import type { SubchannelCall, SubchannelCallInterceptingListener } from '@grpc/grpc-js/build/src/subchannel-call.js';

@@ -18,7 +18,7 @@ import {
   type FallbackReason,
   type Link,
   type SeriesCounters,
-} from '@friends/core';
+} from '@friends/core/internal';
 import { ClientLinkSession } from '../h2/client-session.js';
 import { compactStreamCodec, type StreamFrame } from '../h2/frames.js';
 import type { HelloAnswerMessage } from '../handshake.js';

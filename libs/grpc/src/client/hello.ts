@@ -5,7 +5,7 @@ import type { SubchannelCall } from '@grpc/grpc-js/build/src/subchannel-call.js'
 import type { StatusObject } from '@grpc/grpc-js/build/src/call-interface.js';
 import { constants } from 'node:http2';
 import { TLSSocket } from 'node:tls';
-import { connectionTuple, ErrorCodes, FriendsError, type ConnectionTuple } from '@friends/core';
+import { connectionTuple, ErrorCodes, FriendsError, type ConnectionTuple } from '@friends/core/internal';
 import {
   frameMessage,
   helloMethod,

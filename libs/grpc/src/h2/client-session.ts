@@ -1,6 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
 import { constants, type OutgoingHttpHeaders } from 'node:http2';
-import type { Link } from '@friends/core';
+import type { Link } from '@friends/core/internal';
 import { ClientLinkStream } from './client-stream.js';
 import type { StreamFrame } from './frames.js';
 import { toHeaderList } from './headers.js';

@@ -8,7 +8,7 @@ import {
   type DecoderLimits,
   type MessageCodec,
   type MessageDecoder,
-} from '@friends/core';
+} from '@friends/core/internal';
 import type { HeaderList } from './headers.js';
 
 /**

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { ErrorCodes, FriendsError, microtask, type Link } from '@friends/core';
+import { ErrorCodes, FriendsError, microtask, type Link } from '@friends/core/internal';
 import type { StreamFrame } from './frames.js';
 import type { LinkStream, StreamCarrier } from './link-stream.js';
 

@@ -2,7 +2,7 @@ import type { AsyncResource } from 'node:async_hooks';
 import { constants } from 'node:http2';
 import { MAX_DATA_FRAME, STREAM_WINDOW, type StreamFrame } from './frames.js';
 import { LiteEmitter } from './lite-emitter.js';
-import { microtask } from '@friends/core';
+import { microtask } from '@friends/core/internal';
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_CANCEL } = constants;
 

@@ -1,5 +1,5 @@
 import { constants, type IncomingHttpHeaders } from 'node:http2';
-import type { Link } from '@friends/core';
+import type { Link } from '@friends/core/internal';
 import type { StreamFrame } from './frames.js';
 import { receiveHeaderList } from './received-headers.js';
 import { LinkSession } from './link-session.js';

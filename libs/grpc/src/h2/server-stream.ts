@@ -1,5 +1,5 @@
 import { constants, type OutgoingHttpHeaders } from 'node:http2';
-import { microtask } from '@friends/core';
+import { microtask } from '@friends/core/internal';
 import { responseHeaderList, toHeaderList } from './headers.js';
 import { LinkStream, type StreamCarrier } from './link-stream.js';
 

@@ -1,6 +1,6 @@
 import { ServerCredentials, type ServerOptions } from '@grpc/grpc-js';
 import { ServerGrpc, type GrpcOptions } from '@nestjs/microservices';
-import { safeLogText } from '@friends/core';
+import { safeLogText } from '@friends/core/internal';
 import { FriendsGrpcServer, type FriendsGrpcServerOptions } from '../friends-grpc-server.js';
 
 type NestGrpcOptions = GrpcOptions['options'];

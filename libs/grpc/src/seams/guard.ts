@@ -10,7 +10,7 @@
  * one connection or address step aside the same way (same warning, once).
  */
 import { debuglog } from 'node:util';
-import { ErrorCodes, type FallbackReason } from '@friends/core';
+import { ErrorCodes, type FallbackReason } from '@friends/core/internal';
 import { clientSessionSeam, clientSessionShapes, type ClientSessionSeam } from './client-session.js';
 import { lbSeam, lbShapes, type LbSeam } from './lb.js';
 import { serverCallShapes } from './server-call.js';

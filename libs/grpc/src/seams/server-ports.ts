@@ -9,7 +9,7 @@
  */
 import type { Http2SecureServer, Http2Server } from 'node:http2';
 import type { Server } from '@grpc/grpc-js';
-import type { Link } from '@friends/core';
+import type { Link } from '@friends/core/internal';
 import type { StreamFrame } from '../h2/frames.js';
 import { ServerLinkSession } from '../h2/server-session.js';
 import { ServerLinkStream } from '../h2/server-stream.js';
