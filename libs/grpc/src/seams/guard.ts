@@ -79,7 +79,6 @@ export function grpcVerdict(): GrpcVerdict {
     supported: true,
     seams: { lb: lbSeam(), call: subchannelCallSeam(), session: clientSessionSeam() },
   };
-  log('grpc-js %s: every shape friends builds on holds', grpcJsVersion());
   return verdict;
 }
 

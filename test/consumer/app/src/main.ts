@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import type { Tier } from '@friends/core';
-import { echoClient, grpcCalls, startGrpcServer, startNestGrpcServer } from './grpc.js';
+import { echoClient, grpcCalls, grpcJsNeedsStart, startGrpcServer, startNestGrpcServer } from './grpc.js';
 import { FriendsClient } from '@friends/nest';
 import { nestCalls, nestClientContext, startNestServer } from './nest.js';
 import { friendsWarnings, observe, type Seen } from './observe.js';
@@ -181,6 +181,8 @@ async function grpcPlacements(): Promise<Outcome[]> {
       unsupportedGrpc ? 'unsupported-grpc' : 'stock-peer',
     ),
   );
+  // Nest's own gRPC server never calls start(), which grpc-js before 1.10 needs to serve: no Nest gRPC there.
+  if (grpcJsNeedsStart()) return outcomes;
   outcomes.push(
     await placement(
       'grpc',
