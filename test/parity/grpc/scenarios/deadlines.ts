@@ -22,6 +22,8 @@ function deadlineScenario(
     kind: 'unary',
     handler: slowReply,
     async client(t) {
+      // A deadline the handler outlasts is near: it times the call, on a connected channel.
+      if (delayMs > 0) await t.connected();
       await t.unary({ n: delayMs }, { options: { deadline: deadline() }, deadlineRace: delayMs > 0 }).done;
     },
     ...extra,
