@@ -10,6 +10,7 @@ import {
   type ClientGrpc,
 } from '@nestjs/microservices';
 import { Test, type TestingModule } from '@nestjs/testing';
+import * as grpc from '@grpc/grpc-js';
 import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
 import { friends } from '@friends/grpc';
 import { FriendsServerGrpc } from '@friends/grpc/nest';
@@ -123,5 +124,97 @@ describe.each([
     expect(stream.map((r) => r.index)).toEqual([0, 1, 2]);
     const bidi = await lastValueFrom(echo.Bidi(from([{ text: 'a' }, { text: 'b' }])).pipe(toArray()));
     expect(bidi.map((r) => r.text)).toEqual(['A', 'B']);
+  });
+});
+
+/**
+ * FriendsServerGrpc builds its server with a copy of what ServerGrpc#createClient
+ * builds its grpc.Server with (see FriendsServerGrpc#serverSetup): run Nest's
+ * own createClient for the installed Nest, with a grpc package that records
+ * the server it is asked for, and compare.
+ */
+describe("FriendsServerGrpc builds its server as the installed Nest's ServerGrpc does", () => {
+  type Recorded = { options?: unknown; calls: { method: string; args: unknown[] }[] };
+
+  /** A ServerGrpc whose grpc package makes servers that only record what Nest asks of them. */
+  class RecordingServerGrpc extends ServerGrpc {
+    static record: Recorded = { calls: [] };
+  }
+  function recordingPackage(name: string, pkg: Record<string, unknown>): unknown {
+    if (name !== '@grpc/grpc-js') return pkg;
+    const record = RecordingServerGrpc.record;
+    const RecordingServer = function (this: object, options: unknown) {
+      record.options = options;
+      return new Proxy(this, {
+        get: (_target, method: string) =>
+          method === 'then'
+            ? undefined
+            : (...args: unknown[]) => {
+                record.calls.push({ method, args });
+                const callback = args[args.length - 1];
+                if (method === 'bindAsync' && typeof callback === 'function') callback(null, 1234);
+              },
+      });
+    };
+    return { ...pkg, Server: RecordingServer };
+  }
+  // Nest 12 loads its packages with loadPackageSynchronously, Nest 11 with loadPackage: whichever it has.
+  for (const method of ['loadPackage', 'loadPackageSynchronously']) {
+    const original = (ServerGrpc.prototype as unknown as Record<string, Function | undefined>)[method];
+    if (typeof original !== 'function') continue;
+    (RecordingServerGrpc.prototype as unknown as Record<string, Function>)[method] = function (
+      this: ServerGrpc,
+      name: string,
+      ...rest: unknown[]
+    ) {
+      return recordingPackage(name, original.call(this, name, ...rest));
+    };
+  }
+
+  class ExposedFriendsServerGrpc extends FriendsServerGrpc {
+    setup() {
+      return this.serverSetup();
+    }
+  }
+
+  const credentials = grpc.ServerCredentials.createInsecure();
+  const optionSets: [string, () => Record<string, unknown>][] = [
+    ['the least', () => ({ package: 'friends.test', protoPath: ECHO_PROTO })],
+    [
+      'limits, keepalive, channel options, credentials',
+      () => ({
+        package: 'friends.test',
+        protoPath: ECHO_PROTO,
+        url: '127.0.0.1:0',
+        channelOptions: { 'grpc.max_concurrent_streams': 5, 'grpc.max_send_message_length': 1 },
+        maxSendMessageLength: 1_000,
+        maxReceiveMessageLength: 2_000,
+        maxMetadataSize: 3_000,
+        keepalive: { keepaliveTimeMs: 10_000, http2MaxPingStrikes: 3, notAKeepaliveKey: 1 },
+        credentials,
+      }),
+    ],
+  ];
+
+  afterAll(() => {
+    // Nest keeps the package in a variable every ServerGrpc shares: give it back the real one.
+    new ServerGrpc({ package: 'friends.test', protoPath: ECHO_PROTO });
+  });
+
+  test.each(optionSets)('%s', async (_name, options) => {
+    RecordingServerGrpc.record = { calls: [] };
+    const nest = new RecordingServerGrpc(options() as never);
+    await (nest as unknown as { createClient(): Promise<unknown> }).createClient();
+    const { options: nestOptions, calls } = RecordingServerGrpc.record;
+    // Nest makes the server, binds it, and asks nothing else of it.
+    expect(calls.map((c) => c.method)).toEqual(['bindAsync']);
+    const [nestUrl, nestCredentials] = calls[0]!.args as [string, grpc.ServerCredentials];
+
+    const ours = new ExposedFriendsServerGrpc(options() as never).setup();
+    expect(ours.serverOptions).toEqual(nestOptions);
+    expect(ours.url).toBe(nestUrl);
+    const given = options().credentials;
+    if (given) expect([ours.credentials, nestCredentials]).toEqual([given, given]);
+    else expect([ours.credentials._isSecure(), nestCredentials._isSecure()]).toEqual([false, false]);
   });
 });

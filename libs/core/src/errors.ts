@@ -26,7 +26,10 @@ export const ErrorCodes = {
   INVALID_OPTION: 'FRIENDS_ERR_INVALID_OPTION',
   /** A feature was switched on whose optional peer dependency (e.g. `@opentelemetry/api`) is not installed. */
   MISSING_PEER: 'FRIENDS_ERR_MISSING_PEER',
-  /** The installed @grpc/grpc-js lacks an internal piece @friends/grpc builds on. */
+  /**
+   * The installed @grpc/grpc-js differs from a shape @friends/grpc builds on: a process warning with this
+   * code names the version and the shape, and friends steps aside (calls use grpc-js's HTTP/2).
+   */
   UNSUPPORTED_GRPC_VERSION: 'FRIENDS_ERR_UNSUPPORTED_GRPC_VERSION',
   /** The installed @nestjs/microservices lacks a piece @friends/nest builds on. */
   UNSUPPORTED_NEST_VERSION: 'FRIENDS_ERR_UNSUPPORTED_NEST_VERSION',

@@ -11,10 +11,18 @@ export type FriendsTransport = 'nest' | 'grpc';
  * - `other-kernel`: the peer is on another machine (or cannot prove it is on this one);
  * - `refused`: the peer speaks friends but offered the standard wire (its tiers off, no socket, TLS policy…);
  * - `socket-unreachable`: the unix answer could not be followed (no such socket, permissions, timeout, bad proof);
- * - `handshake-failed`: the hello failed or timed out.
+ * - `handshake-failed`: the hello failed or timed out;
+ * - `unsupported-grpc`: the installed @grpc/grpc-js differs from what @friends/grpc builds on, which steps aside
+ *   (a process warning `FRIENDS_ERR_UNSUPPORTED_GRPC_VERSION` names the version and what differs).
  */
 export type FallbackReason =
-  'switched-off' | 'stock-peer' | 'other-kernel' | 'refused' | 'socket-unreachable' | 'handshake-failed';
+  | 'switched-off'
+  | 'stock-peer'
+  | 'other-kernel'
+  | 'refused'
+  | 'socket-unreachable'
+  | 'handshake-failed'
+  | 'unsupported-grpc';
 
 export const FALLBACK_REASONS: readonly FallbackReason[] = [
   'switched-off',
@@ -23,6 +31,7 @@ export const FALLBACK_REASONS: readonly FallbackReason[] = [
   'refused',
   'socket-unreachable',
   'handshake-failed',
+  'unsupported-grpc',
 ];
 
 /** Published on `friends:connection:tier` whenever a connection's tier is decided, on either side. */

@@ -1,4 +1,4 @@
-import { Server, type ServerOptions } from '@grpc/grpc-js';
+import { Server, type ServerCredentials, type ServerOptions } from '@grpc/grpc-js';
 import type { Deserialize, Serialize } from '@grpc/grpc-js/build/src/make-client.js';
 import type { HandleCall } from '@grpc/grpc-js/build/src/server-call.js';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
@@ -27,7 +27,14 @@ import {
 import { compactStreamCodec, type StreamFrame } from './h2/frames.js';
 import { ServerLinkSession } from './h2/server-session.js';
 import { helloFromMessage, helloMethod, type HelloAnswerMessage, type HelloRequestMessage } from './handshake.js';
-import { onHttp2ServerSetup, streamOfServerCall, type AnyHttp2Server, type PortListeners } from './internals.js';
+import { grpcVerdict, shapeMismatch, UNSUPPORTED_GRPC } from './seams/guard.js';
+import { streamOfServerCall } from './seams/server-call.js';
+import {
+  LISTENERS_PER_PORT,
+  onHttp2ServerSetup,
+  type AnyHttp2Server,
+  type PortListeners,
+} from './seams/server-ports.js';
 import { GRPC_PROTOCOL } from './protocol.js';
 import { activeSpan } from './client/call-spans.js';
 import { answerHelloStream } from './server/hello-endpoint.js';
@@ -86,6 +93,12 @@ interface HelloOrigin {
  * the port its friendship was agreed on: grpc-js's own handler lookup,
  * interceptors, call objects, limits, keepalive, channelz and shutdown apply
  * to it unchanged.
+ *
+ * On a grpc-js whose shapes friends does not know (see seams/guard.ts), it is
+ * grpc.Server itself: it touches nothing of grpc-js, so a hello meets
+ * grpc-js's own UNIMPLEMENTED, as at a stock server; each bound address is
+ * reported as `tcp` with reason `unsupported-grpc`, and calls its handlers get
+ * are counted on `tcp`.
  */
 export class FriendsGrpcServer extends Server {
   private readonly friendsOptions: FriendsGrpcServerOptions;
@@ -93,6 +106,10 @@ export class FriendsGrpcServer extends Server {
   private acceptor: FriendsAcceptor<StreamFrame> | undefined;
   private acceptorStarting: Promise<void> | undefined;
   private stopping = false;
+  /** Whether friends stand under this server (the installed grpc-js passed the guard). */
+  private readonly friendly: boolean;
+  /** Where calls are counted when friends stepped aside (the first address bound). */
+  private stockSeries: SeriesCounters | undefined;
 
   constructor(options: ServerOptions & { friends?: FriendsGrpcServerOptions } = {}) {
     const { friends: friendsOptions = {}, ...serverOptions } = options;
@@ -100,10 +117,38 @@ export class FriendsGrpcServer extends Server {
     if (friendsOptions.kernelIdentity !== undefined) resolveKernelIdentity(friendsOptions.kernelIdentity);
     this.friendsOptions = friendsOptions;
     this.maxConcurrentStreams = serverOptions['grpc.max_concurrent_streams'] ?? Infinity;
-    onHttp2ServerSetup(this, (http2Server, listeners) => this.adopt({ http2Server, listeners }));
+    this.friendly = grpcVerdict().supported;
+    if (this.friendly)
+      onHttp2ServerSetup(
+        this,
+        (http2Server, listeners) => this.adopt({ http2Server, listeners }),
+        (http2Server, detail) => {
+          shapeMismatch(LISTENERS_PER_PORT, detail);
+          whenListening(http2Server, () => this.stockAddress(addressOf(http2Server) ?? 'unbound'));
+        },
+      );
   }
 
-  /** As grpc.Server's: calls in flight finish, on friend links too, before the callback. */
+  /** As grpc.Server's; on a grpc-js friends steps aside from, each address bound is reported as `tcp`. */
+  override bindAsync(
+    port: string,
+    creds: ServerCredentials,
+    callback: (error: Error | null, port: number) => void,
+  ): void {
+    if (this.friendly || typeof callback !== 'function') return super.bindAsync(port, creds, callback);
+    super.bindAsync(port, creds, (error, bound) => {
+      if (!error) this.stockAddress(boundTarget(port, bound));
+      callback(error, bound);
+    });
+  }
+
+  /** An address grpc-js serves alone: every connection to it stays on HTTP/2. */
+  private stockAddress(target: string): void {
+    if (!this.friendly) this.stockSeries ??= seriesFor({ transport: 'grpc', role: 'server', target, tier: 'tcp' });
+    countFallback('grpc', 'server', target, UNSUPPORTED_GRPC);
+    publishTier({ transport: 'grpc', role: 'server', target, tier: 'tcp', reason: UNSUPPORTED_GRPC });
+  }
+
   /**
    * As grpc.Server's. Each handler first tells the active span (an
    * OpenTelemetry gRPC instrumentation's server span, which wraps handlers
@@ -116,6 +161,17 @@ export class FriendsGrpcServer extends Server {
     deserialize: Deserialize<RequestType>,
     type: string,
   ): boolean {
+    if (!this.friendly) {
+      // grpc-js's server alone: its calls are counted on the standard wire, nothing more.
+      const count = (): void => {
+        (this.stockSeries ??= seriesFor({ transport: 'grpc', role: 'server', target: 'unbound', tier: 'tcp' })).calls++;
+      };
+      const counted = function (this: unknown, ...args: unknown[]): unknown {
+        count();
+        return (handler as (this: unknown, ...args: unknown[]) => unknown).apply(this, args);
+      };
+      return super.register<RequestType, ResponseType>(name, counted as typeof handler, serialize, deserialize, type);
+    }
     // The handler gets exactly the arguments grpc-js passes (a streaming handler gets no callback).
     const marked = function (this: unknown, ...args: unknown[]): unknown {
       const span = activeSpan();
@@ -251,10 +307,10 @@ export class FriendsGrpcServer extends Server {
   private series(port: Port, tier: Tier): SeriesCounters {
     const known = port.series?.[tier];
     if (known) return known;
-    const address = port.http2Server.address() as AddressInfo | null;
-    if (!address) return seriesFor({ transport: 'grpc', role: 'server', target: 'unbound', tier });
-    port.target = `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-    const series = seriesFor({ transport: 'grpc', role: 'server', target: port.target, tier });
+    const target = addressOf(port.http2Server);
+    if (target === undefined) return seriesFor({ transport: 'grpc', role: 'server', target: 'unbound', tier });
+    port.target = target;
+    const series = seriesFor({ transport: 'grpc', role: 'server', target, tier });
     (port.series ??= {})[tier] = series;
     return series;
   }
@@ -268,6 +324,27 @@ export class FriendsGrpcServer extends Server {
     // Safe at any moment, a start() still under way included: it resolves once nothing is left open.
     await acceptor?.close();
   }
+}
+
+/** `host:port` an HTTP/2 server listens on (undefined before it listens). */
+function addressOf(http2Server: AnyHttp2Server): string | undefined {
+  const address = http2Server.address() as AddressInfo | string | null;
+  if (!address) return undefined;
+  if (typeof address === 'string') return address;
+  return `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+}
+
+function whenListening(http2Server: AnyHttp2Server, then: () => void): void {
+  if (http2Server.listening) then();
+  else http2Server.once('listening', then);
+}
+
+/** The target label of an address grpc-js bound alone: as asked for, with the port it got. */
+function boundTarget(asked: string, port: number): string {
+  if (asked.startsWith('unix:')) return asked;
+  const hostPort = asked.replace(/^dns:(\/\/[^/]*\/)?/, '');
+  const colon = hostPort.lastIndexOf(':');
+  return `${colon >= 0 ? hostPort.slice(0, colon) : hostPort}:${port}`;
 }
 
 function defaultWarning(err: Error): void {

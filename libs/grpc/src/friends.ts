@@ -1,7 +1,15 @@
 import { Channel, type ChannelCredentials, type ChannelOptions, type ClientOptions } from '@grpc/grpc-js';
-import { friendsDisabledByEnv, resolveKernelIdentity } from '@friends/core/internal';
-import { FRIENDS_POLICY } from './client/balancer.js';
+import {
+  countFallback,
+  friendsDisabledByEnv,
+  publishTier,
+  resolveKernelIdentity,
+  seriesFor,
+  type SeriesCounters,
+} from '@friends/core/internal';
+import { FRIENDS_POLICY, registerFriendsPolicy } from './client/balancer.js';
 import { rememberCallSpan } from './client/call-spans.js';
+import { grpcVerdict, UNSUPPORTED_GRPC } from './seams/guard.js';
 
 export interface FriendsClientOptions {
   /** Fast tiers. Default both on; `false` (or `FRIENDS=off`) leaves the channel exactly as grpc-js makes it. */
@@ -30,6 +38,11 @@ export interface FriendsClientOptions {
  * connection, whether its calls go in memory, over a unix socket or over
  * HTTP/2. Everything above the connection (interceptors, call credentials,
  * deadlines, retries, the service config, limits) is grpc-js's, on every tier.
+ *
+ * On a grpc-js whose shapes friends does not know (see seams/guard.ts; one
+ * process warning says which), the channel is grpc-js's own, with its
+ * options untouched; it is reported as `tcp` with reason `unsupported-grpc`,
+ * and its calls are counted there.
  */
 export function friends(options: FriendsClientOptions = {}): ClientOptions {
   if (options.kernelIdentity !== undefined) resolveKernelIdentity(options.kernelIdentity);
@@ -42,10 +55,14 @@ export function friends(options: FriendsClientOptions = {}): ClientOptions {
   return {
     channelFactoryOverride: (target: string, credentials: ChannelCredentials, channelOptions: ClientOptions) => {
       const friendly = friendsChannelOptions(channelOptions, settings);
-      // Friends off (or a service config that does not parse): grpc-js's channel, untouched.
-      return friendly === channelOptions
-        ? new Channel(target, credentials, channelOptions)
-        : new FriendsChannel(target, credentials, friendly);
+      if (friendly !== channelOptions) return new FriendsChannel(target, credentials, friendly);
+      if (friendsOn(settings) && !grpcVerdict().supported) {
+        countFallback('grpc', 'client', target, UNSUPPORTED_GRPC);
+        publishTier({ transport: 'grpc', role: 'client', target, tier: 'tcp', reason: UNSUPPORTED_GRPC });
+        return new CountedChannel(target, credentials, channelOptions);
+      }
+      // Friends off, or a service config that does not parse: grpc-js's channel, untouched.
+      return new Channel(target, credentials, channelOptions);
     },
   };
 }
@@ -58,18 +75,34 @@ class FriendsChannel extends Channel {
   }
 }
 
+/** grpc-js's channel, its calls counted as calls on the standard wire (friends stepped aside). */
+class CountedChannel extends Channel {
+  private readonly series: SeriesCounters;
+
+  constructor(...args: ConstructorParameters<typeof Channel>) {
+    super(...args);
+    this.series = seriesFor({ transport: 'grpc', role: 'client', target: args[0], tier: 'tcp' });
+  }
+
+  override createCall(...args: Parameters<Channel['createCall']>): ReturnType<Channel['createCall']> {
+    const call = super.createCall(...args);
+    this.series.calls++;
+    return call;
+  }
+}
+
 /**
  * The channel options of a friends channel: the user's, with the service
  * config's `loadBalancingConfig` list handed to the friends policy as its
- * child. Friends off (by option or FRIENDS=off at channel creation), or a
- * service config that does not parse, leaves them untouched (grpc-js then
- * reports the bad config as it would anyway).
+ * child. Friends off (by option or FRIENDS=off at channel creation), a
+ * grpc-js friends step aside from, or a service config that does not parse,
+ * leaves them untouched (grpc-js then reports the bad config as it would anyway).
  */
 export function friendsChannelOptions(
   options: ChannelOptions,
   settings: { memory: boolean; unix: boolean; helloTimeoutMs: number; unixTimeoutMs?: number; kernelIdentity?: string },
 ): ChannelOptions {
-  if ((!settings.memory && !settings.unix) || friendsDisabledByEnv()) return options;
+  if (!friendsOn(settings)) return options;
   let config: Record<string, unknown> = {};
   const raw = options['grpc.service_config'];
   if (raw !== undefined) {
@@ -81,6 +114,9 @@ export function friendsChannelOptions(
     if (typeof config !== 'object' || config === null || Array.isArray(config)) return options;
   }
   const childPolicy = Array.isArray(config.loadBalancingConfig) ? config.loadBalancingConfig : [];
+  const verdict = grpcVerdict();
+  if (!verdict.supported) return options;
+  registerFriendsPolicy(verdict.seams);
   return {
     ...options,
     'grpc.service_config': JSON.stringify({
@@ -88,6 +124,10 @@ export function friendsChannelOptions(
       loadBalancingConfig: [{ [FRIENDS_POLICY]: { ...settings, childPolicy } }],
     }),
   };
+}
+
+function friendsOn(settings: { memory: boolean; unix: boolean }): boolean {
+  return (settings.memory || settings.unix) && !friendsDisabledByEnv();
 }
 
 function tiers(option: FriendsClientOptions['friends']): { memory: boolean; unix: boolean } {

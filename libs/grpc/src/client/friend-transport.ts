@@ -1,19 +1,23 @@
+import { constants } from 'node:http2';
 import type { SeriesCounters } from '@friends/core/internal';
 import type { ChannelOptions, Metadata } from '@grpc/grpc-js';
 import type { AuthContext } from '@grpc/grpc-js/build/src/auth-context.js';
 import type { SubchannelCall, SubchannelCallInterceptingListener } from '@grpc/grpc-js/build/src/subchannel-call.js';
 import type { ClientLinkSession } from '../h2/client-session.js';
+import { grpcJsVersion } from '../seams/shape.js';
+import type { CallTransport, SubchannelCallSeam, SubchannelCallWithDisconnect } from '../seams/subchannel-call.js';
 import { markCallTier } from './call-spans.js';
-import { GRPC_JS_VERSION, Http2SubchannelCall, type SubchannelCallWithDisconnect } from '../internals.js';
 
 let callNumbers = 0;
+
+type CallArguments = [Metadata, string, string, SubchannelCallInterceptingListener, number | undefined];
 
 /**
  * Calls to one backend over a friend link, in place of grpc-js's HTTP/2
  * transport: the same request headers, and grpc-js's own call class on each
  * stream. The LB call asks it for a call exactly as it asks a subchannel.
  */
-export class FriendTransport {
+export class FriendTransport implements CallTransport {
   private readonly activeCalls = new Set<SubchannelCallWithDisconnect>();
   private readonly userAgent: string;
 
@@ -22,14 +26,17 @@ export class FriendTransport {
     /** What grpc-js reports as the call's peer: the backend address, as on HTTP/2. */
     private readonly address: string,
     private readonly options: ChannelOptions,
-    /** The connection's TLS identity, as grpc-js's transport reports it. */
-    private readonly authContext: AuthContext,
+    /** The connection's TLS identity, as grpc-js's transport reports it (where calls ask for it). */
+    private readonly authContext: AuthContext | undefined,
     /** The link's labelled counters: calls are counted here. */
     private readonly series: SeriesCounters,
+    private readonly Http2SubchannelCall: SubchannelCallSeam['Http2SubchannelCall'],
+    /** Makes a call that grpc-js's call class would not take on a friend stream somewhere else. */
+    private readonly elsewhere: (err: Error, ...call: CallArguments) => SubchannelCall,
   ) {
     this.userAgent = [
       options['grpc.primary_user_agent'],
-      `grpc-node-js/${GRPC_JS_VERSION}`,
+      `grpc-node-js/${grpcJsVersion()}`,
       options['grpc.secondary_user_agent'],
     ]
       .filter((part) => part)
@@ -51,7 +58,6 @@ export class FriendTransport {
     listener: SubchannelCallInterceptingListener,
     callId?: number,
   ): SubchannelCall {
-    markCallTier(metadata, this.series.tier);
     const headers = metadata.toHttp2Headers();
     headers[':authority'] = host;
     headers['user-agent'] = this.userAgent;
@@ -62,7 +68,6 @@ export class FriendTransport {
     let stream;
     try {
       stream = this.session.request(headers);
-      this.series.calls++;
     } catch (err) {
       // grpc-js discards a connection whose session refused a request; so do we.
       this.session.destroy();
@@ -77,13 +82,15 @@ export class FriendTransport {
       },
       onStreamEnd(): void {},
     };
-    const call: SubchannelCallWithDisconnect = new Http2SubchannelCall(
-      stream as never,
-      tracker,
-      listener,
-      this,
-      callId ?? --callNumbers,
-    );
+    let call: SubchannelCallWithDisconnect;
+    try {
+      call = new this.Http2SubchannelCall(stream as never, tracker, listener, this, callId ?? --callNumbers);
+    } catch (err) {
+      stream.close(constants.NGHTTP2_CANCEL);
+      return this.elsewhere(err as Error, metadata, host, method, listener, callId);
+    }
+    this.series.calls++;
+    markCallTier(metadata, this.series.tier);
     calls.add(call);
     return call;
   }
@@ -96,7 +103,7 @@ export class FriendTransport {
     return this.address;
   }
 
-  getAuthContext(): AuthContext {
+  getAuthContext(): AuthContext | undefined {
     return this.authContext;
   }
 

@@ -2,6 +2,8 @@ import { Metadata, status as Status } from '@grpc/grpc-js';
 import type { AuthContext } from '@grpc/grpc-js/build/src/auth-context.js';
 import type { Subchannel } from '@grpc/grpc-js/build/src/subchannel.js';
 import type { SubchannelCall } from '@grpc/grpc-js/build/src/subchannel-call.js';
+import type { StatusObject } from '@grpc/grpc-js/build/src/call-interface.js';
+import { constants } from 'node:http2';
 import { TLSSocket } from 'node:tls';
 import { connectionTuple, ErrorCodes, FriendsError, type ConnectionTuple } from '@friends/core/internal';
 import {
@@ -11,7 +13,7 @@ import {
   type HelloAnswerMessage,
   type HelloRequestMessage,
 } from '../handshake.js';
-import { socketOfCall } from '../internals.js';
+import type { SubchannelCallSeam } from '../seams/subchannel-call.js';
 
 /**
  * One Hello on one backend connection, sent straight on the connected
@@ -28,10 +30,22 @@ export class HelloExchange {
   private settle!: (answer: HelloAnswerMessage | undefined, err?: Error) => void;
   private readonly settled: Promise<HelloAnswerMessage | undefined>;
 
+  /** The connection's auth context, as grpc-js's transport reports it to calls (where calls ask for one). */
+  readonly authContext: AuthContext | undefined;
+  /**
+   * How the hello ended when its connection, not the server, ended it: no
+   * response came, and this side did not give up. Any call sent on the
+   * connection then would have ended so.
+   */
+  connectionFailure: StatusObject | undefined;
+  private responded = false;
+  private gaveUp = false;
+
   constructor(
     real: Subchannel,
     authority: string,
     private readonly timeoutMs: number,
+    seam: SubchannelCallSeam,
   ) {
     this.settled = new Promise((resolve, reject) => {
       this.settle = (answer, err) => (err ? reject(err) : resolve(answer));
@@ -41,11 +55,16 @@ export class HelloExchange {
     const metadata = new Metadata();
     metadata.set('grpc-timeout', `${Math.max(1, Math.ceil(timeoutMs))}m`);
     this.call = real.createCall(metadata, authority, helloMethod.path, {
-      onReceiveMetadata: () => undefined,
+      onReceiveMetadata: () => {
+        this.responded = true;
+      },
       onReceiveMessage: (framed: Buffer) => {
         this.answer ??= framed;
       },
       onReceiveStatus: (status) => {
+        const refused = (status as { rstCode?: number }).rstCode === constants.NGHTTP2_REFUSED_STREAM;
+        if (status.code !== Status.OK && !this.responded && !this.gaveUp && !refused)
+          this.connectionFailure = { code: status.code, details: status.details, metadata: status.metadata };
         if (status.code === Status.OK && this.answer) {
           try {
             this.settle(helloMethod.responseDeserialize(unframeMessage(this.answer)));
@@ -62,22 +81,18 @@ export class HelloExchange {
         }
       },
     });
-    const socket = socketOfCall(this.call);
+    const socket = seam.socketOf(this.call);
     this.connection = socket ? connectionTuple(socket) : undefined;
     this.secure = socket instanceof TLSSocket;
-  }
-
-  /** The connection's auth context, as grpc-js's transport reports it to calls. */
-  get authContext(): AuthContext {
-    return this.call.getAuthContext();
+    this.authContext = seam.authContextOf(this.call);
   }
 
   /** Sends the hello. Resolves with the answer, or undefined when the server does not speak friends. */
   ask(request: HelloRequestMessage): Promise<HelloAnswerMessage | undefined> {
-    const timer = setTimeout(
-      () => this.call.cancelWithStatus(Status.DEADLINE_EXCEEDED, 'Hello timed out'),
-      this.timeoutMs,
-    );
+    const timer = setTimeout(() => {
+      this.gaveUp = true;
+      this.call.cancelWithStatus(Status.DEADLINE_EXCEEDED, 'Hello timed out');
+    }, this.timeoutMs);
     timer.unref();
     this.call.startRead();
     this.call.sendMessageWithContext({}, frameMessage(helloMethod.requestSerialize(request)));
@@ -87,6 +102,7 @@ export class HelloExchange {
 
   /** Gives up before asking (the connection changed meanwhile). */
   abandon(): void {
+    this.gaveUp = true;
     this.call.cancelWithStatus(Status.CANCELLED, 'Hello abandoned');
   }
 }

@@ -7,7 +7,19 @@ import { toHeaderList } from './headers.js';
 import { receiveHeaderList } from './received-headers.js';
 import { LinkSession } from './link-session.js';
 
-const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = constants;
+const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_FRAME_SIZE_ERROR } = constants;
+
+/** nghttp2's bound of a header block's size (`nghttp2_hd_deflate_bound`), what Node's send limit is checked against. */
+function headerBlockBound(list: readonly string[]): number {
+  let bound = 12;
+  for (let i = 0; i < list.length; i++) bound += Buffer.byteLength(list[i]!) + 6;
+  return bound;
+}
+
+function refuseUnsent(stream: ClientLinkStream, id: number): void {
+  stream.emit('frameError', 1 /* HEADERS */, NGHTTP2_FRAME_SIZE_ERROR, id);
+  stream.receiveReset(NGHTTP2_REFUSED_STREAM);
+}
 
 function sessionError(code: string, message: string): Error {
   const error = new Error(message) as Error & { code: string };
@@ -37,6 +49,8 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
     link: Link<StreamFrame>,
     /** ':scheme' of the requests, as the connection the link stands for. */
     private readonly scheme: 'http' | 'https',
+    /** The largest header block a request may carry, as the HTTP/2 session it stands for allows (see seams/client-session.ts). */
+    private readonly maxSendHeaderBlock = Infinity,
   ) {
     super(link);
     this.defaults = { ':scheme': scheme, ':method': 'GET', ':path': '/' };
@@ -58,6 +72,11 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
     const stream = new ClientLinkStream(this, id);
     stream.scope = new AsyncResource('Http2Stream');
     stream.closeScope = this.scope;
+    if (this.maxSendHeaderBlock !== Infinity && headerBlockBound(list) > this.maxSendHeaderBlock) {
+      // As nghttp2: the headers are never sent, and the stream is refused (the peer never hears of it).
+      process.nextTick(refuseUnsent, stream, id);
+      return stream;
+    }
     if (this.streams.size === 0) this.link.ref();
     this.streams.set(id, stream);
     const open: StreamFrame = { t: 'headers', s: id, h: list, end: false };

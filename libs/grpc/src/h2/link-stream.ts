@@ -285,9 +285,13 @@ export abstract class LinkStream extends LiteEmitter {
     this.destroyWith(code, err, endFirst && !this.endEmitted);
   }
 
-  /** Resets the stream: the peer sees `code`. */
+  /**
+   * Resets the stream: the peer sees `code`. As Node's, a stream whose two
+   * halves both ended is closed already: nothing goes out, and it goes away
+   * once its end was read (grpc-js before 1.10.12 closes every call's stream so).
+   */
   close(code: number = NGHTTP2_NO_ERROR): void {
-    if (this.destroyed) return;
+    if (this.destroyed || (this.localEndSent && this.remoteEnded)) return;
     this.carrier.send({ t: 'rst', s: this.id, code });
     this.destroyWith(code, undefined);
   }

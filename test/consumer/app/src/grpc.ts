@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { Controller, Module, type INestMicroservice } from '@nestjs/common';
@@ -38,6 +39,13 @@ const handlers: grpc.UntypedServiceImplementation = {
   },
 };
 
+/** grpc-js before 1.10 serves a bound server only once start() is called (1.10 deprecated it). */
+export function grpcJsNeedsStart(): boolean {
+  const { version } = createRequire(process.argv[1]!)('@grpc/grpc-js/package.json') as { version: string };
+  const [major, minor] = version.split('.').map(Number);
+  return major === 1 && minor! < 10;
+}
+
 /** A gRPC server of the Echo service on 127.0.0.1 (port 0: any): friends' or stock grpc-js's. */
 export async function startGrpcServer(port: number, stock = false): Promise<{ server: grpc.Server; port: number }> {
   const server = stock ? new grpc.Server() : new FriendsGrpcServer();
@@ -47,6 +55,7 @@ export async function startGrpcServer(port: number, stock = false): Promise<{ se
       err ? reject(err) : resolve(p),
     ),
   );
+  if (grpcJsNeedsStart()) server.start();
   return { server, port: bound };
 }
 

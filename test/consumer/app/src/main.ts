@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import type { INestApplicationContext, INestMicroservice } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import type { Tier } from '@friends/core';
-import { echoClient, grpcCalls, startGrpcServer, startNestGrpcServer } from './grpc.js';
+import { echoClient, grpcCalls, grpcJsNeedsStart, startGrpcServer, startNestGrpcServer } from './grpc.js';
 import { FriendsClient } from '@friends/nest';
 import { decided, nestCalls, nestClientContext, startNestServer } from './nest.js';
 import { friendsWarnings, observe, type Seen } from './observe.js';
@@ -183,6 +183,8 @@ async function grpcPlacements(): Promise<Outcome[]> {
       unsupportedGrpc ? 'unsupported-grpc' : 'stock-peer',
     ),
   );
+  // Nest's own gRPC server never calls start(), which grpc-js before 1.10 needs to serve: no Nest gRPC there.
+  if (grpcJsNeedsStart()) return outcomes;
   const nestStrategy = async () => {
     const port = await freePort();
     const app = await startNestGrpcServer(port);

@@ -24,6 +24,17 @@ function digest(data: string | Buffer): { length: number; sha256: string } {
   return { length: data.length, sha256: createHash('sha256').update(data).digest('hex').slice(0, 16) };
 }
 
+/**
+ * What `target[method]()` returns, described, or that the installed grpc-js
+ * has no such method (older minors lack some: `getHost` before 1.11,
+ * `getConnectionInfo` and `getAuthContext` before 1.14). Stock and every
+ * placement run the same grpc-js, so either way the traces compare.
+ */
+export function askIfPresent(target: object, method: string, then: (value: never) => Json = describe): Json {
+  const fn = (target as Record<string, unknown>)[method];
+  return typeof fn === 'function' ? then((fn as () => never).call(target)) : `no ${method}`;
+}
+
 export function describe(value: unknown, depth = 0): Json {
   if (depth > 12) return { $: 'too-deep' };
   if (value === undefined) return { $: 'undefined' };

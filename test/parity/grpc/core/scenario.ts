@@ -58,6 +58,12 @@ export interface ClientContext extends ClientCalls {
   /** Runs `action`, recording what it returned or threw (message, code, details, metadata). */
   attempt<T>(label: string, action: () => T): T | undefined;
   sleep(ms: number): Promise<void>;
+  /**
+   * Waits until `client` (default: the scenario's) is READY, so that a short
+   * deadline or sleep that follows times the call, not the connection setup
+   * (nor, with friends, the hello that decides the connection's tier).
+   */
+  connected(client?: ParityClient): Promise<void>;
   /** A server of this placement's kind and location, started for this run and stopped after it. */
   startServer(config: ServerConfigName, port?: number): Promise<StartedServer>;
   /** A loopback port nothing listens on (a moment ago). */

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { serveOnOlderGrpcJs } from '../../../fixtures/src/grpc/serve.js';
 import { FriendsGrpcServer } from '@friends/grpc';
 import type { Json } from './describe.js';
 import { methodPath, type Scenario } from './scenario.js';
@@ -156,8 +157,10 @@ export class ServerHost implements ServerHostApi {
   }
 }
 
-function bind(server: grpc.Server, port: number, credentials: grpc.ServerCredentials): Promise<number> {
-  return new Promise((resolve, reject) =>
+async function bind(server: grpc.Server, port: number, credentials: grpc.ServerCredentials): Promise<number> {
+  const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`127.0.0.1:${port}`, credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
   );
+  serveOnOlderGrpcJs(server);
+  return bound;
 }

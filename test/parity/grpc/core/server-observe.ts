@@ -2,7 +2,7 @@ import type { AsyncLocalStorage } from 'node:async_hooks';
 import { Readable, Writable } from 'node:stream';
 import { types } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import { describe, type Json } from './describe.js';
+import { askIfPresent, describe, type Json } from './describe.js';
 import type { CallRecorder, ServerLog } from './server-log.js';
 
 /** What a deadline looks like to the handler: its type, and how far away it is (normalized later). */
@@ -43,8 +43,6 @@ interface SurfaceCall extends NodeJS.EventEmitter {
   getPeer(): string;
   getDeadline(): unknown;
   getPath(): string;
-  getHost(): string;
-  getAuthContext?(): unknown;
 }
 
 /** The handler's view of its call when it starts: the `handler` entry of a server log. */
@@ -53,13 +51,13 @@ export function describeServerCall(call: SurfaceCall, kind: string, als: AsyncLo
     kind,
     shape: { readable: call instanceof Readable, writable: call instanceof Writable },
     path: call.getPath(),
-    host: call.getHost(),
+    host: askIfPresent(call, 'getHost'),
     peer: { $: 'peer', v: call.getPeer() },
     deadline: describeDeadline(call.getDeadline()),
     cancelled: call.cancelled,
     metadata: describe(call.metadata),
     ...('request' in call ? { request: describe(call.request) } : {}),
-    auth: typeof call.getAuthContext === 'function' ? describeAuthContext(call.getAuthContext()) : 'no getAuthContext',
+    auth: askIfPresent(call, 'getAuthContext', describeAuthContext),
     als: describe(als.getStore()),
   };
 }
@@ -85,8 +83,8 @@ export function recordingServerInterceptor(log: ServerLog, backend: number): grp
       responseStream: method.responseStream,
       peer: { $: 'peer', v: call.getPeer() },
       deadline: describeDeadline(call.getDeadline()),
-      host: call.getHost(),
-      connection: describeConnection(call.getConnectionInfo()),
+      host: askIfPresent(call, 'getHost'),
+      connection: askIfPresent(call, 'getConnectionInfo', describeConnection),
     });
     return new grpc.ServerInterceptingCall(call, {
       start(next) {
@@ -140,9 +138,12 @@ export function authServerInterceptor(): grpc.ServerInterceptor {
 }
 
 /** Addresses as they are; ports only as their type (they are ephemeral). */
-function describeConnection(
-  info: grpc.ServerInterceptingCallInterface extends { getConnectionInfo(): infer I } ? I : never,
-): Json {
+function describeConnection(info: {
+  localAddress?: string;
+  localPort?: number;
+  remoteAddress?: string;
+  remotePort?: number;
+}): Json {
   return {
     localAddress: describe(info.localAddress),
     localPort: typeof info.localPort,

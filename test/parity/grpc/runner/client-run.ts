@@ -16,6 +16,9 @@ interface Cancellable {
 }
 
 /** The client side of one run: the context a scenario's client code gets, and what it recorded. */
+/** Longest wait for a scenario's channel to connect before its timed part. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
 export class ClientRun implements ClientContext {
   readonly entries: Json[] = [];
   readonly target: string;
@@ -106,6 +109,13 @@ export class ClientRun implements ClientContext {
 
   sleep(ms: number): Promise<void> {
     return sleep(ms);
+  }
+
+  async connected(client: ParityClient = this.client): Promise<void> {
+    const ready = await new Promise<Error | undefined>((resolve) =>
+      client.waitForReady(Date.now() + CONNECT_TIMEOUT_MS, (error) => resolve(error ?? undefined)),
+    );
+    if (ready) this.rec('harness: not connected', ready.message);
   }
 
   async startServer(config: ServerConfigName, port = 0): Promise<{ ports: number[]; stop(): Promise<void> }> {

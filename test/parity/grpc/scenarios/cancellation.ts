@@ -76,6 +76,7 @@ export const CANCELLATION_SCENARIOS: Scenario[] = [
       call.on('end', () => callback(null, { text: 'ended' }));
     },
     async client(t) {
+      await t.connected();
       const c = t.clientStream();
       c.write({ text: '1' });
       c.write({ text: '2' });

@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ClientContext, Scenario } from '../core/scenario.js';
+import { askIfPresent } from '../core/describe.js';
 import { describeAuthContext } from '../core/server-observe.js';
 import { metadataOf, ok } from './build.js';
 
@@ -25,7 +26,7 @@ function perCall(id: string, answer: Generator, extra: Partial<Scenario> = {}, d
       const options: grpc.CallOptions = { credentials, ...(deadlineMs ? { deadline: Date.now() + deadlineMs } : {}) };
       const c = t.unary({}, { options });
       await c.done;
-      c.note('client auth context', describeAuthContext(c.call.getAuthContext()));
+      c.note('client auth context', askIfPresent(c.call, 'getAuthContext', describeAuthContext));
     },
     ...extra,
   };
@@ -35,7 +36,7 @@ function perCall(id: string, answer: Generator, extra: Partial<Scenario> = {}, d
 function callWith(t: ClientContext, credentials: grpc.ChannelCredentials, label: string) {
   const client = t.newClient(t.placementOptions(), t.target, credentials);
   const c = t.unary({}, { client, label });
-  return c.done.then(() => c.note('client auth context', describeAuthContext(c.call.getAuthContext())));
+  return c.done.then(() => c.note('client auth context', askIfPresent(c.call, 'getAuthContext', describeAuthContext)));
 }
 
 export const CREDENTIAL_SCENARIOS: Scenario[] = [
@@ -107,7 +108,7 @@ export const CREDENTIAL_SCENARIOS: Scenario[] = [
     async client(t) {
       const c = t.unary({});
       await c.done;
-      c.note('client auth context', describeAuthContext(c.call.getAuthContext()));
+      c.note('client auth context', askIfPresent(c.call, 'getAuthContext', describeAuthContext));
     },
   },
   {
@@ -119,7 +120,7 @@ export const CREDENTIAL_SCENARIOS: Scenario[] = [
     async client(t) {
       const c = t.unary({});
       await c.done;
-      c.note('client auth context', describeAuthContext(c.call.getAuthContext()));
+      c.note('client auth context', askIfPresent(c.call, 'getAuthContext', describeAuthContext));
     },
   },
   {

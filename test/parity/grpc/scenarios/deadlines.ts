@@ -22,6 +22,8 @@ function deadlineScenario(
     kind: 'unary',
     handler: slowReply,
     async client(t) {
+      // A deadline the handler outlasts is near: it times the call, on a connected channel.
+      if (delayMs > 0) await t.connected();
       await t.unary({ n: delayMs }, { options: { deadline: deadline() }, deadlineRace: delayMs > 0 }).done;
     },
     ...extra,
@@ -93,6 +95,7 @@ export const DEADLINE_SCENARIOS: Scenario[] = [
       })();
     },
     async client(t) {
+      await t.connected();
       await t.serverStream({}, { options: { deadline: Date.now() + 300 }, deadlineRace: true }).done;
     },
     serverSettleMs: 100,
@@ -107,6 +110,7 @@ export const DEADLINE_SCENARIOS: Scenario[] = [
       call.on('end', () => callback(null, { text: 'ended' }));
     },
     async client(t) {
+      await t.connected();
       const c = t.clientStream({ options: { deadline: Date.now() + 100 }, deadlineRace: true });
       c.write({ text: 'one' });
       await c.done;
@@ -122,6 +126,7 @@ export const DEADLINE_SCENARIOS: Scenario[] = [
       call.on('error', () => undefined);
     },
     async client(t) {
+      await t.connected();
       const c = t.bidi({ options: { deadline: Date.now() + 100 }, deadlineRace: true });
       c.write({ text: 'one' });
       await c.done;
@@ -151,6 +156,7 @@ export const DEADLINE_SCENARIOS: Scenario[] = [
       });
     },
     async client(t) {
+      await t.connected();
       await t.unary({ text: 'parent' }, { options: { deadline: Date.now() + 100 }, deadlineRace: true }).done;
     },
     serverSettleMs: 250,

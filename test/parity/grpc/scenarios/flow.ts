@@ -83,6 +83,7 @@ export const FLOW_SCENARIOS: Scenario[] = [
       })();
     },
     async client(t) {
+      await t.connected();
       const c = t.serverStream({}, { read: false });
       c.call.pause();
       await t.sleep(150);

@@ -249,6 +249,7 @@ export const LIFECYCLE_SCENARIOS: Scenario[] = [
     },
     async client(t) {
       // The error stock's stream raises ends it without a status: the deadline ends the call.
+      await t.connected();
       await t.serverStream({}, { options: { deadline: Date.now() + 150 }, deadlineRace: true }).done;
     },
   },
@@ -288,6 +289,7 @@ export const LIFECYCLE_SCENARIOS: Scenario[] = [
     },
     async client(t) {
       // The write-after-end error destroys stock's stream before any status: the deadline ends the call.
+      await t.connected();
       const c = t.clientStream({ options: { deadline: Date.now() + 150 }, deadlineRace: true });
       c.write({ text: '1' });
       c.end();

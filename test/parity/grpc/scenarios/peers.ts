@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Scenario } from '../core/scenario.js';
+import { askIfPresent } from '../core/describe.js';
 import { describeAuthContext } from '../core/server-observe.js';
 import { ok } from './build.js';
 
@@ -38,9 +39,9 @@ export const PEER_SCENARIOS: Scenario[] = [
     handler: ok,
     async client(t) {
       const c = t.unary({});
-      c.note('auth context right after the start', describeAuthContext(c.call.getAuthContext()));
+      c.note('auth context right after the start', askIfPresent(c.call, 'getAuthContext', describeAuthContext));
       await c.done;
-      c.note('auth context after the status', describeAuthContext(c.call.getAuthContext()));
+      c.note('auth context after the status', askIfPresent(c.call, 'getAuthContext', describeAuthContext));
     },
   },
   {

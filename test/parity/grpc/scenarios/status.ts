@@ -88,6 +88,7 @@ export const STATUS_SCENARIOS: Scenario[] = [
     }),
     // Stock's client never completes a unary call that got two messages: the deadline ends it.
     async client(t) {
+      await t.connected();
       await t.unary({ text: 'x' }, { options: { deadline: Date.now() + 150 }, deadlineRace: true }).done;
     },
   },
@@ -137,6 +138,7 @@ export const STATUS_SCENARIOS: Scenario[] = [
     },
     async client(t) {
       // Stock sends no status for a destroyed stream: the deadline ends the call.
+      await t.connected();
       await t.serverStream({}, { options: { deadline: Date.now() + 150 }, deadlineRace: true }).done;
     },
   },

@@ -1,0 +1,47 @@
+/**
+ * The HTTP/2 client sessions grpc-js opens (its `Http2SubchannelConnector`):
+ * a friend link stands in for one, so the limits grpc-js leaves Node to apply
+ * there apply on the link too. grpc-js 1.10 to 1.12 and 1.14 lift Node's
+ * limit on the header block a client sends; 1.13 leaves Node's default, so a
+ * request whose headers exceed it is refused before it leaves this process.
+ */
+import { grpcModule, type Shape } from './shape.js';
+
+/**
+ * Node's default `maxSendHeaderBlockLength`, measured as nghttp2 bounds a
+ * block: 12 bytes, and 12 more plus the octets of name and value per field.
+ */
+export const NODE_MAX_SEND_HEADER_BLOCK = 65_536;
+
+const connectorSource = (): string | undefined => {
+  const connector = grpcModule<{ Http2SubchannelConnector: Function }>('transport').Http2SubchannelConnector;
+  return typeof connector === 'function' ? Function.prototype.toString.call(connector) : undefined;
+};
+
+/** How grpc-js sets the header block limit of its sessions: each assignment's value. */
+function headerBlockSettings(source: string): string[] {
+  return [...source.matchAll(/\bmaxSendHeaderBlockLength\s*[:=]\s*([^,;\n}]+)/g)].map((m) => m[1]!.trim());
+}
+
+export const clientSessionShapes: readonly Shape[] = [
+  {
+    seam: 'client-session',
+    name: "grpc-js's client sessions lift Node's header block limit (maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER) or leave Node's default",
+    differs: () => {
+      const source = connectorSource();
+      if (source === undefined) return 'build/src/transport.js has no Http2SubchannelConnector';
+      const other = headerBlockSettings(source).filter((value) => value !== 'Number.MAX_SAFE_INTEGER');
+      return other.length > 0 ? `sets it to ${other.join(', ')}` : undefined;
+    },
+  },
+];
+
+export interface ClientSessionSeam {
+  /** The largest header block (as nghttp2 bounds it) a request may carry; Infinity for no limit. */
+  readonly maxSendHeaderBlock: number;
+}
+
+export function clientSessionSeam(): ClientSessionSeam {
+  const lifted = headerBlockSettings(connectorSource()!).length > 0;
+  return { maxSendHeaderBlock: lifted ? Infinity : NODE_MAX_SEND_HEADER_BLOCK };
+}
