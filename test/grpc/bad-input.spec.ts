@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { clientEnd, connectionTuple, encodeCompactFrame, kernelIdentity, kernelProof } from '@friends/core/internal';
 import { FriendsGrpcServer, friends } from '@friends/grpc';
-import { handshakeService } from '@friends/grpc/internal';
+import { encodeBatch, handshakeService } from '@friends/grpc/internal';
 import { echoHandlers, loadEcho } from '../fixtures/src/grpc/echo-service.js';
 import { rawGrpcHello } from '../fixtures/src/grpc/raw-hello.js';
 import { closesWithin, rawConnect, ticketFrame } from '../support/raw.js';
@@ -119,33 +119,26 @@ describe('gRPC bad input', () => {
     first.socket.destroy();
   });
 
-  // Frame types of the friend stream protocol (libs/grpc/src/h2/frames.ts): 2 headers, 4 data, 1 settings.
+  // Frame types of the friend stream protocol (libs/grpc/src/h2/frames.ts): 2 headers, 4 data, 1 settings, 11 burst.
   test.each([
     ['a data frame for a stream never opened', encodeCompactFrame(4, 7, Buffer.from('x'))],
     ['garbage', Buffer.from('this is not a compact frame at all, not even close')],
     ['an oversized frame', Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0])],
     ['an unknown frame type', encodeCompactFrame(99, 1)],
-    ['headers that are not a list of strings', encodeCompactFrame(2, 1, '{"path":5}')],
-    ['headers for an even stream id', encodeCompactFrame(2, 2, '[":path","/x"]')],
+    ['a header block that ends inside a field', encodeCompactFrame(2, 1, Buffer.from([1, 0, 0, 0, 9, 0, 0, 0, 58]))],
+    ['headers for an even stream id', encodeBatch([{ t: 'headers', s: 2, h: [':path', '/x'], end: false }])],
+    ['a burst that carries a reset', encodeCompactFrame(11, 1, Buffer.from([6, 4, 0, 0, 0, 8, 0, 0, 0]))],
     ['settings from a client', encodeCompactFrame(1, 0, Buffer.alloc(4))],
     [
       'more data than the stream window allows',
-      Buffer.concat([
-        encodeCompactFrame(
-          2,
-          1,
-          JSON.stringify([
-            ':method',
-            'POST',
-            ':scheme',
-            'http',
-            ':path',
-            '/friends.test.Echo/ClientStream',
-            'content-type',
-            'application/grpc',
-          ]),
-        ),
-        encodeCompactFrame(4, 1, Buffer.alloc(70_000)),
+      encodeBatch([
+        {
+          t: 'headers',
+          s: 1,
+          h: [':method', 'POST', ':scheme', 'http', ':path', '/friends.test.Echo/ClientStream', 'content-type', 'application/grpc'],
+          end: false,
+        },
+        { t: 'data', s: 1, b: Buffer.alloc(70_000) },
       ]),
     ],
   ])('unix, after admission: %s closes only that connection', async (_name, bytes) => {

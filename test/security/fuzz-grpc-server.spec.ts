@@ -20,8 +20,8 @@ import { echo, echoClient, startGrpcServer, type EchoClient } from '../support/s
 /** Time a unix connection has to present its ticket: room for a loaded machine, short enough to check. */
 const ADMISSION_MS = 1_000;
 const Hello = handshakeService.Hello!;
-/** Stream frame types (libs/grpc/src/h2/frames.ts): settings 1 … goaway 10. */
-const STREAM_TYPES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+/** Stream frame types (libs/grpc/src/h2/frames.ts): settings 1 … goaway 10, burst 11. */
+const STREAM_TYPES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
 
 type Answer = { v: number; tier: string; path: string; ticket: string; reason: string };
 

@@ -1,3 +1,3 @@
 /** Pieces of @friends/grpc its tests and benchmarks reach for. Not a public API: it changes without notice. */
-export { compactStreamCodec, type StreamFrame } from './h2/frames.js';
+export { compactStreamCodec, encodeBatch, type FrameBatch, type StreamFrame } from './h2/frames.js';
 export { handshakeService } from './handshake.js';

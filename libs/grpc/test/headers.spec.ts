@@ -2,8 +2,31 @@ import * as http2 from 'node:http2';
 import type { OutgoingHttpHeaders } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
-import { responseHeaderList, toHeaderList } from '../src/h2/headers.js';
-import { receiveHeaderList } from '../src/h2/received-headers.js';
+import { responseHeaderList, responseStatus, STATUS_DEFAULT, toHeaderList, wantsDate } from '../src/h2/headers.js';
+import { handOverHeaders, receiveHeaderList, type ReceivedHeaders } from '../src/h2/received-headers.js';
+
+/**
+ * One outcome of both ways a block crosses a friend link: as a list of fields
+ * (unix) and as the object handed over in memory. They must agree.
+ */
+function outcomeOf(
+  viaList: () => ReceivedHeaders,
+  viaObject: () => ReceivedHeaders,
+  added: string[],
+): Outcome {
+  const one = (receive: () => ReceivedHeaders): Outcome => {
+    try {
+      const received = receive();
+      if (received.refused !== undefined) return { thrown: `refused ${received.refused}` };
+      return { received: comparable(received.headers, added) };
+    } catch (err) {
+      return { thrown: errorCode(err) };
+    }
+  };
+  const list = one(viaList);
+  expect(one(viaObject)).toEqual(list);
+  return list;
+}
 
 /**
  * Friend links stand in for HTTP/2 under grpc-js, so a header object must come
@@ -162,20 +185,13 @@ describe('friend links carry headers as Node http2 does', () => {
   }
 
   function emulatedRequest(headers: http2.OutgoingHttpHeaders): Outcome {
-    try {
-      const list = toHeaderList(
-        { ...headers, ':method': 'POST', ':path': String(headers[':path'] ?? '/') },
-        'request',
-        {
-          ':scheme': 'http',
-        },
-      );
-      const received = receiveHeaderList(list, 'request');
-      if (received.refused !== undefined) return { thrown: `refused ${received.refused}` };
-      return { received: comparable(received.headers, [':method', ':scheme', ':authority']) };
-    } catch (err) {
-      return { thrown: errorCode(err) };
-    }
+    const request = { ...headers, ':method': 'POST', ':path': String(headers[':path'] ?? '/') };
+    const defaults = { ':scheme': 'http' };
+    return outcomeOf(
+      () => receiveHeaderList(toHeaderList(request, 'request', defaults), 'request'),
+      () => handOverHeaders(request, 'request', defaults).finish(),
+      [':method', ':scheme', ':authority'],
+    );
   }
 
   /** What a client sees of a response's headers over real HTTP/2. */
@@ -192,14 +208,15 @@ describe('friend links carry headers as Node http2 does', () => {
   }
 
   function emulatedResponse(headers: http2.OutgoingHttpHeaders): Outcome {
-    try {
-      const list = responseHeaderList(headers, () => 'now');
-      const received = receiveHeaderList(list, 'response');
-      if (received.refused !== undefined) return { thrown: `refused ${received.refused}` };
-      return { received: comparable(received.headers, ['date']) };
-    } catch (err) {
-      return { thrown: errorCode(err) };
-    }
+    return outcomeOf(
+      () => receiveHeaderList(responseHeaderList(headers, () => 'now'), 'response'),
+      () => {
+        const fold = handOverHeaders(headers, 'response', STATUS_DEFAULT, responseStatus(headers));
+        if (wantsDate(headers)) fold.field('date', 'now');
+        return fold.finish();
+      },
+      ['date'],
+    );
   }
 
   /** What a client sees of trailers over real HTTP/2. */
@@ -223,15 +240,21 @@ describe('friend links carry headers as Node http2 does', () => {
   }
 
   function emulatedTrailers(headers: http2.OutgoingHttpHeaders): Outcome {
-    try {
-      const list = toHeaderList(headers, 'trailers');
-      if (list.length === 0) return { thrown: 'no trailers event' };
-      const received = receiveHeaderList(list, 'trailers');
-      if (received.refused !== undefined) return { thrown: `refused ${received.refused}` };
-      return { received: comparable(received.headers, []) };
-    } catch (err) {
-      return { thrown: errorCode(err) };
-    }
+    const none = new Error('no trailers event');
+    (none as Error & { code: string }).code = 'no trailers event';
+    return outcomeOf(
+      () => {
+        const list = toHeaderList(headers, 'trailers');
+        if (list.length === 0) throw none;
+        return receiveHeaderList(list, 'trailers');
+      },
+      () => {
+        const fold = handOverHeaders(headers, 'trailers');
+        if (fold.count === 0) throw none;
+        return fold.finish();
+      },
+      [],
+    );
   }
 
   /** The longest value a field can have in `make(n)` before the block is refused. */

@@ -2,9 +2,9 @@ import { AsyncResource } from 'node:async_hooks';
 import { constants, type OutgoingHttpHeaders } from 'node:http2';
 import type { Link } from '@friends/core/internal';
 import { ClientLinkStream } from './client-stream.js';
-import type { StreamFrame } from './frames.js';
+import type { FrameBatch, StreamFrame } from './frames.js';
 import { toHeaderList } from './headers.js';
-import { receiveHeaderList } from './received-headers.js';
+import { handOverHeaders, receiveHeaderList, type HeaderFold } from './received-headers.js';
 import { LinkSession } from './link-session.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_FRAME_SIZE_ERROR } = constants;
@@ -40,13 +40,12 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
   private maxConcurrent = Infinity;
   private readonly waiting: { stream: ClientLinkStream; frames: StreamFrame[] }[] = [];
   private readonly held = new Map<number, StreamFrame[]>();
-  goawayReceived = false;
   private readonly defaults: Record<string, string>;
   /** The context the link was set up in: an HTTP/2 session's events run in its socket's. */
   private readonly scope = new AsyncResource('Http2Session');
 
   constructor(
-    link: Link<StreamFrame>,
+    link: Link<FrameBatch>,
     /** ':scheme' of the requests, as the connection the link stands for. */
     private readonly scheme: 'http' | 'https',
     /** The largest header block a request may carry, as the HTTP/2 session it stands for allows (see seams/client-session.ts). */
@@ -59,27 +58,38 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
 
   /** True while new calls may use this link. */
   get usable(): boolean {
-    return !this.closed && !this.goawayReceived;
+    return this.phase === 'open';
+  }
+
+  /** Once its link is closing (a client draining its streams is not closed yet). */
+  get closed(): boolean {
+    return this.phase === 'closing' || this.phase === 'closed';
   }
 
   request(headers: OutgoingHttpHeaders): ClientLinkStream {
     if (this.closed) throw sessionError('ERR_HTTP2_INVALID_SESSION', 'The session has been destroyed');
-    if (this.goawayReceived)
+    if (this.phase !== 'open')
       throw sessionError('ERR_HTTP2_GOAWAY_SESSION', 'New streams cannot be created after receiving a GOAWAY');
-    const list = toHeaderList(headers, 'request', this.defaults);
+    const h = this.objects
+      ? handOverHeaders(headers, 'request', this.defaults)
+      : toHeaderList(headers, 'request', this.defaults);
     const id = this.nextId;
     this.nextId += 2;
     const stream = new ClientLinkStream(this, id);
     stream.scope = new AsyncResource('Http2Stream');
     stream.closeScope = this.scope;
-    if (this.maxSendHeaderBlock !== Infinity && headerBlockBound(list) > this.maxSendHeaderBlock) {
+    if (
+      this.maxSendHeaderBlock !== Infinity &&
+      headerBlockBound(this.objects ? toHeaderList(headers, 'request', this.defaults) : (h as string[])) >
+        this.maxSendHeaderBlock
+    ) {
       // As nghttp2: the headers are never sent, and the stream is refused (the peer never hears of it).
       process.nextTick(refuseUnsent, stream, id);
       return stream;
     }
     if (this.streams.size === 0) this.link.ref();
     this.streams.set(id, stream);
-    const open: StreamFrame = { t: 'headers', s: id, h: list, end: false };
+    const open: StreamFrame = { t: 'headers', s: id, h, end: false };
     if (this.streams.size - this.held.size > this.maxConcurrent) {
       const frames = [open];
       this.held.set(id, frames);
@@ -106,9 +116,9 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
   /** Closes the link once its streams are done (no new streams meanwhile). */
   close(): void {
     if (this.closed) return;
-    this.goawayReceived = true;
+    this.to('draining');
     if (this.streams.size === 0) {
-      this.closed = true;
+      this.to('closing');
       this.flushNow();
       this.link.close();
     }
@@ -129,17 +139,17 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
       if (this.neverOpened(frame.s)) this.violation(`headers for stream ${frame.s}, which was never opened`);
       return;
     }
-    const received = receiveHeaderList(frame.h, stream.responded ? 'trailers' : 'response');
+    const h = frame.h;
+    const received = Array.isArray(h)
+      ? receiveHeaderList(h, stream.responded ? 'trailers' : 'response')
+      : (h as HeaderFold).finish();
     if (received.refused !== undefined && received.connection) this.failConnection(received.refused);
     else if (received.refused !== undefined) stream.close(received.refused);
-    else stream.receiveHeaders(received.headers, frame.end, frame.h.length === 0);
+    else stream.receiveHeaders(received.headers, frame.end, Array.isArray(h) ? h.length === 0 : h.count === 0);
   }
 
   protected onGoaway(frame: Extract<StreamFrame, { t: 'goaway' }>): void {
-    if (!this.goawayReceived) {
-      this.goawayReceived = true;
-      this.emit('goaway', frame.code);
-    }
+    if (this.to('goingAway')) this.emit('goaway', frame.code);
     // Streams the server will not serve are refused, and grpc-js may retry them elsewhere.
     for (const stream of [...this.streams.values()])
       if (stream.id > frame.s) stream.receiveReset(NGHTTP2_REFUSED_STREAM);
@@ -155,7 +165,7 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
     this.openWaiting();
     if (this.streams.size === 0) {
       this.link.unref();
-      if (this.goawayReceived) this.close();
+      if (this.phase === 'goingAway' || this.phase === 'draining') this.close();
     }
   }
 

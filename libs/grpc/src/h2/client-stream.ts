@@ -81,8 +81,6 @@ export class ClientLinkStream extends LinkStream {
   }
 
   protected finishLocal(): void {
-    if (this.localEnded) return;
-    this.markLocalEndSent();
-    this.carrier.send({ t: 'end', s: this.id });
+    if (this.endLocal()) this.carrier.send({ t: 'end', s: this.id });
   }
 }

@@ -117,19 +117,24 @@ function ruleFor(name: string): NameRule {
   return rule;
 }
 
+/** Where the fields of a checked outgoing block go: a list (unix) or the peer's object (memory). */
+export interface FieldSink {
+  field(key: string, value: string, pseudo: boolean): void;
+}
+
 /**
- * Checks and flattens an outgoing header object; throws what Node's http2
- * throws. `defaults` are pseudo-headers Node adds when the object lacks them.
+ * Checks an outgoing header object as Node's http2 does, throwing what it
+ * throws, and hands each field to `sink`. `defaults` are pseudo-headers Node
+ * adds when the object lacks them; `status` replaces the value of `:status`.
  */
-export function toHeaderList(
+export function visitHeaders(
   headers: OutgoingHttpHeaders,
   block: HeaderBlock,
+  sink: FieldSink,
   defaults?: Record<string, string>,
   status?: string,
-): HeaderList {
-  let pseudo: string[] | undefined;
-  const regular: string[] = [];
-  const singles: string[] = [];
+): void {
+  let singles: string[] | undefined;
   // Node's request() refuses a bad pseudo-header before it looks at anything else.
   if (block === 'request')
     for (const name in headers) {
@@ -157,13 +162,13 @@ export function toHeaderList(
     }
     if (rule.single) {
       // Two names that differ only in case are one field once lowercased.
-      if (singles.includes(key)) throw singleValueError(key);
-      singles.push(key);
+      if (singles?.includes(key)) throw singleValueError(key);
+      (singles ??= []).push(key);
     }
     if (rule.pseudo) {
       if (!PSEUDO[block].has(key))
         throw nodeError('ERR_HTTP2_INVALID_PSEUDOHEADER', `"${key}" is an invalid pseudoheader or is used incorrectly`);
-      (pseudo ??= []).push(key, single!);
+      sink.field(key, single!, true);
       continue;
     }
     if (rule.error) throw rule.error();
@@ -172,21 +177,44 @@ export function toHeaderList(
         'ERR_HTTP2_INVALID_CONNECTION_HEADERS',
         `HTTP/1 Connection specific headers are forbidden: "${key}"`,
       );
-    if (many) for (const v of many) regular.push(key, String(v));
-    else regular.push(key, single!);
+    if (many) for (const v of many) sink.field(key, String(v), false);
+    else sink.field(key, single!, false);
   }
-  if (defaults) for (const key in defaults) if (headers[key] === undefined) (pseudo ??= []).push(key, defaults[key]!);
-  if (!pseudo) return regular;
-  // Pseudo-headers go first (their order among themselves is not observable).
-  return pseudo.concat(regular);
+  if (defaults) for (const key in defaults) if (headers[key] === undefined) sink.field(key, defaults[key]!, true);
+}
+
+/** Pseudo-headers first, as Node sends them (their order among themselves is not observable). */
+class ListSink implements FieldSink {
+  pseudo: string[] | undefined;
+  readonly regular: string[] = [];
+
+  field(key: string, value: string, pseudo: boolean): void {
+    if (pseudo) (this.pseudo ??= []).push(key, value);
+    else this.regular.push(key, value);
+  }
+
+  list(): HeaderList {
+    return this.pseudo ? this.pseudo.concat(this.regular) : this.regular;
+  }
+}
+
+/** Checks and flattens an outgoing header object, for a peer that reads it from bytes. */
+export function toHeaderList(
+  headers: OutgoingHttpHeaders,
+  block: HeaderBlock,
+  defaults?: Record<string, string>,
+  status?: string,
+): HeaderList {
+  const sink = new ListSink();
+  visitHeaders(headers, block, sink, defaults, status);
+  return sink.list();
 }
 
 /**
- * A response's header list, as Node's `respond()` makes it: `:status` coerced
- * to a number (200 when that gives 0) and checked to be a final status, the
- * date added last unless the application set one.
+ * A response's `:status` as Node's `respond()` makes it: coerced to a number
+ * (200 when that gives 0) and checked to be a final status.
  */
-export function responseHeaderList(headers: OutgoingHttpHeaders, date: () => string): HeaderList {
+export function responseStatus(headers: OutgoingHttpHeaders): string {
   const raw = headers[':status'];
   const status = (raw as unknown as number) | 0 || 200;
   if (status < 200 || status > 599) {
@@ -194,10 +222,18 @@ export function responseHeaderList(headers: OutgoingHttpHeaders, date: () => str
     error.code = 'ERR_HTTP2_STATUS_INVALID';
     throw error;
   }
-  // Node replaces the application's value with the number it coerces to.
-  const list = toHeaderList(headers, 'response', STATUS_DEFAULT, String(status));
-  if (headers.date === undefined || headers.date === null) list.push('date', date());
-  return list;
+  return String(status);
 }
 
-const STATUS_DEFAULT = { ':status': '200' };
+/** Whether Node adds its date to a response with these headers (unless the application set one). */
+export const wantsDate = (headers: OutgoingHttpHeaders): boolean => headers.date === undefined || headers.date === null;
+
+export const STATUS_DEFAULT = { ':status': '200' };
+
+/** A response's header list, as Node's `respond()` makes it: the date added last. */
+export function responseHeaderList(headers: OutgoingHttpHeaders, date: () => string): HeaderList {
+  // Node replaces the application's value with the number it coerces to.
+  const list = toHeaderList(headers, 'response', STATUS_DEFAULT, responseStatus(headers));
+  if (wantsDate(headers)) list.push('date', date());
+  return list;
+}

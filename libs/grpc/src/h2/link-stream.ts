@@ -11,6 +11,8 @@ const WRITE_HIGH_WATER_MARK = 16_384;
 
 /** What a stream needs from the session that carries it. */
 export interface StreamCarrier {
+  /** Header blocks go to the peer as objects (memory), not as lists of fields. */
+  readonly objects: boolean;
   send(frame: StreamFrame): void;
   /** The stream is closed on both sides: forget it. */
   release(id: number): void;
@@ -21,6 +23,24 @@ interface PendingWrite {
   sent: number;
   cb: ((err?: Error | null) => void) | undefined;
 }
+
+/**
+ * Where a stream is in its life, as HTTP/2 counts it (RFC 9113, 5.1): both
+ * halves open, ours ended (`localEnded`), the peer's ended (`remoteEnded`),
+ * both ended; then closed, reset or done, and released from the session (what
+ * Node calls destroyed), remembering whether the peer's end had come first.
+ */
+export type StreamPhase = 'open' | 'localEnded' | 'remoteEnded' | 'bothEnded' | 'closed' | 'closedAfterEnd';
+
+/** The transitions a stream may make; any other is refused (and changes nothing). */
+const NEXT: Record<StreamPhase, readonly StreamPhase[]> = {
+  open: ['localEnded', 'remoteEnded', 'closed'],
+  localEnded: ['bothEnded', 'closed'],
+  remoteEnded: ['bothEnded', 'closedAfterEnd'],
+  bothEnded: ['closedAfterEnd'],
+  closed: [],
+  closedAfterEnd: [],
+};
 
 function streamError(code: string, message: string): Error {
   const error = new Error(message) as Error & { code: string };
@@ -47,19 +67,19 @@ export abstract class LinkStream extends LiteEmitter {
   /** Where the end of a stream that closes is read, if not where it arrives: Node reads it in its connection's context. */
   closeScope: AsyncResource | undefined;
   rstCode: number = NGHTTP2_NO_ERROR;
-  destroyed = false;
-  closed = false;
+  /** Where the stream is in its life; changed only by `to()`. */
+  phase: StreamPhase = 'open';
+  /** Node's Writable: end() was called (what is queued may still be going out). */
   writableEnded = false;
 
+  // Node's Readable bookkeeping: paused or flowing, a flow due on the next tick, the first
+  // read allowed yet (see `firstReadLater`), the stream being handed to its reader, 'end' emitted.
   private readonly inbox: Buffer[] = [];
   private inboxHead = 0;
   private flowing: boolean;
   private flowScheduled = false;
-  /** Whether data may be delivered yet (see `firstReadLater`). */
   private reading: boolean;
-  /** True while the stream is being handed to its reader (see `firstReadLater`). */
   handingOver = false;
-  private remoteEnded = false;
   private endEmitted = false;
   private unacked = 0;
   /** Bytes the peer may still send before we grant more; below zero it broke the window. */
@@ -68,7 +88,6 @@ export abstract class LinkStream extends LiteEmitter {
   private readonly outbox: PendingWrite[] = [];
   private outboxBytes = 0;
   private credit = STREAM_WINDOW;
-  private localEndSent = false;
 
   constructor(
     protected readonly carrier: StreamCarrier,
@@ -88,6 +107,45 @@ export abstract class LinkStream extends LiteEmitter {
     super();
     this.flowing = startFlowing;
     this.reading = !firstReadLater;
+  }
+
+  /**
+   * Moves the stream to `next` when its state allows it (see NEXT): the one
+   * place its life changes. False, and no change, otherwise.
+   */
+  protected to(next: StreamPhase): boolean {
+    if (!NEXT[this.phase].includes(next)) return false;
+    this.phase = next;
+    return true;
+  }
+
+  /** Reset or done: released from the session (Node's `destroyed`, and `closed`). */
+  get destroyed(): boolean {
+    return this.phase === 'closed' || this.phase === 'closedAfterEnd';
+  }
+
+  get closed(): boolean {
+    return this.destroyed;
+  }
+
+  /** The peer's half is done (its end, or a reset from it, came). */
+  protected get remoteEnded(): boolean {
+    return this.phase === 'remoteEnded' || this.phase === 'bothEnded' || this.phase === 'closedAfterEnd';
+  }
+
+  /** Our half is done: our end went out. */
+  protected get localEnded(): boolean {
+    return this.phase === 'localEnded' || this.phase === 'bothEnded';
+  }
+
+  /** The peer's half is done; false if it was already, or the stream is closed. */
+  protected endRemote(): boolean {
+    return this.to(this.phase === 'open' ? 'remoteEnded' : this.phase === 'localEnded' ? 'bothEnded' : this.phase);
+  }
+
+  /** Our half is done; false if it was already, or the stream is closed. */
+  protected endLocal(): boolean {
+    return this.to(this.phase === 'open' ? 'localEnded' : this.phase === 'remoteEnded' ? 'bothEnded' : this.phase);
   }
 
   // ----- readable side -----
@@ -129,9 +187,7 @@ export abstract class LinkStream extends LiteEmitter {
 
   /** @internal The peer's half of the stream is done. */
   receiveEnd(): void {
-    if (this.remoteEnded) return;
-    this.remoteEnded = true;
-    this.maybeEmitEnd();
+    if (this.endRemote()) this.maybeEmitEnd();
   }
 
   /** @internal The peer granted more credit. */
@@ -199,6 +255,11 @@ export abstract class LinkStream extends LiteEmitter {
   /** Called once 'end' was emitted. */
   protected afterEnd(): void {}
 
+  /** Whether data may be delivered yet (the stream was read, or is being read). */
+  protected get readStarted(): boolean {
+    return this.reading;
+  }
+
   protected get readEnded(): boolean {
     return this.endEmitted;
   }
@@ -242,14 +303,6 @@ export abstract class LinkStream extends LiteEmitter {
   /** Our half is done and every byte went out: a client half-closes, a server asks for trailers. */
   protected abstract finishLocal(): void;
 
-  protected markLocalEndSent(): void {
-    this.localEndSent = true;
-  }
-
-  protected get localEnded(): boolean {
-    return this.localEndSent;
-  }
-
   private pump(): void {
     while (this.credit > 0 && this.outbox.length > 0 && !this.destroyed) {
       const head = this.outbox[0]!;
@@ -266,7 +319,8 @@ export abstract class LinkStream extends LiteEmitter {
         if (head.cb) microtask(head.cb);
       }
     }
-    if (this.outbox.length === 0 && this.writableEnded && !this.localEndSent && !this.destroyed) this.finishLocal();
+    if (this.outbox.length === 0 && this.writableEnded && (this.phase === 'open' || this.phase === 'remoteEnded'))
+      this.finishLocal();
   }
 
   // ----- closing -----
@@ -277,7 +331,7 @@ export abstract class LinkStream extends LiteEmitter {
     // A stream being read when the peer resets it ends its readable side first, as Node's does;
     // one that is paused, or holds unread data, just closes.
     const endFirst = this.flowing && !this.flowScheduled && !this.remoteEnded && this.inboxHead === this.inbox.length;
-    this.remoteEnded = true;
+    this.endRemote();
     const err =
       code === NGHTTP2_NO_ERROR || code === NGHTTP2_CANCEL
         ? undefined
@@ -291,16 +345,14 @@ export abstract class LinkStream extends LiteEmitter {
    * once its end was read (grpc-js before 1.10.12 closes every call's stream so).
    */
   close(code: number = NGHTTP2_NO_ERROR): void {
-    if (this.destroyed || (this.localEndSent && this.remoteEnded)) return;
+    if (this.destroyed || this.phase === 'bothEnded') return;
     this.carrier.send({ t: 'rst', s: this.id, code });
     this.destroyWith(code, undefined);
   }
 
   /** @internal Ends the stream here without telling the peer (it is gone, or already knows). */
   destroyWith(code: number, err: Error | undefined, endFirst = false): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    this.closed = true;
+    if (!this.to(this.remoteEnded ? 'closedAfterEnd' : 'closed')) return;
     this.writableEnded = true;
     this.rstCode = code;
     this.inbox.length = 0;

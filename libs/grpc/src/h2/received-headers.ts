@@ -1,5 +1,5 @@
-import { constants, type IncomingHttpHeaders } from 'node:http2';
-import { SINGLE_VALUE, type HeaderList } from './headers.js';
+import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import { SINGLE_VALUE, visitHeaders, type FieldSink, type HeaderBlock, type HeaderList } from './headers.js';
 
 /**
  * The receiving side of Node's http2 for one header block: nghttp2's checks
@@ -22,7 +22,7 @@ export type ReceivedHeaders =
 const { NGHTTP2_PROTOCOL_ERROR, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_COMPRESSION_ERROR } = constants;
 
 /** Node refuses a block of more than 128 fields (grpc-js leaves its session limits unbounded otherwise). */
-const MAX_HEADER_PAIRS = 128;
+export const MAX_HEADER_PAIRS = 128;
 /** nghttp2's HPACK decoder takes no name or value longer than this once encoded. */
 const MAX_ENCODED_STRING = 65_536;
 
@@ -85,51 +85,103 @@ function regularField(name: string, value: string, block: ReceivedBlock): 'keep'
   return goodValue(value) ? 'keep' : 'ignore';
 }
 
-/** Folds received fields into the object Node gives its 'stream', 'response' and 'trailers' listeners. */
-export function receiveHeaderList(list: HeaderList, block: ReceivedBlock): ReceivedHeaders {
-  if (list.length / 2 > MAX_HEADER_PAIRS) return { refused: NGHTTP2_ENHANCE_YOUR_CALM };
-  for (let i = 0; i < list.length; i++)
-    if (encodedLength(list[i]!) > MAX_ENCODED_STRING) return { refused: NGHTTP2_COMPRESSION_ERROR, connection: true };
-  const refuse = { refused: NGHTTP2_PROTOCOL_ERROR };
-  const out: Record<string, string | string[] | number> = Object.create(null);
-  let regularSeen = false;
-  for (let i = 0; i + 1 < list.length; i += 2) {
-    const name = list[i]!;
-    const value = list[i + 1]!;
+/**
+ * Folds received fields into the object Node gives its 'stream', 'response'
+ * and 'trailers' listeners. Fields come from bytes (`receiveHeaderList`) or,
+ * in memory, straight from the sender's checked object (see headers.ts
+ * `visitHeaders`), which never puts a pseudo-header after a regular field.
+ */
+export class HeaderFold implements FieldSink {
+  private readonly out: Record<string, string | string[] | number> = Object.create(null);
+  /** Fields seen, including ignored and refused ones. */
+  count = 0;
+  private tooLong = false;
+  private refused = false;
+  private regularSeen = false;
+
+  constructor(private readonly block: ReceivedBlock) {}
+
+  field(name: string, value: string): void {
+    if (++this.count > MAX_HEADER_PAIRS) return;
+    if (encodedLength(name) > MAX_ENCODED_STRING || encodedLength(value) > MAX_ENCODED_STRING) this.tooLong = true;
+    if (this.refused || this.tooLong) return;
+    if (!this.fold(name, value)) this.refused = true;
+  }
+
+  /** A field from bytes: a pseudo-header after a regular field breaks the block. */
+  wireField(name: string, value: string): void {
+    if (this.regularSeen && name.charCodeAt(0) === 58 /* : */) this.refused = true;
+    this.field(name, value);
+  }
+
+  private fold(name: string, value: string): boolean {
+    const { out, block } = this;
     if (name.charCodeAt(0) === 58 /* : */) {
-      // Pseudo-headers: known ones only, once each, before every regular field, well formed.
-      if (regularSeen || out[name] !== undefined || !goodValue(value)) return refuse;
+      // Pseudo-headers: known ones only, once each, well formed.
+      if (out[name] !== undefined || !goodValue(value)) return false;
       if (block === 'request') {
-        if (!REQUEST_PSEUDO.has(name)) return refuse;
+        if (!REQUEST_PSEUDO.has(name)) return false;
         // nghttp2 takes an absolute path, or '*' (for OPTIONS).
-        if (name === ':path' && value.charCodeAt(0) !== 47 /* / */ && value !== '*') return refuse;
-        if (name === ':authority' && !AUTHORITY.test(value)) return refuse;
+        if (name === ':path' && value.charCodeAt(0) !== 47 /* / */ && value !== '*') return false;
+        if (name === ':authority' && !AUTHORITY.test(value)) return false;
       } else if (block === 'response') {
-        if (name !== ':status' || !/^[0-9]{3}$/.test(value)) return refuse;
+        if (name !== ':status' || !/^[0-9]{3}$/.test(value)) return false;
       } else {
-        return refuse;
+        return false;
       }
       out[name] = name === ':status' ? Number(value) | 0 : value;
-      continue;
+      return true;
     }
-    regularSeen = true;
+    this.regularSeen = true;
     const verdict = regularField(name, value, block);
-    if (verdict === 'refuse') return refuse;
-    if (verdict === 'ignore') continue;
+    if (verdict === 'refuse') return false;
+    if (verdict === 'ignore') return true;
     const existing = out[name];
     if (existing === undefined) out[name] = name === 'set-cookie' ? [value] : value;
-    else if ((name === 'host' || name === 'content-length') && block !== 'trailers') return refuse;
+    else if ((name === 'host' || name === 'content-length') && block !== 'trailers') return false;
     else if (!SINGLE_VALUE.has(name)) {
       if (name === 'cookie') out[name] = `${existing as string}; ${value}`;
       else if (name === 'set-cookie') (existing as string[]).push(value);
       else out[name] = `${existing as string}, ${value}`;
     }
+    return true;
   }
-  if (
-    block === 'request' &&
-    (out[':method'] === undefined || out[':path'] === undefined || out[':scheme'] === undefined)
-  )
-    return refuse;
-  if (block === 'response' && out[':status'] === undefined) return refuse;
-  return { headers: out as IncomingHttpHeaders };
+
+  /** The block as Node hands it over, or the code it is refused with (a count or HPACK refusal first). */
+  finish(): ReceivedHeaders {
+    if (this.count > MAX_HEADER_PAIRS) return { refused: NGHTTP2_ENHANCE_YOUR_CALM };
+    if (this.tooLong) return { refused: NGHTTP2_COMPRESSION_ERROR, connection: true };
+    const out = this.out;
+    if (
+      this.refused ||
+      (this.block === 'request' && (out[':method'] === undefined || out[':path'] === undefined || out[':scheme'] === undefined)) ||
+      (this.block === 'response' && out[':status'] === undefined)
+    )
+      return { refused: NGHTTP2_PROTOCOL_ERROR };
+    return { headers: out as IncomingHttpHeaders };
+  }
+}
+
+/** A block read from bytes, as Node's http2 hands it over. */
+export function receiveHeaderList(list: HeaderList, block: ReceivedBlock): ReceivedHeaders {
+  if (list.length / 2 > MAX_HEADER_PAIRS) return { refused: NGHTTP2_ENHANCE_YOUR_CALM };
+  const fold = new HeaderFold(block);
+  for (let i = 0; i + 1 < list.length; i += 2) fold.wireField(list[i]!, list[i + 1]!);
+  return fold.finish();
+}
+
+/**
+ * In memory: an outgoing object checked as Node's sending side checks it
+ * (throwing what it throws) and folded as the receiving side would fold it,
+ * with no list in between. `finish()` gives what the peer's listeners get.
+ */
+export function handOverHeaders(
+  headers: OutgoingHttpHeaders,
+  block: HeaderBlock,
+  defaults?: Record<string, string>,
+  status?: string,
+): HeaderFold {
+  const fold = new HeaderFold(block);
+  visitHeaders(headers, block, fold, defaults, status);
+  return fold;
 }

@@ -1,6 +1,7 @@
 import { constants, type OutgoingHttpHeaders } from 'node:http2';
 import { microtask } from '@friends/core/internal';
-import { responseHeaderList, toHeaderList } from './headers.js';
+import { responseHeaderList, responseStatus, STATUS_DEFAULT, toHeaderList, wantsDate } from './headers.js';
+import { handOverHeaders } from './received-headers.js';
 import { LinkStream, type StreamCarrier } from './link-stream.js';
 
 const { NGHTTP2_NO_ERROR } = constants;
@@ -9,6 +10,10 @@ function stateError(code: string, message: string): Error {
   const error = new Error(message) as Error & { code: string };
   error.code = code;
   return error;
+}
+
+function releaseReset(stream: ServerLinkStream): void {
+  stream.releaseReset();
 }
 
 /** The date Node puts on every response: recomputed at most once a second. */
@@ -31,7 +36,11 @@ function utcDate(): string {
  * is over once its final headers are out (Node resets the client's half then).
  */
 export class ServerLinkStream extends LinkStream {
+  /** The tier the stream came over, for a span that marks its call. */
+  readonly friendTier: 'memory' | 'unix' | 'tcp';
   headersSent = false;
+  private dispatched = false;
+  private heldReset: number | undefined;
   private trailersWanted = false;
   private trailersReady = false;
 
@@ -40,19 +49,27 @@ export class ServerLinkStream extends LinkStream {
     id: number,
     /** What grpc-js reads as `stream.session` (the peer's socket, for getPeer and auth context). */
     readonly session: object,
+    tier: 'memory' | 'unix' | 'tcp' = 'tcp',
   ) {
     // grpc-js pauses a new stream before reading it.
     super(carrier, id, false, true);
+    this.friendTier = tier;
   }
 
   respond(headers: OutgoingHttpHeaders = {}, options: { endStream?: boolean; waitForTrailers?: boolean } = {}): void {
     if (this.destroyed || this.closed) throw stateError('ERR_HTTP2_INVALID_STREAM', 'The stream has been destroyed');
     if (this.headersSent) throw stateError('ERR_HTTP2_HEADERS_SENT', 'Response has already been initiated.');
-    const list = responseHeaderList(headers, utcDate);
+    let h;
+    if (this.carrier.objects) {
+      h = handOverHeaders(headers, 'response', STATUS_DEFAULT, responseStatus(headers));
+      if (wantsDate(headers)) h.field('date', utcDate());
+    } else {
+      h = responseHeaderList(headers, utcDate);
+    }
     this.headersSent = true;
     this.trailersWanted = options.waitForTrailers === true;
     const end = options.endStream === true;
-    this.carrier.send({ t: 'headers', s: this.id, h: list, end });
+    this.carrier.send({ t: 'headers', s: this.id, h, end });
     if (end) this.serverFinished();
   }
 
@@ -64,8 +81,37 @@ export class ServerLinkStream extends LinkStream {
         'Trailing headers cannot be sent until after the wantTrailers event is emitted',
       );
     this.trailersReady = false;
-    this.carrier.send({ t: 'headers', s: this.id, h: toHeaderList(headers, 'trailers'), end: true });
+    const h = this.carrier.objects ? handOverHeaders(headers, 'trailers') : toHeaderList(headers, 'trailers');
+    this.carrier.send({ t: 'headers', s: this.id, h, end: true });
     this.serverFinished();
+  }
+
+  /**
+   * @internal A reset that comes after the whole request, before grpc-js has
+   * read it all, waits a turn: Node's sender flushes the request before a
+   * reset, and the server reads the reset in a later socket read, once the
+   * handler has the request (and then sees the call cancelled).
+   */
+  override receiveReset(code: number): void {
+    if (this.heldReset !== undefined) return;
+    if (this.destroyed || (this.readStarted && !(this.remoteEnded && !this.readEnded))) {
+      super.receiveReset(code);
+      return;
+    }
+    this.heldReset = code;
+    if (this.dispatched) setImmediate(releaseReset, this);
+  }
+
+  /** @internal grpc-js was handed the stream (a reset held until then goes a turn later). */
+  handedOver(): void {
+    this.dispatched = true;
+    if (this.heldReset !== undefined) setImmediate(releaseReset, this);
+  }
+
+  /** @internal */
+  releaseReset(): void {
+    const code = this.heldReset!;
+    super.receiveReset(code);
   }
 
   protected endsWhilePaused(): boolean {
@@ -73,8 +119,7 @@ export class ServerLinkStream extends LinkStream {
   }
 
   protected finishLocal(): void {
-    if (this.localEnded || this.closed) return;
-    this.markLocalEndSent();
+    if (!this.endLocal()) return;
     if (!this.headersSent) this.respond();
     if (this.trailersWanted) {
       // Node asks for trailers once the last data went out, from its socket's write.
@@ -90,7 +135,7 @@ export class ServerLinkStream extends LinkStream {
   }
 
   private serverFinished(): void {
-    this.markLocalEndSent();
+    this.endLocal();
     this.destroyWith(NGHTTP2_NO_ERROR, undefined);
   }
 }
