@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { clientEnd, connectionTuple, encodeCompactFrame, kernelIdentity, kernelProof } from '@friends/core/internal';
 import { FriendsGrpcServer, friends } from '@friends/grpc';
-import { encodeBatch, handshakeService } from '@friends/grpc/internal';
+import { encodeBatch, encodeFields, handshakeService } from '@friends/grpc/internal';
 import { echoHandlers, loadEcho } from '../fixtures/src/grpc/echo-service.js';
 import { rawGrpcHello } from '../fixtures/src/grpc/raw-hello.js';
 import { closesWithin, rawConnect, ticketFrame } from '../support/raw.js';
@@ -119,23 +119,44 @@ describe('gRPC bad input', () => {
     first.socket.destroy();
   });
 
-  // Frame types of the friend stream protocol (libs/grpc/src/h2/frames.ts): 2 headers, 4 data, 1 settings, 11 burst.
+  // The friend stream protocol (libs/grpc/src/h2/frames.ts): one frame type (1, a batch) of records.
+  const batchOf = (...records: Buffer[]): Buffer => encodeCompactFrame(1, records.length, Buffer.concat(records));
+  const record = (type: number, s: number, payload: Buffer, declared = payload.length): Buffer => {
+    const head = Buffer.alloc(9);
+    head[0] = type;
+    head.writeUInt32LE(s, 1);
+    head.writeUInt32LE(declared, 5);
+    return Buffer.concat([head, payload]);
+  };
   test.each([
-    ['a data frame for a stream never opened', encodeCompactFrame(4, 7, Buffer.from('x'))],
+    ['a data frame for a stream never opened', encodeBatch([{ t: 'data', s: 7, b: Buffer.from('x') }])],
     ['garbage', Buffer.from('this is not a compact frame at all, not even close')],
     ['an oversized frame', Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0])],
     ['an unknown frame type', encodeCompactFrame(99, 1)],
-    ['a header block that ends inside a field', encodeCompactFrame(2, 1, Buffer.from([1, 0, 0, 0, 9, 0, 0, 0, 58]))],
-    ['headers for an even stream id', encodeBatch([{ t: 'headers', s: 2, h: [':path', '/x'], end: false }])],
-    ['a burst that carries a reset', encodeCompactFrame(11, 1, Buffer.from([6, 4, 0, 0, 0, 8, 0, 0, 0]))],
-    ['settings from a client', encodeCompactFrame(1, 0, Buffer.alloc(4))],
+    ['an unknown record type', batchOf(record(42, 1, Buffer.alloc(0)))],
+    ['a record longer than its batch', batchOf(record(3, 1, Buffer.from('x'), 1_000))],
+    ['a header block that ends inside a field', batchOf(record(1, 1, Buffer.from([1, 0, 0, 0, 9, 0, 0, 0, 58])))],
+    [
+      'headers for an even stream id',
+      encodeBatch([{ t: 'headers', s: 2, h: encodeFields([':path', '/x']), end: false }]),
+    ],
+    ['settings from a client', encodeBatch([{ t: 'settings', s: 0, maxConcurrentStreams: 5 }])],
     [
       'more data than the stream window allows',
       encodeBatch([
         {
           t: 'headers',
           s: 1,
-          h: [':method', 'POST', ':scheme', 'http', ':path', '/friends.test.Echo/ClientStream', 'content-type', 'application/grpc'],
+          h: encodeFields([
+            ':method',
+            'POST',
+            ':scheme',
+            'http',
+            ':path',
+            '/friends.test.Echo/ClientStream',
+            'content-type',
+            'application/grpc',
+          ]),
           end: false,
         },
         { t: 'data', s: 1, b: Buffer.alloc(70_000) },

@@ -1,30 +1,17 @@
 import { AsyncResource } from 'node:async_hooks';
 import { constants, type OutgoingHttpHeaders } from 'node:http2';
 import type { Link } from '@friends/core/internal';
+import { nodeError } from './lite-emitter.js';
 import { ClientLinkStream } from './client-stream.js';
 import type { FrameBatch, StreamFrame } from './frames.js';
-import { toHeaderList } from './headers.js';
-import { handOverHeaders, receiveHeaderList, type HeaderFold } from './received-headers.js';
+import { blockBound, receiveBlock, sendBlock } from './received-headers.js';
 import { LinkSession } from './link-session.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_FRAME_SIZE_ERROR } = constants;
 
-/** nghttp2's bound of a header block's size (`nghttp2_hd_deflate_bound`), what Node's send limit is checked against. */
-function headerBlockBound(list: readonly string[]): number {
-  let bound = 12;
-  for (let i = 0; i < list.length; i++) bound += Buffer.byteLength(list[i]!) + 6;
-  return bound;
-}
-
 function refuseUnsent(stream: ClientLinkStream, id: number): void {
   stream.emit('frameError', 1 /* HEADERS */, NGHTTP2_FRAME_SIZE_ERROR, id);
   stream.receiveReset(NGHTTP2_REFUSED_STREAM);
-}
-
-function sessionError(code: string, message: string): Error {
-  const error = new Error(message) as Error & { code: string };
-  error.code = code;
-  return error;
 }
 
 /**
@@ -38,7 +25,7 @@ function sessionError(code: string, message: string): Error {
 export class ClientLinkSession extends LinkSession<ClientLinkStream> {
   private nextId = 1;
   private maxConcurrent = Infinity;
-  private readonly waiting: { stream: ClientLinkStream; frames: StreamFrame[] }[] = [];
+  /** Streams waiting for the server's concurrency limit, in the order they were made, with what they sent. */
   private readonly held = new Map<number, StreamFrame[]>();
   private readonly defaults: Record<string, string>;
   /** The context the link was set up in: an HTTP/2 session's events run in its socket's. */
@@ -67,12 +54,10 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
   }
 
   request(headers: OutgoingHttpHeaders): ClientLinkStream {
-    if (this.closed) throw sessionError('ERR_HTTP2_INVALID_SESSION', 'The session has been destroyed');
+    if (this.closed) throw nodeError('ERR_HTTP2_INVALID_SESSION', 'The session has been destroyed');
     if (this.phase !== 'open')
-      throw sessionError('ERR_HTTP2_GOAWAY_SESSION', 'New streams cannot be created after receiving a GOAWAY');
-    const h = this.objects
-      ? handOverHeaders(headers, 'request', this.defaults)
-      : toHeaderList(headers, 'request', this.defaults);
+      throw nodeError('ERR_HTTP2_GOAWAY_SESSION', 'New streams cannot be created after receiving a GOAWAY');
+    const h = sendBlock(this.objects, headers, 'request', this.defaults);
     const id = this.nextId;
     this.nextId += 2;
     const stream = new ClientLinkStream(this, id);
@@ -80,7 +65,7 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
     stream.closeScope = this.scope;
     if (
       this.maxSendHeaderBlock !== Infinity &&
-      headerBlockBound(this.objects ? toHeaderList(headers, 'request', this.defaults) : (h as string[])) >
+      blockBound(Buffer.isBuffer(h) ? h : (sendBlock(false, headers, 'request', this.defaults) as Buffer)) >
         this.maxSendHeaderBlock
     ) {
       // As nghttp2: the headers are never sent, and the stream is refused (the peer never hears of it).
@@ -90,13 +75,8 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
     if (this.streams.size === 0) this.link.ref();
     this.streams.set(id, stream);
     const open: StreamFrame = { t: 'headers', s: id, h, end: false };
-    if (this.streams.size - this.held.size > this.maxConcurrent) {
-      const frames = [open];
-      this.held.set(id, frames);
-      this.waiting.push({ stream, frames });
-    } else {
-      super.send(open);
-    }
+    if (this.streams.size - this.held.size > this.maxConcurrent) this.held.set(id, [open]);
+    else super.send(open);
     return stream;
   }
 
@@ -105,7 +85,7 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
       const held = this.held.get(frame.s);
       if (held) {
         // A reset before the stream opened: it never reaches the server.
-        if (frame.t === 'rst') this.dropHeld(frame.s);
+        if (frame.t === 'rst') this.held.delete(frame.s);
         else held.push(frame);
         return;
       }
@@ -139,13 +119,12 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
       if (this.neverOpened(frame.s)) this.violation(`headers for stream ${frame.s}, which was never opened`);
       return;
     }
-    const h = frame.h;
-    const received = Array.isArray(h)
-      ? receiveHeaderList(h, stream.responded ? 'trailers' : 'response')
-      : (h as HeaderFold).finish();
+    const fold = receiveBlock(frame.h, stream.responded ? 'trailers' : 'response');
+    if (!fold) return this.violation(`malformed header block on stream ${frame.s}`);
+    const received = fold.finish();
     if (received.refused !== undefined && received.connection) this.failConnection(received.refused);
     else if (received.refused !== undefined) stream.close(received.refused);
-    else stream.receiveHeaders(received.headers, frame.end, Array.isArray(h) ? h.length === 0 : h.count === 0);
+    else stream.receiveHeaders(received.headers, frame.end, fold.count === 0);
   }
 
   protected onGoaway(frame: Extract<StreamFrame, { t: 'goaway' }>): void {
@@ -170,7 +149,6 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
   }
 
   protected onClosed(err: Error | undefined): void {
-    this.waiting.length = 0;
     this.held.clear();
     // As an HTTP/2 session: 'close' first (calls mark the connection dropped), then the streams end.
     this.emit('close', err);
@@ -178,17 +156,10 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
   }
 
   private openWaiting(): void {
-    while (this.waiting.length > 0 && this.streams.size - this.held.size < this.maxConcurrent) {
-      const { stream, frames } = this.waiting.shift()!;
-      this.held.delete(stream.id);
-      if (stream.destroyed) continue;
-      for (const frame of frames) super.send(frame);
+    for (const [id, frames] of this.held) {
+      if (this.streams.size - this.held.size >= this.maxConcurrent) return;
+      this.held.delete(id);
+      if (this.streams.get(id)?.destroyed === false) for (const frame of frames) super.send(frame);
     }
-  }
-
-  private dropHeld(id: number): void {
-    this.held.delete(id);
-    const at = this.waiting.findIndex((entry) => entry.stream.id === id);
-    if (at >= 0) this.waiting.splice(at, 1);
   }
 }

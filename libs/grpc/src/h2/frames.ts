@@ -3,13 +3,11 @@ import {
   CompactFrameDecoder,
   ErrorCodes,
   FriendsError,
-  type CompactFrame,
   type DecoderLimits,
   type MessageCodec,
   type MessageDecoder,
 } from '@friends/core/internal';
-import type { HeaderList } from './headers.js';
-import { MAX_HEADER_PAIRS, type HeaderFold } from './received-headers.js';
+import type { HeaderFold } from './received-headers.js';
 
 /**
  * What travels on a friend link in place of HTTP/2: the same stream events
@@ -20,7 +18,7 @@ import { MAX_HEADER_PAIRS, type HeaderFold } from './received-headers.js';
  * - `settings`: first frame from the server (its concurrent-stream limit).
  * - `headers`: request headers, response headers, or trailers (`end`). In
  *   memory `h` is the block already checked and folded (an object, never a
- *   list); from bytes it is the list of fields.
+ *   list); on a socket, its bytes (see received-headers.ts).
  * - `data`: bytes of the gRPC message stream (already length-prefixed by grpc-js).
  * - `end`: the sender's half of the stream is done (a client's half-close).
  * - `rst`: the stream is over, with an HTTP/2 error code.
@@ -29,8 +27,8 @@ import { MAX_HEADER_PAIRS, type HeaderFold } from './received-headers.js';
  * - `goaway`: no new streams after `last`; those up to it may finish.
  */
 export type StreamFrame =
-  | { t: 'settings'; maxConcurrentStreams: number }
-  | { t: 'headers'; s: number; h: HeaderList | HeaderFold; end: boolean }
+  | { t: 'settings'; s: 0; maxConcurrentStreams: number }
+  | { t: 'headers'; s: number; h: HeaderFold | Buffer; end: boolean }
   | { t: 'data'; s: number; b: Buffer }
   | { t: 'end'; s: number }
   | { t: 'rst'; s: number; code: number }
@@ -48,213 +46,107 @@ export const STREAM_WINDOW = 65_535;
 export const MAX_DATA_FRAME = 65_535;
 
 /*
- * On a unix socket each frame is a compact frame (u32 length | u8 type | u32
- * stream id | payload). A header block is `u32 count`, then for each name and
- * value `u32 byte length | UTF-8`. A burst carries several frames of one
- * stream (a unary call's headers, message and end) as records of
- * `u8 type | u32 length | payload`.
+ * On a unix socket a batch is one compact frame (u32 length | u8 BATCH | u32
+ * count | records), so a unary call's headers, message and end travel in one
+ * frame and one write. A record is `u8 type | u32 stream id | u32 length |
+ * payload`; a header block's bytes are read by the session that receives
+ * them; the other payloads are a u32 or nothing.
  */
-const TYPE = {
-  settings: 1,
-  headers: 2,
-  trailers: 3,
-  data: 4,
-  end: 5,
-  rst: 6,
-  window: 7,
-  ping: 8,
-  pong: 9,
-  goaway: 10,
-  burst: 11,
-} as const;
-const RECORD_HEADER = 5;
+const BATCH = 1;
+const TYPES = ['settings', 'headers', 'trailers', 'data', 'end', 'rst', 'window', 'ping', 'pong', 'goaway'] as const;
+const RECORD_HEADER = 9;
+/** A longer batch goes out as several frames, well below any receiver's frame limit. */
+const BATCH_BYTES = 1 << 20;
 
 function badFrame(why: string): FriendsError {
   return new FriendsError(ErrorCodes.BAD_FRAME, `Bad gRPC stream frame: ${why}`);
 }
 
-/** Frames a burst may carry: the pieces of one stream that go out together. */
-const inBurst = (frame: StreamFrame): boolean => frame.t === 'headers' || frame.t === 'data' || frame.t === 'end';
-
-/** An upper bound of a frame's payload in bytes (UTF-8 takes at most 3 bytes per UTF-16 unit). */
+/** An upper bound of a frame's payload in bytes. */
 function payloadBound(frame: StreamFrame): number {
-  switch (frame.t) {
-    case 'data':
-      return frame.b.length;
-    case 'headers': {
-      const list = frame.h as HeaderList;
-      let bound = 4 + 4 * list.length;
-      for (let i = 0; i < list.length; i++) bound += list[i]!.length * 3;
-      return bound;
-    }
-    case 'end':
-    case 'ping':
-    case 'pong':
-      return 0;
-    default:
-      return 4;
-  }
+  if (frame.t === 'data') return frame.b.length;
+  return frame.t === 'headers' ? (frame.h as Buffer).length : 4;
 }
 
-function typeOf(frame: StreamFrame): number {
-  if (frame.t === 'headers') return frame.end ? TYPE.trailers : TYPE.headers;
-  return TYPE[frame.t];
-}
-
-/** Writes a frame's payload at `at`; returns where it ends. */
-function writePayload(out: Buffer, at: number, frame: StreamFrame): number {
+/** Writes a frame's record at `at`; returns where it ends. */
+function writeRecord(out: Buffer, at: number, frame: StreamFrame): number {
+  const start = at;
+  at += RECORD_HEADER;
   switch (frame.t) {
     case 'data':
-      return at + frame.b.copy(out, at);
-    case 'headers': {
-      const list = frame.h as HeaderList;
-      out.writeUInt32LE(list.length / 2, at);
-      at += 4;
-      for (let i = 0; i < list.length; i++) {
-        const n = out.write(list[i]!, at + 4, 'utf8');
-        out.writeUInt32LE(n, at);
-        at += 4 + n;
-      }
-      return at;
-    }
+      at += frame.b.copy(out, at);
+      break;
+    case 'headers':
+      at += (frame.h as Buffer).copy(out, at);
+      break;
     case 'window':
-      out.writeUInt32LE(frame.n, at);
-      return at + 4;
+      at = out.writeUInt32LE(frame.n, at);
+      break;
     case 'rst':
     case 'goaway':
-      out.writeUInt32LE(frame.code >>> 0, at);
-      return at + 4;
+      at = out.writeUInt32LE(frame.code >>> 0, at);
+      break;
     case 'settings':
-      out.writeUInt32LE(frame.maxConcurrentStreams >>> 0, at);
-      return at + 4;
-    default:
-      return at;
+      at = out.writeUInt32LE(frame.maxConcurrentStreams >>> 0, at);
+      break;
   }
+  out[start] = TYPES.indexOf(frame.t === 'headers' && frame.end ? 'trailers' : frame.t);
+  out.writeUInt32LE(frame.s >>> 0, start + 1);
+  out.writeUInt32LE(at - start - RECORD_HEADER, start + 5);
+  return at;
 }
 
-const streamOf = (frame: StreamFrame): number => (frame.t === 'settings' ? 0 : frame.s);
-
-/** How many frames from `i` on go out as one burst (1: on their own). */
-function burstLength(batch: FrameBatch, i: number): number {
-  const first = batch[i]!;
-  if (!inBurst(first)) return 1;
-  let n = 1;
-  while (i + n < batch.length && inBurst(batch[i + n]!) && streamOf(batch[i + n]!) === streamOf(first)) n++;
-  return n;
-}
-
-/** One buffer for the whole batch, the frames of one stream sent together in one burst. */
+/** One buffer for the whole batch: one compact frame, or a few for a batch of more than BATCH_BYTES. */
 export function encodeBatch(batch: FrameBatch): Buffer {
-  let bound = 0;
-  for (const frame of batch) bound += COMPACT_HEADER_SIZE + RECORD_HEADER + payloadBound(frame);
-  const out = Buffer.allocUnsafe(bound);
+  const bounds = batch.map(payloadBound);
+  let total = 0;
+  for (const bound of bounds) total += bound + RECORD_HEADER + COMPACT_HEADER_SIZE;
+  const out = Buffer.allocUnsafe(total);
   let at = 0;
-  for (let i = 0; i < batch.length; ) {
-    const n = burstLength(batch, i);
+  for (let i = 0; i < batch.length;) {
     const start = at;
     at += COMPACT_HEADER_SIZE;
-    if (n === 1) {
-      at = writePayload(out, at, batch[i]!);
-      out[start + 4] = typeOf(batch[i]!);
-    } else {
-      for (let k = i; k < i + n; k++) {
-        const record = at;
-        at = writePayload(out, at + RECORD_HEADER, batch[k]!);
-        out[record] = typeOf(batch[k]!);
-        out.writeUInt32LE(at - record - RECORD_HEADER, record + 1);
-      }
-      out[start + 4] = TYPE.burst;
-    }
+    let count = 0;
+    for (; i < batch.length && (count === 0 || at - start + bounds[i]! <= BATCH_BYTES); i++, count++)
+      at = writeRecord(out, at, batch[i]!);
     out.writeUInt32LE(at - start - 4, start);
-    out.writeUInt32LE(streamOf(batch[i]!) >>> 0, start + 5);
-    i += n;
+    out[start + 4] = BATCH;
+    out.writeUInt32LE(count, start + 5);
   }
   return out.subarray(0, at);
 }
 
-function readU32(payload: Buffer, what: string): number {
+function u32(payload: Buffer, what: string): number {
   if (payload.length !== 4) throw badFrame(`${what} must be 4 bytes`);
   return payload.readUInt32LE(0);
 }
 
-/**
- * A header block from bytes. Every length is checked against what is left
- * before anything is read; past Node's field limit the rest is not decoded (the
- * block is refused for its count, as Node refuses it).
- */
-function decodeHeaderList(payload: Buffer): HeaderList {
-  if (payload.length < 4) throw badFrame('header block shorter than its count');
-  const count = payload.readUInt32LE(0);
-  const kept = Math.min(count, MAX_HEADER_PAIRS + 1) * 2;
-  const list: HeaderList = [];
-  let at = 4;
-  for (let i = 0; i < kept; i++) {
-    if (payload.length - at < 4) throw badFrame('header block ends inside a field');
-    const n = payload.readUInt32LE(at);
-    at += 4;
-    if (n > payload.length - at) throw badFrame('header field longer than its block');
-    list.push(payload.toString('utf8', at, at + n));
-    at += n;
-  }
-  if (kept === count * 2 && at !== payload.length) throw badFrame('bytes after the header block');
-  return list;
-}
-
-function decodeOne(type: number, s: number, payload: Buffer, out: FrameBatch): void {
-  switch (type) {
-    case TYPE.data:
-      out.push({ t: 'data', s, b: payload });
-      return;
-    case TYPE.headers:
-    case TYPE.trailers:
-      out.push({ t: 'headers', s, h: decodeHeaderList(payload), end: type === TYPE.trailers });
-      return;
-    case TYPE.end:
-      out.push({ t: 'end', s });
-      return;
-    case TYPE.window: {
-      const n = readU32(payload, 'window');
+function decodeRecord(type: number, s: number, payload: Buffer): StreamFrame {
+  const t = TYPES[type];
+  if (t === undefined) throw badFrame(`unknown type ${type}`);
+  switch (t) {
+    case 'data':
+      return { t, s, b: payload };
+    case 'headers':
+    case 'trailers':
+      return { t: 'headers', s, h: payload, end: t === 'trailers' };
+    case 'window': {
+      const n = u32(payload, t);
       if (n === 0 || n > 0x7fffffff) throw badFrame('window increment out of range');
-      out.push({ t: 'window', s, n });
-      return;
+      return { t, s, n };
     }
-    case TYPE.rst:
-      out.push({ t: 'rst', s, code: readU32(payload, 'rst') });
-      return;
-    case TYPE.settings:
-      out.push({ t: 'settings', maxConcurrentStreams: readU32(payload, 'settings') });
-      return;
-    case TYPE.ping:
-      out.push({ t: 'ping', s });
-      return;
-    case TYPE.pong:
-      out.push({ t: 'pong', s });
-      return;
-    case TYPE.goaway:
-      out.push({ t: 'goaway', s, code: readU32(payload, 'goaway') });
-      return;
+    case 'rst':
+    case 'goaway':
+      return { t, s, code: u32(payload, t) };
+    case 'settings':
+      return { t, s: 0, maxConcurrentStreams: u32(payload, t) };
     default:
-      throw badFrame(`unknown type ${type}`);
+      if (payload.length !== 0) throw badFrame(`${t} with a payload`);
+      return { t, s };
   }
 }
 
-function decodeFrame({ type, id, payload }: CompactFrame, out: FrameBatch): void {
-  if (type !== TYPE.burst) return decodeOne(type, id, payload, out);
-  let at = 0;
-  while (at < payload.length) {
-    if (payload.length - at < RECORD_HEADER) throw badFrame('burst ends inside a record header');
-    const inner = payload[at]!;
-    const n = payload.readUInt32LE(at + 1);
-    at += RECORD_HEADER;
-    if (n > payload.length - at) throw badFrame('burst record longer than its burst');
-    if (inner !== TYPE.headers && inner !== TYPE.trailers && inner !== TYPE.data && inner !== TYPE.end)
-      throw badFrame(`type ${inner} in a burst`);
-    decodeOne(inner, id, payload.subarray(at, at + n), out);
-    at += n;
-  }
-}
-
-/** Stream frames in compact frames (unix tier): a batch is one buffer, a socket read one batch. */
+/** Stream frames on a unix socket: a batch is one buffer, and what one socket read completes is one batch. */
 export const compactStreamCodec: MessageCodec<FrameBatch> = {
   encode: encodeBatch,
   createDecoder(limits: DecoderLimits): MessageDecoder<FrameBatch> {
@@ -265,7 +157,17 @@ export const compactStreamCodec: MessageCodec<FrameBatch> = {
       },
       push(chunk: Buffer): FrameBatch[] {
         const batch: FrameBatch = [];
-        for (const frame of frames.push(chunk)) decodeFrame(frame, batch);
+        for (const { type, payload } of frames.push(chunk)) {
+          if (type !== BATCH) throw badFrame(`unknown type ${type}`);
+          for (let at = 0; at < payload.length;) {
+            if (payload.length - at < RECORD_HEADER) throw badFrame('batch ends inside a record header');
+            const n = payload.readUInt32LE(at + 5);
+            if (n > payload.length - at - RECORD_HEADER) throw badFrame('record longer than its batch');
+            const body = payload.subarray(at + RECORD_HEADER, at + RECORD_HEADER + n);
+            batch.push(decodeRecord(payload[at]!, payload.readUInt32LE(at + 1), body));
+            at += RECORD_HEADER + n;
+          }
+        }
         return batch.length > 0 ? [batch] : [];
       },
     };

@@ -1,17 +1,15 @@
 import type { OutgoingHttpHeaders } from 'node:http2';
+import { nodeError } from './lite-emitter.js';
 
 /**
  * Node's http2 header rules, for the streams that stand in for HTTP/2 between
  * friends. grpc-js hands header objects to `session.request()`,
  * `stream.respond()` and `stream.sendTrailers()` and reads the objects Node
  * builds on the other side; between friends the same objects must come out,
- * and the same objects must be refused. So an outgoing object is checked and
- * flattened here as Node does before HPACK, and an incoming list is folded back
+ * and the same objects must be refused. So an outgoing object is checked here
+ * as Node checks it before HPACK; received-headers.ts folds the fields back
  * into an object as Node does after it (repeated fields joined with ", ").
  */
-
-/** Header fields in the order sent: name, value, name, value, … */
-export type HeaderList = string[];
 
 /** Which pseudo-headers a block may carry. */
 export type HeaderBlock = 'request' | 'response' | 'trailers';
@@ -23,49 +21,16 @@ const PSEUDO: Record<HeaderBlock, ReadonlySet<string>> = {
   trailers: new Set(),
 };
 
-/** Fields HTTP/2 allows once per block. */
-export const SINGLE_VALUE = new Set([
-  ':status',
-  ':method',
-  ':authority',
-  ':scheme',
-  ':path',
-  ':protocol',
-  'access-control-allow-credentials',
-  'access-control-max-age',
-  'access-control-request-method',
-  'age',
-  'authorization',
-  'content-encoding',
-  'content-language',
-  'content-length',
-  'content-location',
-  'content-md5',
-  'content-range',
-  'content-type',
-  'date',
-  'dnt',
-  'etag',
-  'expires',
-  'from',
-  'host',
-  'if-match',
-  'if-modified-since',
-  'if-none-match',
-  'if-range',
-  'if-unmodified-since',
-  'last-modified',
-  'location',
-  'max-forwards',
-  'proxy-authorization',
-  'range',
-  'referer',
-  'retry-after',
-  'tk',
-  'upgrade-insecure-requests',
-  'user-agent',
-  'x-content-type-options',
-]);
+/** Fields HTTP/2 allows once per block (Node's list). */
+export const SINGLE_VALUE = new Set(
+  (
+    ':status :method :authority :scheme :path :protocol access-control-allow-credentials access-control-max-age ' +
+    'access-control-request-method age authorization content-encoding content-language content-length ' +
+    'content-location content-md5 content-range content-type date dnt etag expires from host if-match ' +
+    'if-modified-since if-none-match if-range if-unmodified-since last-modified location max-forwards ' +
+    'proxy-authorization range referer retry-after tk upgrade-insecure-requests user-agent x-content-type-options'
+  ).split(' '),
+);
 
 const CONNECTION_SPECIFIC = new Set([
   'connection',
@@ -77,16 +42,12 @@ const CONNECTION_SPECIFIC = new Set([
 ]);
 
 /** A TypeError with Node's code and message, as thrown by the call Node would have refused. */
-function nodeError(code: string, message: string): TypeError {
-  const error = new TypeError(message) as TypeError & { code: string };
-  error.code = code;
-  return error;
-}
+const typeError = (code: string, message: string): TypeError => nodeError(code, message, TypeError);
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
 const singleValueError = (key: string): TypeError =>
-  nodeError('ERR_HTTP2_HEADER_SINGLE_VALUE', `Header field "${key}" must only have a single value`);
+  typeError('ERR_HTTP2_HEADER_SINGLE_VALUE', `Header field "${key}" must only have a single value`);
 
 /** What Node's rules say about one header name, worked out once per name. */
 interface NameRule {
@@ -108,16 +69,16 @@ function ruleFor(name: string): NameRule {
   const pseudo = key.charCodeAt(0) === 58; /* : */
   rule = { key, pseudo, single: SINGLE_VALUE.has(key), te: key === 'te' };
   if (!pseudo && key.includes(' '))
-    rule.error = () => nodeError('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${key}"]`);
+    rule.error = () => typeError('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${key}"]`);
   else if (CONNECTION_SPECIFIC.has(key))
     rule.error = () =>
-      nodeError('ERR_HTTP2_INVALID_CONNECTION_HEADERS', `HTTP/1 Connection specific headers are forbidden: "${key}"`);
+      typeError('ERR_HTTP2_INVALID_CONNECTION_HEADERS', `HTTP/1 Connection specific headers are forbidden: "${key}"`);
   // Bounded: names are few in practice, but a peer-chosen flood must not grow it.
   if (rules.size < 4096) rules.set(name, rule);
   return rule;
 }
 
-/** Where the fields of a checked outgoing block go: a list (unix) or the peer's object (memory). */
+/** Where the fields of a checked outgoing block go: bytes (unix) or the peer's object (memory). */
 export interface FieldSink {
   field(key: string, value: string, pseudo: boolean): void;
 }
@@ -141,7 +102,7 @@ export function visitHeaders(
       if (name.charCodeAt(0) !== 58 /* : */ || headers[name] === undefined || !hasOwn.call(headers, name)) continue;
       const key = ruleFor(name).key;
       if (!PSEUDO[block].has(key))
-        throw nodeError('ERR_HTTP2_INVALID_PSEUDOHEADER', `"${key}" is an invalid pseudoheader or is used incorrectly`);
+        throw typeError('ERR_HTTP2_INVALID_PSEUDOHEADER', `"${key}" is an invalid pseudoheader or is used incorrectly`);
     }
   for (const name in headers) {
     if (!hasOwn.call(headers, name)) continue;
@@ -167,7 +128,7 @@ export function visitHeaders(
     }
     if (rule.pseudo) {
       if (!PSEUDO[block].has(key))
-        throw nodeError('ERR_HTTP2_INVALID_PSEUDOHEADER', `"${key}" is an invalid pseudoheader or is used incorrectly`);
+        throw typeError('ERR_HTTP2_INVALID_PSEUDOHEADER', `"${key}" is an invalid pseudoheader or is used incorrectly`);
       sink.field(key, single!, true);
       continue;
     }
@@ -183,33 +144,6 @@ export function visitHeaders(
   if (defaults) for (const key in defaults) if (headers[key] === undefined) sink.field(key, defaults[key]!, true);
 }
 
-/** Pseudo-headers first, as Node sends them (their order among themselves is not observable). */
-class ListSink implements FieldSink {
-  pseudo: string[] | undefined;
-  readonly regular: string[] = [];
-
-  field(key: string, value: string, pseudo: boolean): void {
-    if (pseudo) (this.pseudo ??= []).push(key, value);
-    else this.regular.push(key, value);
-  }
-
-  list(): HeaderList {
-    return this.pseudo ? this.pseudo.concat(this.regular) : this.regular;
-  }
-}
-
-/** Checks and flattens an outgoing header object, for a peer that reads it from bytes. */
-export function toHeaderList(
-  headers: OutgoingHttpHeaders,
-  block: HeaderBlock,
-  defaults?: Record<string, string>,
-  status?: string,
-): HeaderList {
-  const sink = new ListSink();
-  visitHeaders(headers, block, sink, defaults, status);
-  return sink.list();
-}
-
 /**
  * A response's `:status` as Node's `respond()` makes it: coerced to a number
  * (200 when that gives 0) and checked to be a final status.
@@ -218,9 +152,7 @@ export function responseStatus(headers: OutgoingHttpHeaders): string {
   const raw = headers[':status'];
   const status = (raw as unknown as number) | 0 || 200;
   if (status < 200 || status > 599) {
-    const error = new RangeError(`Invalid status code: ${status}`) as RangeError & { code: string };
-    error.code = 'ERR_HTTP2_STATUS_INVALID';
-    throw error;
+    throw nodeError('ERR_HTTP2_STATUS_INVALID', `Invalid status code: ${status}`, RangeError);
   }
   return String(status);
 }
@@ -229,11 +161,3 @@ export function responseStatus(headers: OutgoingHttpHeaders): string {
 export const wantsDate = (headers: OutgoingHttpHeaders): boolean => headers.date === undefined || headers.date === null;
 
 export const STATUS_DEFAULT = { ':status': '200' };
-
-/** A response's header list, as Node's `respond()` makes it: the date added last. */
-export function responseHeaderList(headers: OutgoingHttpHeaders, date: () => string): HeaderList {
-  // Node replaces the application's value with the number it coerces to.
-  const list = toHeaderList(headers, 'response', STATUS_DEFAULT, responseStatus(headers));
-  if (wantsDate(headers)) list.push('date', date());
-  return list;
-}

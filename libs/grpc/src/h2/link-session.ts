@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ErrorCodes, FriendsError, microtask, type Link } from '@friends/core/internal';
+import { nodeError } from './lite-emitter.js';
 import type { FrameBatch, StreamFrame } from './frames.js';
 import type { LinkStream, StreamCarrier } from './link-stream.js';
 
@@ -79,9 +80,12 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
     this.unsent.push(frame);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      microtask(this.flush);
+      microtask(this.flushSoon);
     }
   }
+
+  /** A hop more, so what this turn adds right after (a server's trailers, asked for in a microtask) goes too. */
+  private readonly flushSoon = (): void => microtask(this.flush);
 
   private unsent: FrameBatch = [];
   private flushScheduled = false;
@@ -110,9 +114,7 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
   /** Sends a ping; `cb` gets the round-trip time when the pong comes back. */
   ping(cb: (err: Error | null, ms: number, payload: Buffer) => void): boolean {
     if (this.destroyed) {
-      const err = new Error('The session has been destroyed') as Error & { code: string };
-      err.code = 'ERR_HTTP2_INVALID_SESSION';
-      throw err;
+      throw nodeError('ERR_HTTP2_INVALID_SESSION', 'The session has been destroyed');
     }
     const id = this.nextPing++;
     this.pings.set(id, { started: process.hrtime.bigint(), cb });
@@ -232,8 +234,7 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
 
   private linkClosed(err: Error | undefined): void {
     for (const ping of this.pings.values()) {
-      const failed = new Error('The session was closed before the ping was acknowledged') as Error & { code: string };
-      failed.code = 'ERR_HTTP2_PING_CANCEL';
+      const failed = nodeError('ERR_HTTP2_PING_CANCEL', 'The session was closed before the ping was acknowledged');
       process.nextTick(ping.cb, failed, 0, Buffer.alloc(8));
     }
     this.pings.clear();

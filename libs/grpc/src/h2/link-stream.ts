@@ -1,8 +1,8 @@
 import type { AsyncResource } from 'node:async_hooks';
 import { constants } from 'node:http2';
-import { MAX_DATA_FRAME, STREAM_WINDOW, type StreamFrame } from './frames.js';
-import { LiteEmitter } from './lite-emitter.js';
 import { microtask } from '@friends/core/internal';
+import { MAX_DATA_FRAME, STREAM_WINDOW, type StreamFrame } from './frames.js';
+import { LiteEmitter, nodeError } from './lite-emitter.js';
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_CANCEL } = constants;
 
@@ -41,12 +41,6 @@ const NEXT: Record<StreamPhase, readonly StreamPhase[]> = {
   closed: [],
   closedAfterEnd: [],
 };
-
-function streamError(code: string, message: string): Error {
-  const error = new Error(message) as Error & { code: string };
-  error.code = code;
-  return error;
-}
 
 /**
  * One HTTP/2 stream as grpc-js sees it, carried by a friend link: Node's
@@ -274,8 +268,8 @@ export abstract class LinkStream extends LiteEmitter {
   write(chunk: Buffer, cb?: (err?: Error | null) => void): boolean {
     if (this.writableEnded || this.destroyed) {
       const err = this.writableEnded
-        ? streamError('ERR_STREAM_WRITE_AFTER_END', 'write after end')
-        : streamError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed');
+        ? nodeError('ERR_STREAM_WRITE_AFTER_END', 'write after end')
+        : nodeError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed');
       if (cb) process.nextTick(cb, err);
       if (!this.destroyed) process.nextTick(() => this.emit('error', err));
       return false;
@@ -335,7 +329,7 @@ export abstract class LinkStream extends LiteEmitter {
     const err =
       code === NGHTTP2_NO_ERROR || code === NGHTTP2_CANCEL
         ? undefined
-        : streamError('ERR_HTTP2_STREAM_ERROR', `Stream closed with error code ${nameOfCode(code)}`);
+        : nodeError('ERR_HTTP2_STREAM_ERROR', `Stream closed with error code ${nameOfCode(code)}`);
     this.destroyWith(code, err, endFirst && !this.endEmitted);
   }
 
@@ -388,28 +382,17 @@ function emitEndThenClose(stream: LinkStream, failed: PendingWrite[] | undefined
 function emitClose(stream: LinkStream, failed: PendingWrite[] | undefined, err: Error | undefined): void {
   if (failed)
     for (const write of failed)
-      write.cb?.(streamError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed'));
+      write.cb?.(nodeError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed'));
   if (err) stream.emit('error', err);
   stream.emit('close');
 }
 
-const CODE_NAMES: Record<number, string> = {
-  0: 'NGHTTP2_NO_ERROR',
-  1: 'NGHTTP2_PROTOCOL_ERROR',
-  2: 'NGHTTP2_INTERNAL_ERROR',
-  3: 'NGHTTP2_FLOW_CONTROL_ERROR',
-  4: 'NGHTTP2_SETTINGS_TIMEOUT',
-  5: 'NGHTTP2_STREAM_CLOSED',
-  6: 'NGHTTP2_FRAME_SIZE_ERROR',
-  7: 'NGHTTP2_REFUSED_STREAM',
-  8: 'NGHTTP2_CANCEL',
-  9: 'NGHTTP2_COMPRESSION_ERROR',
-  10: 'NGHTTP2_CONNECT_ERROR',
-  11: 'NGHTTP2_ENHANCE_YOUR_CALM',
-  12: 'NGHTTP2_INADEQUATE_SECURITY',
-  13: 'NGHTTP2_HTTP_1_1_REQUIRED',
-};
+/** HTTP/2 error codes by number, as Node names them in its stream errors. */
+const CODE_NAMES = ['NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'SETTINGS_TIMEOUT'].concat(
+  ['STREAM_CLOSED', 'FRAME_SIZE_ERROR', 'REFUSED_STREAM', 'CANCEL', 'COMPRESSION_ERROR', 'CONNECT_ERROR'],
+  ['ENHANCE_YOUR_CALM', 'INADEQUATE_SECURITY', 'HTTP_1_1_REQUIRED'],
+);
 
 function nameOfCode(code: number): string {
-  return CODE_NAMES[code] ?? `${code}`;
+  return code in CODE_NAMES ? `NGHTTP2_${CODE_NAMES[code]}` : `${code}`;
 }

@@ -1,5 +1,5 @@
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
-import { SINGLE_VALUE, visitHeaders, type FieldSink, type HeaderBlock, type HeaderList } from './headers.js';
+import { SINGLE_VALUE, visitHeaders, type FieldSink, type HeaderBlock } from './headers.js';
 
 /**
  * The receiving side of Node's http2 for one header block: nghttp2's checks
@@ -87,9 +87,9 @@ function regularField(name: string, value: string, block: ReceivedBlock): 'keep'
 
 /**
  * Folds received fields into the object Node gives its 'stream', 'response'
- * and 'trailers' listeners. Fields come from bytes (`receiveHeaderList`) or,
- * in memory, straight from the sender's checked object (see headers.ts
- * `visitHeaders`), which never puts a pseudo-header after a regular field.
+ * and 'trailers' listeners. Fields come from bytes (`receiveBlock`) or, in
+ * memory, straight from the sender's checked object (`sendBlock`), which never
+ * puts a pseudo-header after a regular field.
  */
 export class HeaderFold implements FieldSink {
   private readonly out: Record<string, string | string[] | number> = Object.create(null);
@@ -154,7 +154,8 @@ export class HeaderFold implements FieldSink {
     const out = this.out;
     if (
       this.refused ||
-      (this.block === 'request' && (out[':method'] === undefined || out[':path'] === undefined || out[':scheme'] === undefined)) ||
+      (this.block === 'request' &&
+        (out[':method'] === undefined || out[':path'] === undefined || out[':scheme'] === undefined)) ||
       (this.block === 'response' && out[':status'] === undefined)
     )
       return { refused: NGHTTP2_PROTOCOL_ERROR };
@@ -162,26 +163,79 @@ export class HeaderFold implements FieldSink {
   }
 }
 
-/** A block read from bytes, as Node's http2 hands it over. */
-export function receiveHeaderList(list: HeaderList, block: ReceivedBlock): ReceivedHeaders {
-  if (list.length / 2 > MAX_HEADER_PAIRS) return { refused: NGHTTP2_ENHANCE_YOUR_CALM };
-  const fold = new HeaderFold(block);
-  for (let i = 0; i + 1 < list.length; i += 2) fold.wireField(list[i]!, list[i + 1]!);
-  return fold.finish();
+/**
+ * Fields as bytes, for a peer behind a socket: `u32 count`, then each name and
+ * value as `u32 byte length | UTF-8`, pseudo-headers first (as Node sends them).
+ */
+class BlockWriter implements FieldSink {
+  readonly fields: string[] = [];
+  private pseudoEnd = 0;
+
+  field(key: string, value: string, pseudo: boolean): void {
+    if (!pseudo) this.fields.push(key, value);
+    else this.fields.splice((this.pseudoEnd += 2) - 2, 0, key, value);
+  }
+}
+
+export function encodeFields(fields: readonly string[]): Buffer {
+  let bound = 4;
+  for (const text of fields) bound += 4 + 3 * text.length;
+  const out = Buffer.allocUnsafe(bound);
+  let at = out.writeUInt32LE(fields.length >> 1, 0);
+  for (const text of fields) {
+    const n = out.write(text, at + 4);
+    at = out.writeUInt32LE(n, at) + n;
+  }
+  return out.subarray(0, at);
 }
 
 /**
- * In memory: an outgoing object checked as Node's sending side checks it
- * (throwing what it throws) and folded as the receiving side would fold it,
- * with no list in between. `finish()` gives what the peer's listeners get.
+ * An outgoing block, checked as Node's sending side checks it (throwing what
+ * it throws): for a peer in memory, folded at once as its receiving side
+ * would fold it (no list in between); for one behind a socket, as bytes.
+ * `defaults` are pseudo-headers Node adds, `status` replaces `:status`, `date`
+ * goes last.
  */
-export function handOverHeaders(
+export function sendBlock(
+  inMemory: boolean,
   headers: OutgoingHttpHeaders,
   block: HeaderBlock,
   defaults?: Record<string, string>,
   status?: string,
-): HeaderFold {
+  date?: string,
+): HeaderFold | Buffer {
+  const sink = inMemory ? new HeaderFold(block) : new BlockWriter();
+  visitHeaders(headers, block, sink, defaults, status);
+  if (date !== undefined) sink.field('date', date, false);
+  return sink instanceof HeaderFold ? sink : encodeFields(sink.fields);
+}
+
+/**
+ * A received block, folded; undefined when its bytes are malformed. Every
+ * length is checked against what is left before it is read, and past Node's
+ * field limit the rest is not read (the block is refused for its count).
+ */
+export function receiveBlock(h: HeaderFold | Buffer, block: ReceivedBlock): HeaderFold | undefined {
+  if (!Buffer.isBuffer(h)) return h;
   const fold = new HeaderFold(block);
-  visitHeaders(headers, block, fold, defaults, status);
-  return fold;
+  let at = 4;
+  const text = (): string | undefined => {
+    const n = h.length - at >= 4 ? h.readUInt32LE(at) : Infinity;
+    if (n > h.length - at - 4) return undefined;
+    return h.toString('utf8', at + 4, (at += 4 + n));
+  };
+  const count = h.length >= 4 ? h.readUInt32LE(0) : -1;
+  for (let i = 0; i < count && fold.count <= MAX_HEADER_PAIRS; i++) {
+    const name = text();
+    const value = name === undefined ? undefined : text();
+    if (value === undefined) return undefined;
+    fold.wireField(name!, value);
+  }
+  return count < 0 || (fold.count <= MAX_HEADER_PAIRS && at !== h.length) ? undefined : fold;
+}
+
+/** nghttp2's bound of a block's size (`nghttp2_hd_deflate_bound`), what Node's send limit is checked against. */
+export function blockBound(bytes: Buffer): number {
+  // 12, and 6 more than its octets per name and per value; a block stores 4 more per string.
+  return 12 + bytes.length - 4 + 2 * bytes.readUInt32LE(0) * (6 - 4);
 }

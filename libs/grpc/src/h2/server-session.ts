@@ -1,7 +1,8 @@
 import { constants, type IncomingHttpHeaders } from 'node:http2';
 import type { Link } from '@friends/core/internal';
+import { nodeError } from './lite-emitter.js';
 import type { FrameBatch, StreamFrame } from './frames.js';
-import { receiveHeaderList } from './received-headers.js';
+import { receiveBlock } from './received-headers.js';
 import { LinkSession } from './link-session.js';
 import { ServerLinkStream } from './server-stream.js';
 
@@ -47,7 +48,7 @@ export class ServerLinkSession extends LinkSession<ServerLinkStream> {
   ) {
     super(link);
     if (Number.isFinite(maxConcurrentStreams) && maxConcurrentStreams >= 0)
-      this.send({ t: 'settings', maxConcurrentStreams: Math.max(1, Math.min(maxConcurrentStreams, 0xffffffff)) });
+      this.send({ t: 'settings', s: 0, maxConcurrentStreams: Math.max(1, Math.min(maxConcurrentStreams, 0xffffffff)) });
   }
 
   /** As Node's: `closed` from the moment close() is called. */
@@ -58,9 +59,7 @@ export class ServerLinkSession extends LinkSession<ServerLinkStream> {
   /** HTTP/2 GOAWAY: streams after `lastStreamID` will not be served. */
   goaway(code: number = NGHTTP2_NO_ERROR, lastStreamID?: number): void {
     if (this.destroyed) {
-      const err = new Error('The session has been destroyed') as Error & { code: string };
-      err.code = 'ERR_HTTP2_INVALID_SESSION';
-      throw err;
+      throw nodeError('ERR_HTTP2_INVALID_SESSION', 'The session has been destroyed');
     }
     this.to('goingAway');
     const last =
@@ -105,7 +104,9 @@ export class ServerLinkSession extends LinkSession<ServerLinkStream> {
       this.send({ t: 'rst', s: frame.s, code: NGHTTP2_REFUSED_STREAM });
       return;
     }
-    const received = Array.isArray(frame.h) ? receiveHeaderList(frame.h, 'request') : frame.h.finish();
+    const fold = receiveBlock(frame.h, 'request');
+    if (!fold) return this.violation(`malformed header block on stream ${frame.s}`);
+    const received = fold.finish();
     if (received.refused !== undefined) {
       this.send({ t: 'rst', s: frame.s, code: received.refused });
       if (received.connection) this.failConnection(received.refused);

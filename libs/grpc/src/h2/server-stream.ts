@@ -1,16 +1,11 @@
 import { constants, type OutgoingHttpHeaders } from 'node:http2';
 import { microtask } from '@friends/core/internal';
-import { responseHeaderList, responseStatus, STATUS_DEFAULT, toHeaderList, wantsDate } from './headers.js';
-import { handOverHeaders } from './received-headers.js';
+import { nodeError } from './lite-emitter.js';
+import { responseStatus, STATUS_DEFAULT, wantsDate } from './headers.js';
+import { sendBlock } from './received-headers.js';
 import { LinkStream, type StreamCarrier } from './link-stream.js';
 
 const { NGHTTP2_NO_ERROR } = constants;
-
-function stateError(code: string, message: string): Error {
-  const error = new Error(message) as Error & { code: string };
-  error.code = code;
-  return error;
-}
 
 function releaseReset(stream: ServerLinkStream): void {
   stream.releaseReset();
@@ -57,15 +52,12 @@ export class ServerLinkStream extends LinkStream {
   }
 
   respond(headers: OutgoingHttpHeaders = {}, options: { endStream?: boolean; waitForTrailers?: boolean } = {}): void {
-    if (this.destroyed || this.closed) throw stateError('ERR_HTTP2_INVALID_STREAM', 'The stream has been destroyed');
-    if (this.headersSent) throw stateError('ERR_HTTP2_HEADERS_SENT', 'Response has already been initiated.');
-    let h;
-    if (this.carrier.objects) {
-      h = handOverHeaders(headers, 'response', STATUS_DEFAULT, responseStatus(headers));
-      if (wantsDate(headers)) h.field('date', utcDate());
-    } else {
-      h = responseHeaderList(headers, utcDate);
-    }
+    if (this.destroyed || this.closed) throw nodeError('ERR_HTTP2_INVALID_STREAM', 'The stream has been destroyed');
+    if (this.headersSent) throw nodeError('ERR_HTTP2_HEADERS_SENT', 'Response has already been initiated.');
+    // Node replaces the application's `:status` with the number it coerces to, and adds its date last.
+    const status = responseStatus(headers);
+    const date = wantsDate(headers) ? utcDate() : undefined;
+    const h = sendBlock(this.carrier.objects, headers, 'response', STATUS_DEFAULT, status, date);
     this.headersSent = true;
     this.trailersWanted = options.waitForTrailers === true;
     const end = options.endStream === true;
@@ -74,15 +66,14 @@ export class ServerLinkStream extends LinkStream {
   }
 
   sendTrailers(headers: OutgoingHttpHeaders): void {
-    if (this.destroyed || this.closed) throw stateError('ERR_HTTP2_INVALID_STREAM', 'The stream has been destroyed');
+    if (this.destroyed || this.closed) throw nodeError('ERR_HTTP2_INVALID_STREAM', 'The stream has been destroyed');
     if (!this.trailersReady)
-      throw stateError(
+      throw nodeError(
         'ERR_HTTP2_TRAILERS_NOT_READY',
         'Trailing headers cannot be sent until after the wantTrailers event is emitted',
       );
     this.trailersReady = false;
-    const h = this.carrier.objects ? handOverHeaders(headers, 'trailers') : toHeaderList(headers, 'trailers');
-    this.carrier.send({ t: 'headers', s: this.id, h, end: true });
+    this.carrier.send({ t: 'headers', s: this.id, h: sendBlock(this.carrier.objects, headers, 'trailers'), end: true });
     this.serverFinished();
   }
 
