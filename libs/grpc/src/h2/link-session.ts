@@ -71,21 +71,20 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
   }
 
   /**
-   * Frames go out together at the end of the current turn of work, as nghttp2
-   * writes what a session queued: one link message, one write on a socket. A
-   * session destroyed meanwhile drops them (a reply begun just before
-   * `forceShutdown()` never reaches the client).
+   * Frames go out together, one link message at a time, as nghttp2 writes
+   * what a session queued: in memory once this turn's microtasks ran; on a
+   * socket on the next check of the event loop, as Node's http2 writes (so a
+   * unary call's pieces, made over several microtasks by grpc-js, go in one
+   * frame and one write). A session destroyed meanwhile drops them (a reply
+   * begun just before `forceShutdown()` never reaches the client).
    */
   send(frame: StreamFrame): void {
     this.unsent.push(frame);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      microtask(this.flushSoon);
-    }
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    if (this.objects) microtask(this.flush);
+    else setImmediate(this.flush);
   }
-
-  /** A hop more, so what this turn adds right after (a server's trailers, asked for in a microtask) goes too. */
-  private readonly flushSoon = (): void => microtask(this.flush);
 
   private unsent: FrameBatch = [];
   private flushScheduled = false;
