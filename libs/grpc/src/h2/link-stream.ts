@@ -241,7 +241,8 @@ export abstract class LinkStream extends LiteEmitter {
 
   /** @internal 'end', unless the stream was reset meanwhile. */
   emitEnd(): void {
-    if (this.destroyed && this.rstCode !== NGHTTP2_NO_ERROR) return;
+    // As a Node stream destroyed before its 'end': it comes unless the reset was an error.
+    if (this.destroyed && this.rstCode !== NGHTTP2_NO_ERROR && this.rstCode !== NGHTTP2_CANCEL) return;
     this.emit('end');
     this.afterEnd();
   }
@@ -322,6 +323,8 @@ export abstract class LinkStream extends LiteEmitter {
   /** @internal The peer reset the stream. */
   receiveReset(code: number): void {
     if (this.destroyed) return;
+    // As Node's: a stream the peer resets while it is still open for writing says it was aborted.
+    if (!this.writableEnded) this.emit('aborted');
     // A stream being read when the peer resets it ends its readable side first, as Node's does;
     // one that is paused, or holds unread data, just closes.
     const endFirst = this.flowing && !this.flowScheduled && !this.remoteEnded && this.inboxHead === this.inbox.length;

@@ -78,14 +78,14 @@ export class ServerLinkStream extends LinkStream {
   }
 
   /**
-   * @internal A reset that comes after the whole request, before grpc-js has
-   * read it all, waits a turn: Node's sender flushes the request before a
-   * reset, and the server reads the reset in a later socket read, once the
-   * handler has the request (and then sees the call cancelled).
+   * @internal A reset that comes after the client's end, or before grpc-js
+   * was handed the stream and read it, waits a turn: Node's sender flushes
+   * what it sent before a reset (a client ends its half first), so the reset
+   * comes in a later socket read, once the handler has the request and its end.
    */
   override receiveReset(code: number): void {
     if (this.heldReset !== undefined) return;
-    if (this.destroyed || (this.readStarted && !(this.remoteEnded && !this.readEnded))) {
+    if (this.destroyed || (this.readStarted && !this.remoteEnded)) {
       super.receiveReset(code);
       return;
     }
