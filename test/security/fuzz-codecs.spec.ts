@@ -225,6 +225,22 @@ describe('fuzz: compact framing (unix tier)', () => {
       if (fold) expect(fold.count).toBeLessThanOrEqual(129);
     }));
 
+  test('a batch frame is refused for more records than it may hold, or than it declares, before they are built', () => {
+    const decode = (bytes: Buffer): unknown => compactStreamCodec.createDecoder({ maxFrameSize: LIMIT }).push(bytes);
+    const end = Buffer.from([4, 1, 0, 0, 0, 0, 0, 0, 0]); // an 'end' record for stream 1
+    expect(() => decode(encodeCompactFrame(1, 4097, end))).toThrow(
+      expect.objectContaining({ code: ErrorCodes.BAD_FRAME }),
+    );
+    expect(() => decode(encodeCompactFrame(1, 2, end))).toThrow(
+      expect.objectContaining({ code: ErrorCodes.BAD_FRAME }),
+    );
+    expect(() => decode(encodeCompactFrame(1, 1, Buffer.concat([end, end])))).toThrow(
+      expect.objectContaining({ code: ErrorCodes.BAD_FRAME }),
+    );
+    const many = Array.from({ length: 5000 }, (_, i): StreamFrame => ({ t: 'end', s: 2 * i + 1 }));
+    expect((decode(encodeBatch(many)) as StreamFrame[][]).flat()).toEqual(many);
+  });
+
   test('a header block comes back as sent; a huge count is not followed, and a short one is refused', () => {
     const fields = ['x-a', 'b', 'x-e', 'ü😀', 'x-a', 'c'];
     expect(receiveBlock(encodeFields(fields), 'trailers')!.finish()).toEqual({

@@ -57,6 +57,8 @@ const TYPES = ['settings', 'headers', 'trailers', 'data', 'end', 'rst', 'window'
 const RECORD_HEADER = 9;
 /** A longer batch goes out as several frames, well below any receiver's frame limit. */
 const BATCH_BYTES = 1 << 20;
+/** Records a frame may hold, so what one frame makes the receiver build (and the time it takes) stays small. */
+const BATCH_RECORDS = 4096;
 
 function badFrame(why: string): FriendsError {
   return new FriendsError(ErrorCodes.BAD_FRAME, `Bad gRPC stream frame: ${why}`);
@@ -107,7 +109,11 @@ export function encodeBatch(batch: FrameBatch): Buffer {
     const start = at;
     at += COMPACT_HEADER_SIZE;
     let count = 0;
-    for (; i < batch.length && (count === 0 || at - start + bounds[i]! <= BATCH_BYTES); i++, count++)
+    for (
+      ;
+      i < batch.length && (count === 0 || (count < BATCH_RECORDS && at - start + bounds[i]! <= BATCH_BYTES));
+      i++, count++
+    )
       at = writeRecord(out, at, batch[i]!);
     out.writeUInt32LE(at - start - 4, start);
     out[start + 4] = BATCH;
@@ -157,8 +163,10 @@ export const compactStreamCodec: MessageCodec<FrameBatch> = {
       },
       push(chunk: Buffer): FrameBatch[] {
         const batch: FrameBatch = [];
-        for (const { type, payload } of frames.push(chunk)) {
+        for (const { type, id: count, payload } of frames.push(chunk)) {
           if (type !== BATCH) throw badFrame(`unknown type ${type}`);
+          if (count > BATCH_RECORDS) throw badFrame(`${count} records in one frame, above ${BATCH_RECORDS}`);
+          const first = batch.length;
           for (let at = 0; at < payload.length;) {
             if (payload.length - at < RECORD_HEADER) throw badFrame('batch ends inside a record header');
             const n = payload.readUInt32LE(at + 5);
@@ -166,7 +174,9 @@ export const compactStreamCodec: MessageCodec<FrameBatch> = {
             const body = payload.subarray(at + RECORD_HEADER, at + RECORD_HEADER + n);
             batch.push(decodeRecord(payload[at]!, payload.readUInt32LE(at + 1), body));
             at += RECORD_HEADER + n;
+            if (batch.length - first > count) throw badFrame(`more records than the ${count} declared`);
           }
+          if (batch.length - first !== count) throw badFrame(`fewer records than the ${count} declared`);
         }
         return batch.length > 0 ? [batch] : [];
       },
