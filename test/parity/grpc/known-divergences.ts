@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Tier } from '@friends/core';
 import type { TargetName } from '../../support/target-names.js';
 
 /**
@@ -38,3 +41,40 @@ export const ISOLATED: readonly { scenario: string; placements: readonly TargetN
  * `{ scenario: 'area/name', placements: ['memory'], reason: 'what differs, in one line' }`.
  */
 export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [];
+
+/**
+ * Pairs whose calls take another tier than their placement's (their traces
+ * equal stock's: only the counters tell), with the tiers they take and why.
+ * The tier check holds them to those tiers, and fails once they take their
+ * placement's: remove the entry then.
+ */
+export interface KnownTierFallback {
+  scenario: string;
+  placements: readonly TargetName[];
+  tiers: { client: Tier | null; server: Tier | null };
+  reason: string;
+  /** Where the installed grpc-js behaves so (default: every version). */
+  applies?: () => boolean;
+}
+
+/** grpc-js 1.14 bounds every subchannel call's messages by the channel's max_receive_message_length; 1.10 does not. */
+function subchannelCallsBoundMessages(): boolean {
+  const file = createRequire(import.meta.url).resolve('@grpc/grpc-js/build/src/subchannel-call.js');
+  return readFileSync(file, 'utf8').includes('grpc.max_receive_message_length');
+}
+
+const HELLO_ANSWER_OVER_LIMIT =
+  "the unix hello answer (socket path, ticket, proof: about 200 bytes) is over the client's 64-byte " +
+  'max_receive_message_length, which grpc-js applies to the hello subchannel call: the client stays on HTTP/2';
+
+export const KNOWN_TIER_FALLBACKS: readonly KnownTierFallback[] = [
+  'limits/client-receive-over',
+  'limits/client-receive-exact',
+  'limits/server-stream-second-message-over',
+].map((scenario) => ({
+  scenario,
+  placements: ['unix'],
+  tiers: { client: 'tcp', server: 'tcp' },
+  reason: HELLO_ANSWER_OVER_LIMIT,
+  applies: subchannelCallsBoundMessages,
+}));

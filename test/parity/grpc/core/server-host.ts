@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { serveOnOlderGrpcJs } from '../../../fixtures/src/grpc/serve.js';
 import { FriendsGrpcServer } from '@friends/grpc';
 import type { Json } from './describe.js';
+import { pathCounts, type PathCounts } from './path-counts.js';
 import { methodPath, type Scenario } from './scenario.js';
 import { serverConfig, type ServerConfigName } from './server-configs.js';
 import { ServerLog } from './server-log.js';
@@ -23,6 +24,8 @@ export interface ServerHostApi {
   collect(id: number, paths: string[], extraMs?: number): Promise<Json[]>;
   stop(id: number): Promise<void>;
   stopAll(): Promise<void>;
+  /** What friends counted in the process the servers live in (see path-counts.ts). */
+  counters(): Promise<PathCounts>;
 }
 
 export interface StartedGroup {
@@ -102,6 +105,10 @@ export class ServerHost implements ServerHostApi {
     const group = this.groups.get(id);
     this.groups.delete(id);
     await group?.stop();
+  }
+
+  async counters(): Promise<PathCounts> {
+    return pathCounts();
   }
 
   async stopAll(): Promise<void> {

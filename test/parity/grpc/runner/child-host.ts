@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Json } from '../core/describe.js';
+import type { PathCounts } from '../core/path-counts.js';
 import type { ServerConfigName } from '../core/server-configs.js';
 import type { ServerHostApi, ServerKind, StartedGroup } from '../core/server-host.js';
 
@@ -46,6 +47,10 @@ export class ChildServerHost implements ServerHostApi {
 
   async stop(id: number): Promise<void> {
     await this.request('stop', [id]);
+  }
+
+  counters(): Promise<PathCounts> {
+    return this.request('counters', []) as Promise<PathCounts>;
   }
 
   /** Stops the servers and the process; fails if the process does not exit in time. */
