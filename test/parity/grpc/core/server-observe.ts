@@ -5,13 +5,21 @@ import * as grpc from '@grpc/grpc-js';
 import { askIfPresent, describe, type Json } from './describe.js';
 import type { CallRecorder, ServerLog } from './server-log.js';
 
-/** What a deadline looks like to the handler: its type, and how far away it is (normalized later). */
+/**
+ * What a deadline looks like to the handler: its type, and where it lies, with
+ * the moment the handler looked (both epoch ms). normalize.ts compares it with
+ * the deadline the client set, as grpc-timeout carries it.
+ */
 export function describeDeadline(deadline: unknown): Json {
+  const seen = Date.now();
   if (deadline === Infinity) return { type: 'Infinity' };
-  if (typeof deadline === 'number') return { type: 'number', remaining: { $: 'remaining', v: deadline - Date.now() } };
+  if (typeof deadline === 'number')
+    return Number.isFinite(deadline)
+      ? { type: 'number', at: { $: 'deadline', v: deadline, seen } }
+      : { type: 'number', value: describe(deadline) };
   if (types.isDate(deadline)) {
     const time = (deadline as Date).getTime();
-    return { type: 'Date', remaining: Number.isNaN(time) ? 'Invalid Date' : { $: 'remaining', v: time - Date.now() } };
+    return { type: 'Date', at: Number.isNaN(time) ? 'Invalid Date' : { $: 'deadline', v: time, seen } };
   }
   return { type: typeof deadline, value: describe(deadline) };
 }

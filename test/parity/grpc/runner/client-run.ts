@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { clientCalls, type ClientCalls } from '../core/client-calls.js';
+import { clientCalls, type ClientCalls, type DeadlineSet } from '../core/client-calls.js';
 import { describe, type Json } from '../core/describe.js';
 import { methodName, methodPath, type ClientContext, type ParityClient, type Scenario } from '../core/scenario.js';
 import { serverConfig, type ServerConfigName } from '../core/server-configs.js';
@@ -29,6 +29,8 @@ export class ClientRun implements ClientContext {
   readonly extraServers: StartedGroup[] = [];
   /** Ports the scenario asked for (normalized like server ports). */
   readonly freePorts: number[] = [];
+  /** Deadlines the scenario's calls were started with (handlers' deadlines are compared with them). */
+  readonly deadlines: DeadlineSet[] = [];
   private readonly clients: ParityClient[] = [];
   private readonly calls: Cancellable[] = [];
   private readonly helpers: ClientCalls;
@@ -51,6 +53,7 @@ export class ClientRun implements ClientContext {
     this.helpers = clientCalls(methodName(scenario.id), () => this.client, {
       reserve: (label, log) => this.entries.push([label, log]),
       track: (call) => this.calls.push(call),
+      deadline: (set) => this.deadlines.push(set),
     });
   }
 

@@ -76,7 +76,13 @@ export async function runScenario(
     };
 
   const ports = [...new Set([...groups.flatMap((started) => started.ports), ...run.freePorts])];
-  return { trace: normalizeTrace({ client: JSON.parse(JSON.stringify(run.entries)), server }, { ports }), tiers };
+  return {
+    trace: normalizeTrace(
+      { client: JSON.parse(JSON.stringify(run.entries)), server },
+      { ports, deadlines: run.deadlines },
+    ),
+    tiers,
+  };
 }
 
 /** The counters of this process (the clients') and of the servers' (the same one unless they run in a child). */
