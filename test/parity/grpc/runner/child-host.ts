@@ -45,6 +45,10 @@ export class ChildServerHost implements ServerHostApi {
     return this.request('collect', [id, paths, extraMs]) as Promise<Json[]>;
   }
 
+  waitFor(id: number, path: string, label: string, limitMs: number): Promise<boolean> {
+    return this.request('waitFor', [id, path, label, limitMs]) as Promise<boolean>;
+  }
+
   async stop(id: number): Promise<void> {
     await this.request('stop', [id]);
   }

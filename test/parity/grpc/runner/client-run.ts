@@ -18,6 +18,8 @@ interface Cancellable {
 /** The client side of one run: the context a scenario's client code gets, and what it recorded. */
 /** Longest wait for a scenario's channel to connect before its timed part. */
 const CONNECT_TIMEOUT_MS = 5_000;
+/** Longest wait for the server to record what a scenario is about. */
+const SERVER_SAW_LIMIT_MS = 1_000;
 
 export class ClientRun implements ClientContext {
   readonly entries: Json[] = [];
@@ -119,6 +121,11 @@ export class ClientRun implements ClientContext {
       client.waitForReady(Date.now() + CONNECT_TIMEOUT_MS, (error) => resolve(error ?? undefined)),
     );
     if (ready) this.rec('harness: not connected', ready.message);
+  }
+
+  async serverSaw(label: string, limitMs = SERVER_SAW_LIMIT_MS): Promise<void> {
+    const seen = await this.host.waitFor(this.group.id, this.path, label, limitMs).catch(() => false);
+    if (!seen) this.rec('harness: the server never recorded', label);
   }
 
   async startServer(config: ServerConfigName, port = 0): Promise<{ ports: number[]; stop(): Promise<void> }> {

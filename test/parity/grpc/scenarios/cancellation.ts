@@ -1,9 +1,16 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Scenario } from '../core/scenario.js';
 
+/**
+ * Scenarios about what the server observes of a client's cancel wait for it
+ * before the run closes their channel (`t.serverSaw`): closing it cancels the
+ * server's streams anyway, so a server that ignored the cancel would pass.
+ */
+const CANCELLED_LISTENER = "'cancelled' listener";
+
 /** Sends metadata (the client's cue), waits, then records how the call looks and answers. */
 const announceThenWait: Scenario['handler'] = (call, callback, s) => {
-  call.on('cancelled', () => s.rec("'cancelled' listener", { cancelled: call.cancelled }));
+  call.on('cancelled', () => s.rec(CANCELLED_LISTENER, { cancelled: call.cancelled }));
   call.sendMetadata(new grpc.Metadata());
   void s.sleep(120).then(() => {
     s.rec('after the wait', { cancelled: call.cancelled });
@@ -42,6 +49,7 @@ export const CANCELLATION_SCENARIOS: Scenario[] = [
       const c = t.unary({});
       c.call.on('metadata', () => c.call.cancel());
       await c.done;
+      await t.serverSaw(CANCELLED_LISTENER);
     },
     serverSettleMs: 150,
   },
@@ -53,6 +61,7 @@ export const CANCELLATION_SCENARIOS: Scenario[] = [
       const c = t.serverStream({});
       c.call.once('data', () => c.call.cancel());
       await c.done;
+      await t.serverSaw('stopped writing');
     },
     serverSettleMs: 60,
   },
@@ -83,6 +92,7 @@ export const CANCELLATION_SCENARIOS: Scenario[] = [
       await t.sleep(50);
       c.call.cancel();
       await c.done;
+      await t.serverSaw('cancelled');
     },
   },
   {
@@ -97,6 +107,7 @@ export const CANCELLATION_SCENARIOS: Scenario[] = [
       c.write({ text: 'a' });
       c.call.once('data', () => c.call.cancel());
       await c.done;
+      await t.serverSaw('cancelled');
     },
   },
   {
@@ -122,6 +133,7 @@ export const CANCELLATION_SCENARIOS: Scenario[] = [
         c.call.cancel();
       });
       await c.done;
+      await t.serverSaw(CANCELLED_LISTENER);
     },
     serverSettleMs: 150,
   },
@@ -156,6 +168,8 @@ export const CANCELLATION_SCENARIOS: Scenario[] = [
       const c = t.unary({});
       c.call.on('metadata', () => c.call.cancel());
       await c.done;
+      await t.serverSaw('onCancel');
+      await t.serverSaw(CANCELLED_LISTENER);
     },
     serverSettleMs: 150,
   },
@@ -176,6 +190,7 @@ export const CANCELLATION_SCENARIOS: Scenario[] = [
       const c = t.serverStream({});
       c.call.once('data', () => c.call.cancel());
       await c.done;
+      await t.serverSaw('close');
     },
     serverSettleMs: 30,
   },

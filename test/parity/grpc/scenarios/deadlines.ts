@@ -204,6 +204,7 @@ export const DEADLINE_SCENARIOS: Scenario[] = [
       const c = t.unary({ text: 'parent' });
       c.call.on('metadata', () => setTimeout(() => c.call.cancel(), 30));
       await c.done;
+      await t.serverSaw('child call');
     },
     serverSettleMs: 300,
   },
