@@ -37,10 +37,16 @@ export const LEFTOVERS_CHECK = 'placement/nothing-left-open-after-the-last-scena
 export const ISOLATED: readonly { scenario: string; placements: readonly TargetName[] }[] = [];
 
 /**
- * Empty: every scenario gives stock's trace in every placement. An entry is
- * `{ scenario: 'area/name', placements: ['memory'], reason: 'what differs, in one line' }`.
+ * An entry is `{ scenario: 'area/name', placements: ['memory'], reason: 'what differs, in one line' }`.
  */
-export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [];
+export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
+  {
+    scenario: 'lifecycle/force-shutdown-as-the-first-call-arrives',
+    placements: ['memory', 'unix'],
+    reason:
+      "a call's getPeer() once forceShutdown destroyed its session: stock's stream has no session left ('unknown'), a friend stream keeps its session and peer",
+  },
+];
 
 /**
  * Pairs whose calls take another tier than their placement's (their traces

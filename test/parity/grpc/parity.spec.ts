@@ -114,7 +114,11 @@ for (const placement of placements) {
 
     test(LEFTOVERS_CHECK, async () => {
       const leftovers = await env.close();
-      const left = [...leftovers.connections, ...leftovers.files.map((file) => `file ${file}`)];
+      const left = [
+        ...leftovers.connections,
+        ...leftovers.files.map((file) => `file ${file}`),
+        ...leftovers.process.map((resource) => `server process kept alive by ${resource}`),
+      ];
       if (placement.name === ORACLE) {
         if (left.length > 0) throw new Error(`stock left something behind (a harness bug): ${left.join(', ')}`);
         return;

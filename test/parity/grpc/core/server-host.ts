@@ -9,7 +9,7 @@ import { pathCounts, type PathCounts } from './path-counts.js';
 import { methodPath, type Scenario } from './scenario.js';
 import { serverConfig, type ServerConfigName } from './server-configs.js';
 import { ServerLog } from './server-log.js';
-import { authServerInterceptor, recordingServerInterceptor } from './server-observe.js';
+import { authServerInterceptor, forceShutdownServerInterceptor, recordingServerInterceptor } from './server-observe.js';
 import { parityImplementation, parityService } from './service.js';
 
 export type ServerKind = 'friends' | 'stock';
@@ -136,9 +136,11 @@ export class ServerHost implements ServerHostApi {
     const ports: number[] = [];
     try {
       for (let backend = 0; backend < (config.backends ?? 1); backend++) {
-        const interceptors = (config.interceptors ?? []).map((which) =>
-          which === 'record' ? recordingServerInterceptor(log, backend) : authServerInterceptor(),
-        );
+        const interceptors = (config.interceptors ?? []).map((which) => {
+          if (which === 'record') return recordingServerInterceptor(log, backend);
+          if (which === 'auth') return authServerInterceptor();
+          return forceShutdownServerInterceptor(() => servers[backend]!, log, backend);
+        });
         const options: grpc.ServerOptions = { ...config.options, interceptors };
         const server = this.kind === 'friends' ? new FriendsGrpcServer(options) : new grpc.Server(options);
         servers.push(server);

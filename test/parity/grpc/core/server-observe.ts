@@ -130,6 +130,28 @@ export function recordingServerInterceptor(log: ServerLog, backend: number): grp
   };
 }
 
+/**
+ * Shuts its server down (forceShutdown) from the first call it sees, whatever
+ * it is: on a stock server, a friends client's hello; on a friends server,
+ * which answers hellos before grpc-js sees them, the first call after one.
+ */
+export function forceShutdownServerInterceptor(
+  server: () => grpc.Server,
+  log: ServerLog,
+  backend: number,
+): grpc.ServerInterceptor {
+  let fired = false;
+  return (method, call) => {
+    if (!fired) {
+      fired = true;
+      const { rec } = log.open('interceptor', method.path, backend);
+      server().forceShutdown();
+      rec('forceShutdown at the first call', 'returned');
+    }
+    return new grpc.ServerInterceptingCall(call);
+  };
+}
+
 /** Refuses calls without `authorization: Bearer parity` with UNAUTHENTICATED, as auth middleware does. */
 export function authServerInterceptor(): grpc.ServerInterceptor {
   return (_method, call) =>

@@ -22,6 +22,8 @@ export interface Leftovers {
   connections: string[];
   /** Files left in the child's socket directory. */
   files: string[];
+  /** What kept the child process alive once its servers stopped (it exits by itself otherwise). */
+  process: string[];
 }
 
 export interface OpenPlacement extends PlacementEnv {
@@ -46,7 +48,11 @@ export function openPlacement(placement: Placement, tlsDir: string | null): Open
     try {
       await host.stopAll();
       const connections = await sweepConnections(before);
-      return { connections, files: runtimeDir ? listFiles(runtimeDir) : [] };
+      return {
+        connections,
+        files: runtimeDir ? listFiles(runtimeDir) : [],
+        process: host instanceof ChildServerHost ? [...host.keptAlive()] : [],
+      };
     } finally {
       if (runtimeDir) rmSync(runtimeDir, { recursive: true, force: true });
     }
