@@ -162,10 +162,10 @@ function byPath(client: ParityClient, path: string, kind: Kind): Start {
   };
 }
 
-/** A deadline as epoch ms, when it is one grpc-js can carry (a finite number or a valid Date). */
+/** A deadline as epoch ms, when it is one grpc-js carries (a valid Date, a finite number, or -Infinity: 0m). */
 function deadlineMs(deadline: grpc.Deadline | undefined): number | undefined {
   const ms = deadline instanceof Date ? deadline.getTime() : deadline;
-  return typeof ms === 'number' && Number.isFinite(ms) ? ms : undefined;
+  return typeof ms === 'number' && (Number.isFinite(ms) || ms === -Infinity) ? ms : undefined;
 }
 
 /**

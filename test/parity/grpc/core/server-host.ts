@@ -22,8 +22,8 @@ export interface ServerHostApi {
   fresh(config: ServerConfigName, port?: number): Promise<StartedGroup>;
   /** The server logs of one scenario, once the server has been quiet for a moment. */
   collect(id: number, paths: string[], extraMs?: number): Promise<Json[]>;
-  /** Whether a log of `path` got an event labelled `label` within `limitMs`. */
-  waitFor(id: number, path: string, label: string, limitMs: number): Promise<boolean>;
+  /** Whether `logs` logs of `path` got an event labelled `label` within `limitMs`. */
+  waitFor(id: number, path: string, label: string, limitMs: number, logs?: number): Promise<boolean>;
   stop(id: number): Promise<void>;
   stopAll(): Promise<void>;
   /** What friends counted in the process the servers live in (see path-counts.ts). */
@@ -103,9 +103,9 @@ export class ServerHost implements ServerHostApi {
     return group.log.take(paths, (path) => this.scenarioPaths.has(path), extraMs);
   }
 
-  async waitFor(id: number, path: string, label: string, limitMs: number): Promise<boolean> {
+  async waitFor(id: number, path: string, label: string, limitMs: number, logs = 1): Promise<boolean> {
     const group = this.groups.get(id);
-    return group ? group.log.waitFor(path, label, limitMs) : false;
+    return group ? group.log.waitFor(path, label, limitMs, logs) : false;
   }
 
   async stop(id: number): Promise<void> {

@@ -48,17 +48,17 @@ export class ServerLog {
   }
 
   /**
-   * Waits until a log of `path` holds an event (or a count) labelled `label`,
-   * at most `limitMs`; tells whether it came.
+   * Waits until `logs` logs of `path` hold an event (or a count) labelled
+   * `label`, at most `limitMs`; tells whether they came.
    */
-  async waitFor(path: string, label: string, limitMs: number): Promise<boolean> {
+  async waitFor(path: string, label: string, limitMs: number, logs = 1): Promise<boolean> {
     const started = Date.now();
     const seen = (): boolean =>
-      this.logs.some(
+      this.logs.filter(
         (log) =>
           log.path === path &&
           (log.counts[label] !== undefined || log.events.some((event) => Array.isArray(event) && event[0] === label)),
-      );
+      ).length >= logs;
     while (!seen()) {
       if (Date.now() - started > limitMs) return false;
       await sleep(POLL_MS);

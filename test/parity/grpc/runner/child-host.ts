@@ -46,8 +46,8 @@ export class ChildServerHost implements ServerHostApi {
     return this.request('collect', [id, paths, extraMs]) as Promise<Json[]>;
   }
 
-  waitFor(id: number, path: string, label: string, limitMs: number): Promise<boolean> {
-    return this.request('waitFor', [id, path, label, limitMs]) as Promise<boolean>;
+  waitFor(id: number, path: string, label: string, limitMs: number, logs = 1): Promise<boolean> {
+    return this.request('waitFor', [id, path, label, limitMs, logs]) as Promise<boolean>;
   }
 
   async stop(id: number): Promise<void> {

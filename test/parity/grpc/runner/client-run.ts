@@ -123,8 +123,8 @@ export class ClientRun implements ClientContext {
     if (ready) this.rec('harness: not connected', ready.message);
   }
 
-  async serverSaw(label: string, limitMs = SERVER_SAW_LIMIT_MS): Promise<void> {
-    const seen = await this.host.waitFor(this.group.id, this.path, label, limitMs).catch(() => false);
+  async serverSaw(label: string, limitMs = SERVER_SAW_LIMIT_MS, calls = 1): Promise<void> {
+    const seen = await this.host.waitFor(this.group.id, this.path, label, limitMs, calls).catch(() => false);
     if (!seen) this.rec('harness: the server never recorded', label);
   }
 
