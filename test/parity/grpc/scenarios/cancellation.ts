@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import type { Scenario } from '../core/scenario.js';
+import type { Scenario, ServerCallContext } from '../core/scenario.js';
 
 /**
  * Scenarios about what the server observes of a client's cancel wait for it
@@ -29,6 +29,45 @@ const tick: Scenario['handler'] = (call, _callback, s) => {
     if (!call.cancelled) call.end();
   })();
 };
+
+/** Records a server call's events in order ('cancelled' among them), for scenarios where stock's order is fixed. */
+function recordEvents(call: grpc.ServerDuplexStream<unknown, unknown>, s: ServerCallContext): void {
+  for (const event of ['cancelled', 'end', 'finish', 'close'])
+    call.on(event, () => s.rec(event, { cancelled: call.cancelled }));
+  call.on('error', (e: unknown) => s.rec('error', e));
+}
+
+/** A bidi handler that echoes, recording its call's events in order. */
+const echoRecordingEvents: Scenario['handler'] = (call, _callback, s) => {
+  recordEvents(call, s);
+  call.on('data', (m: { text: string }) => call.write({ text: m.text }));
+};
+
+/**
+ * A bidi stream the client cancels midway, after `echoes` echoes came back:
+ * which of 'cancelled' and the stream's own events comes first is fixed on
+ * stock here, so they are recorded in order.
+ */
+function bidiCancelledMidway(name: string, echoes: number, connected: boolean): Scenario {
+  return {
+    id: `cancel/bidi-${name}-server-event-order`,
+    kind: 'bidi',
+    watchServerCall: false,
+    handler: echoRecordingEvents,
+    async client(t) {
+      if (connected) await t.connected();
+      const c = t.bidi();
+      let seen = 0;
+      c.write({ text: '0' });
+      c.call.on('data', () => {
+        if (++seen === echoes) c.call.cancel();
+        else c.write({ text: String(seen) });
+      });
+      await c.done;
+      await t.serverSaw('close');
+    },
+  };
+}
 
 export const CANCELLATION_SCENARIOS: Scenario[] = [
   {
@@ -109,6 +148,28 @@ export const CANCELLATION_SCENARIOS: Scenario[] = [
       await c.done;
       await t.serverSaw('cancelled');
     },
+  },
+  bidiCancelledMidway('after-one-echo', 1, true),
+  bidiCancelledMidway('after-three-echoes', 3, true),
+  bidiCancelledMidway('after-one-echo-on-a-new-channel', 1, false),
+  {
+    id: 'cancel/bidi-while-the-server-writes-server-event-order',
+    kind: 'bidi',
+    watchServerCall: false,
+    handler: (call, callback, s) => {
+      recordEvents(call, s);
+      call.on('data', () => undefined);
+      tick(call, callback, s);
+    },
+    async client(t) {
+      await t.connected();
+      const c = t.bidi();
+      c.write({ text: 'go' });
+      c.call.once('data', () => c.call.cancel());
+      await c.done;
+      await t.serverSaw('stopped writing');
+    },
+    serverSettleMs: 30,
   },
   {
     id: 'cancel/after-completion',
