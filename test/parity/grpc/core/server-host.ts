@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { serveOnOlderGrpcJs } from '../../../fixtures/src/grpc/serve.js';
 import { FriendsGrpcServer } from '@friends/grpc';
 import type { Json } from './describe.js';
+import { closeOwnClients } from './inner-client.js';
 import { pathCounts, type PathCounts } from './path-counts.js';
 import { methodPath, type Scenario } from './scenario.js';
 import { serverConfig, type ServerConfigName } from './server-configs.js';
@@ -158,6 +159,7 @@ export class ServerHost implements ServerHostApi {
       ports,
       log,
       stop: async () => {
+        closeOwnClients(ports);
         for (const server of servers) server.forceShutdown();
       },
     };

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { callOwnServer } from '../core/inner-client.js';
+import { callOwnServer, connectOwnClient } from '../core/inner-client.js';
 import type { Scenario, ServerHandler } from '../core/scenario.js';
 import { methodPath } from '../core/scenario.js';
 
@@ -103,6 +103,47 @@ function passedOnConnectedChannel(name: string, deadline: () => grpc.Deadline): 
       }
     },
     timeoutMs: 6_000,
+  };
+}
+
+/**
+ * The handler calls its own server as a child call with the parent's
+ * deadline, on a client it connected beforehand (the scenario's first call
+ * asks for that): no connection set up in a loaded process outlasts the
+ * 100 ms deadline, and the child reaches its handler as stock's does.
+ */
+function propagatedOnConnectedChannel(name: string): Scenario {
+  const id = `deadline/propagated-to-a-child-call-${name}`;
+  return {
+    id,
+    kind: 'unary',
+    handler: (call, callback, s) => {
+      const { text } = call.request as { text: string };
+      if (text === 'connect') {
+        void connectOwnClient(s.port).then((error) => callback(null, { text: error ? error.message : 'connected' }));
+        return;
+      }
+      if (text === 'child') {
+        slowReply(call, callback, s);
+        return;
+      }
+      void callOwnServer(
+        s.port,
+        methodPath(id),
+        { text: 'child', n: 250 },
+        { parent: call, propagate_flags: grpc.propagate.DEADLINE },
+        { connected: true },
+      ).then(({ err, value }) => {
+        s.rec('child call', { code: err?.code, details: err?.details, value });
+        callback(err, value);
+      });
+    },
+    async client(t) {
+      await t.unary({ text: 'connect' }, { label: 'connect the handler client' }).done;
+      await t.unary({ text: 'parent' }, { options: { deadline: Date.now() + 100 }, deadlineRace: true }).done;
+      await t.serverSaw('child call');
+    },
+    serverSettleMs: 300,
   };
 }
 
@@ -220,6 +261,7 @@ export const DEADLINE_SCENARIOS: Scenario[] = [
     },
     serverSettleMs: 250,
   },
+  propagatedOnConnectedChannel('on-a-connected-channel'),
   {
     id: 'deadline/cancellation-propagated-to-a-child-call',
     kind: 'unary',
