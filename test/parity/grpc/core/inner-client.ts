@@ -11,14 +11,17 @@ export function innerCallsMade(): number {
 }
 
 /**
- * Connects a client to a server's own port and keeps it for the handlers'
- * calls with `{ connected: true }`: a call it makes then times the call, not
- * a connection set up in a loaded process (which can outlast a short deadline).
+ * Connects a client to a server's own port and keeps it for the next handler
+ * call with `{ connected: true }`: that call then times the call, not a
+ * connection set up in a loaded process (which can outlast a short deadline).
+ * Its subchannel is its own: a scenario's clients never find it connected.
  */
 export function connectOwnClient(port: number): Promise<Error | undefined> {
   let client = connected.get(port);
   if (!client) {
-    client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+      'grpc.use_local_subchannel_pool': 1,
+    });
     connected.set(port, client);
   }
   const ready = client;
@@ -36,7 +39,8 @@ export function closeOwnClients(ports: readonly number[]): void {
 /**
  * A stock client a handler makes to call its own server (deadline and
  * cancellation propagation from a parent call): a new one, or with
- * `connected`, the one connectOwnClient connected. Server-side code cannot
+ * `connected`, the one connectOwnClient connected (closed after this call,
+ * as a new one is). Server-side code cannot
  * know the placement, so it is always stock: what is tested is the server's
  * call object as a parent.
  */
@@ -49,11 +53,12 @@ export function callOwnServer(
 ): Promise<{ err: grpc.ServiceError | null; value: unknown }> {
   made++;
   const kept = reuse ? connected.get(port) : undefined;
+  if (kept) connected.delete(port);
   const client = kept ?? new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   const { serialize, deserialize } = serializers('strings');
   return new Promise((resolve) => {
     client.makeUnaryRequest(path, serialize, deserialize, request, new grpc.Metadata(), options, (err, value) => {
-      if (!kept) client.close();
+      client.close();
       resolve({ err, value });
     });
   });
