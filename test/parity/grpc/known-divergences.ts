@@ -19,7 +19,24 @@ export interface KnownDivergence {
   scenario: string;
   placements: readonly TargetName[];
   reason: string;
+  /** Where the installed grpc-js behaves so (default: every version). */
+  applies?: () => boolean;
+  /**
+   * It differs in some runs only: a race the placement loses now and then.
+   * Either outcome passes (the report shows which); keep such entries rare.
+   */
+  intermittent?: true;
 }
+
+/** Whether an entry holds for the installed grpc-js. */
+export function applies(entry: { applies?: () => boolean }): boolean {
+  return entry.applies?.() ?? true;
+}
+
+const require = createRequire(import.meta.url);
+const GRPC_JS_VERSION = (require('@grpc/grpc-js/package.json') as { version: string }).version;
+/** Seen on grpc-js 1.10.0; 1.14 does not show it (the minors between are not checked here). */
+const onGrpcJs110 = (): boolean => GRPC_JS_VERSION.startsWith('1.10.');
 
 /**
  * Not a scenario: after a placement's last scenario, once every client closed
@@ -36,14 +53,31 @@ export const LEFTOVERS_CHECK = 'placement/nothing-left-open-after-the-last-scena
  */
 export const ISOLATED: readonly { scenario: string; placements: readonly TargetName[] }[] = [];
 
-/**
- * An entry is `{ scenario: 'area/name', placements: ['memory'], reason: 'what differs, in one line' }`.
- */
 const PASSED_DEADLINE_LOST =
   "a call sent with a passed deadline (grpc-timeout 0m) and reset by the client's timer a tick later never reaches its handler: the reset destroys the server's link stream before its 'stream' dispatch";
 
+const PASSED_DEADLINE_FORMS = ['zero', 'date-zero', 'minus-infinity', 'expired-date', 'expired-number'];
+
+/**
+ * An entry is `{ scenario: 'area/name', placements: ['memory'], reason: 'what differs, in one line' }`.
+ */
 export const KNOWN_DIVERGENCES: readonly KnownDivergence[] = [
-  ...['zero', 'date-zero', 'minus-infinity', 'expired-date', 'expired-number'].map((form): KnownDivergence => ({
+  {
+    scenario: 'deadline/in-30-days',
+    placements: ['unix'],
+    reason:
+      "grpc-js 1.10's server arms the overflowing deadline's 1 ms timer at the call's headers; over unix the request message often comes in a later read, after that timer ended the call, so the handler never runs",
+    applies: onGrpcJs110,
+    intermittent: true,
+  },
+  ...PASSED_DEADLINE_FORMS.map((form): KnownDivergence => ({
+    scenario: `deadline/${form}-on-a-connected-channel`,
+    placements: ['friends client -> stock server'],
+    reason:
+      "on grpc-js 1.10 a friends client resets a call sent with a passed deadline later than stock's does: stock's handler finds the stream still open (its peer, not 'unknown')",
+    applies: onGrpcJs110,
+  })),
+  ...PASSED_DEADLINE_FORMS.map((form): KnownDivergence => ({
     scenario: `deadline/${form}-on-a-connected-channel`,
     placements: ['memory', 'unix'],
     reason: PASSED_DEADLINE_LOST,
@@ -79,7 +113,7 @@ export interface KnownTierFallback {
 
 /** grpc-js 1.14 bounds every subchannel call's messages by the channel's max_receive_message_length; 1.10 does not. */
 function subchannelCallsBoundMessages(): boolean {
-  const file = createRequire(import.meta.url).resolve('@grpc/grpc-js/build/src/subchannel-call.js');
+  const file = require.resolve('@grpc/grpc-js/build/src/subchannel-call.js');
   return readFileSync(file, 'utf8').includes('grpc.max_receive_message_length');
 }
 
