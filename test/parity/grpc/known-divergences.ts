@@ -54,7 +54,7 @@ export const LEFTOVERS_CHECK = 'placement/nothing-left-open-after-the-last-scena
 export const ISOLATED: readonly { scenario: string; placements: readonly TargetName[] }[] = [];
 
 const PASSED_DEADLINE_LOST =
-  "a call sent with a passed deadline (grpc-timeout 0m) and reset by the client's timer a tick later never reaches its handler: the reset destroys the server's link stream before its 'stream' dispatch";
+  "a call sent with a passed deadline (grpc-timeout 0m), reset by the client's timer a tick later, never reaches its handler: the reset comes right behind the request and destroys the server's link stream before its scheduled delivery of the request message and end";
 
 const PASSED_DEADLINE_FORMS = ['zero', 'date-zero', 'minus-infinity', 'expired-date', 'expired-number'];
 
