@@ -1,3 +1,4 @@
 /** Pieces of @friends/grpc its tests and benchmarks reach for. Not a public API: it changes without notice. */
 export { compactStreamCodec, type StreamFrame } from './h2/frames.js';
 export { handshakeService } from './handshake.js';
+export { grpcVerdict } from './seams/guard.js';
