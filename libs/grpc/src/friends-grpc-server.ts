@@ -284,7 +284,6 @@ export class FriendsGrpcServer extends Server {
     link.once('close', (error) => {
       if (error) publishLinkError({ transport: 'grpc', role: 'server', target: series.target, tier: link.kind, error });
     });
-    publishTier({ transport: 'grpc', role: 'server', target: series.target, tier: link.kind, peer: link.peer });
     const session = new ServerLinkSession(
       link,
       identity.socket,
@@ -297,6 +296,9 @@ export class FriendsGrpcServer extends Server {
     );
     log('serving a %s friend', link.kind);
     listeners.session.call(http2Server, session);
+    // Last: a subscriber runs here, synchronously, and may shut the server down; the session is grpc-js's
+    // by now and goes with the others (published earlier, a shutdown from it would be followed by serving).
+    publishTier({ transport: 'grpc', role: 'server', target: series.target, tier: link.kind, peer: link.peer });
   }
 
   /** The labelled counters of one port and tier. */

@@ -2,3 +2,4 @@
 export { compactStreamCodec, encodeBatch, type FrameBatch, type StreamFrame } from './h2/frames.js';
 export { encodeFields, receiveBlock } from './h2/received-headers.js';
 export { handshakeService } from './handshake.js';
+export { grpcVerdict } from './seams/guard.js';

@@ -1,12 +1,13 @@
 import type { Scenario } from './core/scenario.js';
 import { differences, firstDifference, formatDifference, summarizeDifference, type Trace } from './core/trace.js';
-import { ISOLATED, KNOWN_DIVERGENCES, LEFTOVERS_CHECK } from './known-divergences.js';
+import { applies, ISOLATED, KNOWN_DIVERGENCES, KNOWN_TIER_FALLBACKS, LEFTOVERS_CHECK } from './known-divergences.js';
 import { runIsolated } from './runner/isolated.js';
 import { openPlacement, type OpenPlacement } from './runner/environment.js';
 import { ORACLE, PLACEMENTS } from './runner/placements.js';
 import { writeReport, type PairResult } from './runner/report.js';
-import { runScenario } from './runner/run-scenario.js';
+import { runScenario, type RunResult } from './runner/run-scenario.js';
 import { selectPlacements, selectScenarios } from './runner/selection.js';
+import { tierProblems, TierTally } from './runner/tier-check.js';
 import { makeTlsMaterial } from './runner/tls-material.js';
 import { ALL_METHODS, SCENARIOS } from './scenarios/index.js';
 
@@ -19,14 +20,20 @@ import { ALL_METHODS, SCENARIOS } from './scenarios/index.js';
  *   PARITY_ONLY=<id substring,...>  PARITY_PLACEMENT=<name substring,...>  PARITY_REPORT=<file.md>
  *   PARITY_TRACE=1 adds both whole traces to a failure, and prints every stock trace.
  *   PARITY_STOCK_RUNS=<n> runs stock n times instead of twice (to hunt a nondeterministic scenario).
+ *
+ * Every run also checks, from both sides' counters, that its calls took the
+ * placement's tier (tier-check.ts); and each placement that its whole run did.
  */
+/** Not a scenario: the tier every call of a placement's whole run took (see tier-check.ts). */
+const TIERS_CHECK = 'placement/every-call-took-its-tier';
+
 const scenarios = selectScenarios(SCENARIOS);
 const STOCK_RUNS = Math.max(2, Number(process.env.PARITY_STOCK_RUNS ?? 2));
 const placements = selectPlacements();
 const oracle = new Map<string, Trace>();
 const results: PairResult[] = [];
 const listed = (scenario: string, placement: string) =>
-  KNOWN_DIVERGENCES.find((d) => d.scenario === scenario && d.placements.includes(placement as never));
+  KNOWN_DIVERGENCES.find((d) => d.scenario === scenario && d.placements.includes(placement as never) && applies(d));
 let tls: ReturnType<typeof makeTlsMaterial> = null;
 
 beforeAll(() => {
@@ -63,12 +70,16 @@ test('known divergences name existing scenarios and placements, once each', () =
   const names = new Set<string>(PLACEMENTS.map((p) => p.name));
   const seen = new Set<string>();
   const problems: string[] = [];
-  for (const entry of KNOWN_DIVERGENCES) {
+  const lists = [
+    ['KNOWN_DIVERGENCES', KNOWN_DIVERGENCES],
+    ['KNOWN_TIER_FALLBACKS', KNOWN_TIER_FALLBACKS],
+  ] as const;
+  for (const [list, entry] of lists.flatMap(([list, entries]) => entries.map((e) => [list, e] as const))) {
     if (!ids.has(entry.scenario)) problems.push(`no scenario '${entry.scenario}'`);
     for (const placement of entry.placements) {
       if (!names.has(placement) || placement === ORACLE)
         problems.push(`${entry.scenario}: bad placement '${placement}'`);
-      const key = `${entry.scenario} @ ${placement}`;
+      const key = `${list}: ${entry.scenario} @ ${placement}`;
       if (seen.has(key)) problems.push(`listed twice: ${key}`);
       seen.add(key);
     }
@@ -84,6 +95,7 @@ test('scenario ids are unique', () => {
 for (const placement of placements) {
   describe(`gRPC parity: ${placement.name}${placement.name === ORACLE ? ' (the oracle)' : ''}`, () => {
     let env: OpenPlacement;
+    const tally = new TierTally(placement);
     beforeAll(() => {
       env = openPlacement(placement, tls?.dir ?? null);
     });
@@ -91,14 +103,22 @@ for (const placement of placements) {
 
     for (const scenario of scenarios) {
       test(scenario.id, async () => {
-        if (placement.name === ORACLE) await runOracle(scenario, env);
-        else await compare(scenario, env);
+        if (placement.name === ORACLE) await runOracle(scenario, env, tally);
+        else await compare(scenario, env, tally);
       });
     }
 
+    test(TIERS_CHECK, () => {
+      expect(tally.problems()).toEqual([]);
+    });
+
     test(LEFTOVERS_CHECK, async () => {
       const leftovers = await env.close();
-      const left = [...leftovers.connections, ...leftovers.files.map((file) => `file ${file}`)];
+      const left = [
+        ...leftovers.connections,
+        ...leftovers.files.map((file) => `file ${file}`),
+        ...leftovers.process.map((resource) => `server process kept alive by ${resource}`),
+      ];
       if (placement.name === ORACLE) {
         if (left.length > 0) throw new Error(`stock left something behind (a harness bug): ${left.join(', ')}`);
         return;
@@ -122,8 +142,29 @@ for (const placement of placements) {
   });
 }
 
-async function runOracle(scenario: Scenario, env: OpenPlacement): Promise<void> {
+/** Fails the test when the run's calls took another path than its placement's (or than a listed fallback's). */
+function checkTiers(scenario: string, result: RunResult, env: OpenPlacement, tally: TierTally): void {
+  if (result.skipped !== undefined) return;
+  if (!result.tiers) throw new Error('no counters from the server process: where the calls went is unknown');
+  tally.add(result.tiers);
+  const fallback = KNOWN_TIER_FALLBACKS.find(
+    (f) => f.scenario === scenario && f.placements.includes(env.placement.name) && applies(f),
+  );
+  if (fallback && tierProblems(env.placement, result.tiers).length === 0)
+    throw new Error(
+      `listed in KNOWN_TIER_FALLBACKS ("${fallback.reason}") but took its placement's tier: remove the entry`,
+    );
+  const problems = tierProblems(env.placement, result.tiers, fallback?.tiers);
+  if (problems.length > 0)
+    throw new Error(
+      `the calls did not take the ${env.placement.name} placement's path: ${problems.join('; ')}\n` +
+        `client counted ${JSON.stringify(result.tiers.client)}, server counted ${JSON.stringify(result.tiers.server)}`,
+    );
+}
+
+async function runOracle(scenario: Scenario, env: OpenPlacement, tally: TierTally): Promise<void> {
   const first = await runScenario(scenario, env);
+  checkTiers(scenario.id, first, env, tally);
   if (first.skipped !== undefined) return;
   for (let run = 2; run <= STOCK_RUNS; run++) {
     const again = await runScenario(scenario, env);
@@ -137,7 +178,7 @@ async function runOracle(scenario: Scenario, env: OpenPlacement): Promise<void> 
   if (process.env.PARITY_TRACE) console.log(`${scenario.id}\n${showTrace(first.trace)}`);
 }
 
-async function compare(scenario: Scenario, env: OpenPlacement): Promise<void> {
+async function compare(scenario: Scenario, env: OpenPlacement, tally: TierTally): Promise<void> {
   const name = env.placement.name;
   const known = listed(scenario.id, name);
   const expected = oracle.get(scenario.id);
@@ -164,7 +205,8 @@ async function compare(scenario: Scenario, env: OpenPlacement): Promise<void> {
   });
   if (difference && !known)
     throw new Error(formatDifference(difference, 'stock', name) + wholeTraces(expected, result.trace, name));
-  if (!difference && known)
+  checkTiers(scenario.id, result, env, tally);
+  if (!difference && known && !known.intermittent)
     throw new Error(`listed in known-divergences.ts ("${known.reason}") but now equals stock: remove the entry`);
 }
 

@@ -1,13 +1,14 @@
 import fc from 'fast-check';
 import type { Scenario } from './core/scenario.js';
 import { firstDifference, formatDifference, type Trace } from './core/trace.js';
-import { KNOWN_DIVERGENCES } from './known-divergences.js';
+import { applies, KNOWN_DIVERGENCES } from './known-divergences.js';
 import { message, metadataPairs, numericMessage, status } from './runner/arbitraries.js';
 import { openPlacement, type OpenPlacement } from './runner/environment.js';
 import { ORACLE, PLACEMENTS } from './runner/placements.js';
 import { writeReport, type PairResult } from './runner/report.js';
 import { runScenario } from './runner/run-scenario.js';
 import { selectPlacements } from './runner/selection.js';
+import { tierProblems, TierTally } from './runner/tier-check.js';
 import {
   MESSAGE_ROUND_TRIP,
   METADATA_ROUND_TRIP,
@@ -22,6 +23,7 @@ import {
  * run on stock (twice) and in a placement, traces compared as in
  * parity.spec.ts. Fixed seed and bounded runs, so a failure reproduces:
  *   PARITY_SEED=<n> PARITY_RUNS=<n>  (and PARITY_ONLY / PARITY_PLACEMENT)
+ * Every case's calls must also take the placement's tier (tier-check.ts).
  */
 const SEED = Number(process.env.PARITY_SEED ?? 20_241_130);
 const RUNS = Number(process.env.PARITY_RUNS ?? 12);
@@ -81,6 +83,7 @@ async function stockTrace(scenario: Scenario, key: string): Promise<Trace> {
 for (const placement of placements) {
   describe(`gRPC parity properties: ${placement.name}`, () => {
     let env: OpenPlacement;
+    const tally = new TierTally(placement);
     beforeAll(() => {
       env = openPlacement(placement, null);
     });
@@ -89,15 +92,23 @@ for (const placement of placements) {
     for (const { scenario, input } of properties) {
       const id = scenario.scenario.id;
       test(id, async () => {
-        const known = KNOWN_DIVERGENCES.find((d) => d.scenario === id && d.placements.includes(placement.name));
+        const known = KNOWN_DIVERGENCES.find(
+          (d) => d.scenario === id && d.placements.includes(placement.name) && applies(d),
+        );
+        const wrongPath: string[] = [];
         const result = await fc.check(
           fc.asyncProperty(input, async (value) => {
             const key = JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
             const withInput = scenario.withInput(value);
             const expected = await stockTrace(withInput, `${id} ${key}`);
-            const actual = (await runScenario(withInput, env)).trace!;
-            const difference = firstDifference(expected, actual);
+            const run = await runScenario(withInput, env);
+            const difference = firstDifference(expected, run.trace!);
             if (difference) throw new Error(formatDifference(difference, 'stock', placement.name));
+            if (!run.tiers) wrongPath.push('no counters from the server process: where the calls went is unknown');
+            else {
+              tally.add(run.tiers);
+              wrongPath.push(...tierProblems(placement, run.tiers));
+            }
           }),
           { seed: SEED, numRuns: RUNS, endOnFailure: true, interruptAfterTimeLimit: TIME_LIMIT_MS },
         );
@@ -121,9 +132,18 @@ for (const placement of placements) {
               (result.errorInstance as Error | undefined)?.message ?? result.error,
             )}`,
           );
-        if (!result.failed && known)
+        if (!result.failed && known && !known.intermittent)
           throw new Error(`listed in known-divergences.ts ("${known.reason}") but agreed with stock on every case`);
+        // Not excused by a listing: a case that took another tier compared the wrong path.
+        if (wrongPath.length > 0)
+          throw new Error(
+            `the calls did not take the ${placement.name} placement's path: ${[...new Set(wrongPath)].join('; ')}`,
+          );
       });
     }
+
+    test('placement/every-call-took-its-tier', () => {
+      expect(tally.problems()).toEqual([]);
+    });
   });
 }

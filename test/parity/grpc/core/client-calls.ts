@@ -25,6 +25,12 @@ export interface CallSetup {
   deadlineRace?: boolean;
 }
 
+/** A deadline a call was started with: where it lies, and when the call started (epoch ms). */
+export interface DeadlineSet {
+  at: number;
+  startedAt: number;
+}
+
 export interface CallHandle<C> {
   call: C;
   /** An entry in this call's log, in order with its events. */
@@ -54,7 +60,12 @@ type Kind = 'unary' | 'serverStream' | 'clientStream' | 'bidi';
 export function clientCalls(
   method: string,
   defaultClient: () => ParityClient,
-  hooks: { reserve(label: string, log: Json[]): void; track(call: { cancel(): void }): void },
+  hooks: {
+    reserve(label: string, log: Json[]): void;
+    track(call: { cancel(): void }): void;
+    /** A call started with a deadline (epoch ms) at `startedAt`. */
+    deadline(set: DeadlineSet): void;
+  },
 ): ClientCalls {
   function start<C extends grpc.ClientUnaryCall>(kind: Kind, request: unknown, setup: CallSetup): CallHandle<C> {
     const log: Json[] = [];
@@ -66,9 +77,11 @@ export function clientCalls(
     const client = setup.client ?? defaultClient();
     const metadata = setup.metadata ?? new grpc.Metadata();
     const options = setup.options ?? {};
+    const at = deadlineMs(options.deadline);
+    if (at !== undefined) hooks.deadline({ at, startedAt: Date.now() });
     let statusSeen: () => void = () => undefined;
     const status = new Promise<void>((resolve) => (statusSeen = resolve));
-    const racy = (value: unknown): unknown => (setup.deadlineRace ? withoutMetadata(value) : value);
+    const racy = (value: unknown): unknown => (setup.deadlineRace ? deadlineRaced(value) : value);
     const callback = (err: grpc.ServiceError | null, value?: unknown): void => {
       note('callback', { err: racy(err), value });
     };
@@ -149,9 +162,26 @@ function byPath(client: ParityClient, path: string, kind: Kind): Start {
   };
 }
 
-/** A status or error with its metadata replaced by a marker (see CallSetup.deadlineRace). */
-function withoutMetadata(value: unknown): unknown {
+/** A deadline as epoch ms, when it is one grpc-js carries (a valid Date, a finite number, or -Infinity: 0m). */
+function deadlineMs(deadline: grpc.Deadline | undefined): number | undefined {
+  const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+  return typeof ms === 'number' && (Number.isFinite(ms) || ms === -Infinity) ? ms : undefined;
+}
+
+/**
+ * A status or error of a deadline race (see CallSetup.deadlineRace): its
+ * metadata replaced by a marker, its texts tagged for normalize.ts, which
+ * makes either timer's text one.
+ */
+function deadlineRaced(value: unknown): unknown {
   if (!value || typeof value !== 'object') return value;
   const described = describe(value) as Record<string, Json>;
-  return { ...described, metadata: 'not compared: the deadline race decides it' };
+  const tag = (text: Json | undefined): Json | undefined =>
+    typeof text === 'string' ? { $: 'deadline race', v: text } : text;
+  return {
+    ...described,
+    ...('details' in described ? { details: tag(described.details)! } : {}),
+    ...('message' in described ? { message: tag(described.message)! } : {}),
+    metadata: 'not compared: the deadline race decides it',
+  };
 }

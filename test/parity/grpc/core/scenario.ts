@@ -64,6 +64,14 @@ export interface ClientContext extends ClientCalls {
    * (nor, with friends, the hello that decides the connection's tier).
    */
   connected(client?: ParityClient): Promise<void>;
+  /**
+   * Waits until `calls` (default 1) handler or interceptor logs of the
+   * scenario's method recorded `label` (an entry, or a counted event such as
+   * 'cancelled'), at most `limitMs` (default 1,000): a scenario about what
+   * the server observes keeps its channel open until then, since closing it
+   * would cancel the server's streams anyway. Records it when the server never did.
+   */
+  serverSaw(label: string, limitMs?: number, calls?: number): Promise<void>;
   /** A server of this placement's kind and location, started for this run and stopped after it. */
   startServer(config: ServerConfigName, port?: number): Promise<StartedServer>;
   /** A loopback port nothing listens on (a moment ago). */

@@ -9,7 +9,7 @@ export interface ServerConfig {
   options?: grpc.ServerOptions;
   credentials?: 'insecure' | 'tls' | 'mtls';
   /** Server interceptors, outermost first. */
-  interceptors?: ('record' | 'auth')[];
+  interceptors?: ('record' | 'auth' | 'force-shutdown')[];
   /** Several servers, each its own port, for targets that list several addresses. */
   backends?: number;
   /** Nest's gRPC transport (ServerGrpc / FriendsServerGrpc) instead of a bare server. */
@@ -20,6 +20,7 @@ export const SERVER_CONFIGS = {
   plain: {},
   recorded: { interceptors: ['record'] },
   auth: { interceptors: ['record', 'auth'] },
+  'shutdown-at-first-call': { interceptors: ['force-shutdown', 'record'] },
   'small-messages': { options: { 'grpc.max_receive_message_length': 64, 'grpc.max_send_message_length': 64 } },
   'unlimited-messages': { options: { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 } },
   'one-stream': { options: { 'grpc.max_concurrent_streams': 1 } },

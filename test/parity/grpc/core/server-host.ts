@@ -5,10 +5,12 @@ import * as grpc from '@grpc/grpc-js';
 import { serveOnOlderGrpcJs } from '../../../fixtures/src/grpc/serve.js';
 import { FriendsGrpcServer } from '@friends/grpc';
 import type { Json } from './describe.js';
+import { closeOwnClients } from './inner-client.js';
+import { pathCounts, type PathCounts } from './path-counts.js';
 import { methodPath, type Scenario } from './scenario.js';
 import { serverConfig, type ServerConfigName } from './server-configs.js';
 import { ServerLog } from './server-log.js';
-import { authServerInterceptor, recordingServerInterceptor } from './server-observe.js';
+import { authServerInterceptor, forceShutdownServerInterceptor, recordingServerInterceptor } from './server-observe.js';
 import { parityImplementation, parityService } from './service.js';
 
 export type ServerKind = 'friends' | 'stock';
@@ -21,8 +23,12 @@ export interface ServerHostApi {
   fresh(config: ServerConfigName, port?: number): Promise<StartedGroup>;
   /** The server logs of one scenario, once the server has been quiet for a moment. */
   collect(id: number, paths: string[], extraMs?: number): Promise<Json[]>;
+  /** Whether `logs` logs of `path` got an event labelled `label` within `limitMs`. */
+  waitFor(id: number, path: string, label: string, limitMs: number, logs?: number): Promise<boolean>;
   stop(id: number): Promise<void>;
   stopAll(): Promise<void>;
+  /** What friends counted in the process the servers live in (see path-counts.ts). */
+  counters(): Promise<PathCounts>;
 }
 
 export interface StartedGroup {
@@ -98,10 +104,19 @@ export class ServerHost implements ServerHostApi {
     return group.log.take(paths, (path) => this.scenarioPaths.has(path), extraMs);
   }
 
+  async waitFor(id: number, path: string, label: string, limitMs: number, logs = 1): Promise<boolean> {
+    const group = this.groups.get(id);
+    return group ? group.log.waitFor(path, label, limitMs, logs) : false;
+  }
+
   async stop(id: number): Promise<void> {
     const group = this.groups.get(id);
     this.groups.delete(id);
     await group?.stop();
+  }
+
+  async counters(): Promise<PathCounts> {
+    return pathCounts();
   }
 
   async stopAll(): Promise<void> {
@@ -122,9 +137,11 @@ export class ServerHost implements ServerHostApi {
     const ports: number[] = [];
     try {
       for (let backend = 0; backend < (config.backends ?? 1); backend++) {
-        const interceptors = (config.interceptors ?? []).map((which) =>
-          which === 'record' ? recordingServerInterceptor(log, backend) : authServerInterceptor(),
-        );
+        const interceptors = (config.interceptors ?? []).map((which) => {
+          if (which === 'record') return recordingServerInterceptor(log, backend);
+          if (which === 'auth') return authServerInterceptor();
+          return forceShutdownServerInterceptor(() => servers[backend]!, log, backend);
+        });
         const options: grpc.ServerOptions = { ...config.options, interceptors };
         const server = this.kind === 'friends' ? new FriendsGrpcServer(options) : new grpc.Server(options);
         servers.push(server);
@@ -142,6 +159,7 @@ export class ServerHost implements ServerHostApi {
       ports,
       log,
       stop: async () => {
+        closeOwnClients(ports);
         for (const server of servers) server.forceShutdown();
       },
     };

@@ -18,6 +18,7 @@ export interface CallRecorder {
 }
 
 const QUIET_MS = 6;
+const POLL_MS = 3;
 const MAX_WAIT_MS = 1_500;
 
 /**
@@ -44,6 +45,25 @@ export class ServerLog {
         this.changes++;
       },
     };
+  }
+
+  /**
+   * Waits until `logs` logs of `path` hold an event (or a count) labelled
+   * `label`, at most `limitMs`; tells whether they came.
+   */
+  async waitFor(path: string, label: string, limitMs: number, logs = 1): Promise<boolean> {
+    const started = Date.now();
+    const seen = (): boolean =>
+      this.logs.filter(
+        (log) =>
+          log.path === path &&
+          (log.counts[label] !== undefined || log.events.some((event) => Array.isArray(event) && event[0] === label)),
+      ).length >= logs;
+    while (!seen()) {
+      if (Date.now() - started > limitMs) return false;
+      await sleep(POLL_MS);
+    }
+    return true;
   }
 
   /** Waits until nothing was recorded for a few ms (and `extraMs` more), then hands over the scenario's logs. */

@@ -5,13 +5,21 @@ import * as grpc from '@grpc/grpc-js';
 import { askIfPresent, describe, type Json } from './describe.js';
 import type { CallRecorder, ServerLog } from './server-log.js';
 
-/** What a deadline looks like to the handler: its type, and how far away it is (normalized later). */
+/**
+ * What a deadline looks like to the handler: its type, and where it lies, with
+ * the moment the handler looked (both epoch ms). normalize.ts compares it with
+ * the deadline the client set, as grpc-timeout carries it.
+ */
 export function describeDeadline(deadline: unknown): Json {
+  const seen = Date.now();
   if (deadline === Infinity) return { type: 'Infinity' };
-  if (typeof deadline === 'number') return { type: 'number', remaining: { $: 'remaining', v: deadline - Date.now() } };
+  if (typeof deadline === 'number')
+    return Number.isFinite(deadline)
+      ? { type: 'number', at: { $: 'deadline', v: deadline, seen } }
+      : { type: 'number', value: describe(deadline) };
   if (types.isDate(deadline)) {
     const time = (deadline as Date).getTime();
-    return { type: 'Date', remaining: Number.isNaN(time) ? 'Invalid Date' : { $: 'remaining', v: time - Date.now() } };
+    return { type: 'Date', at: Number.isNaN(time) ? 'Invalid Date' : { $: 'deadline', v: time, seen } };
   }
   return { type: typeof deadline, value: describe(deadline) };
 }
@@ -119,6 +127,28 @@ export function recordingServerInterceptor(log: ServerLog, backend: number): grp
         next(status);
       },
     });
+  };
+}
+
+/**
+ * Shuts its server down (forceShutdown) from the first call it sees, whatever
+ * it is: on a stock server, a friends client's hello; on a friends server,
+ * which answers hellos before grpc-js sees them, the first call after one.
+ */
+export function forceShutdownServerInterceptor(
+  server: () => grpc.Server,
+  log: ServerLog,
+  backend: number,
+): grpc.ServerInterceptor {
+  let fired = false;
+  return (method, call) => {
+    if (!fired) {
+      fired = true;
+      const { rec } = log.open('interceptor', method.path, backend);
+      server().forceShutdown();
+      rec('forceShutdown at the first call', 'returned');
+    }
+    return new grpc.ServerInterceptingCall(call);
   };
 }
 

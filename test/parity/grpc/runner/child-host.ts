@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Json } from '../core/describe.js';
+import type { PathCounts } from '../core/path-counts.js';
 import type { ServerConfigName } from '../core/server-configs.js';
 import type { ServerHostApi, ServerKind, StartedGroup } from '../core/server-host.js';
 
@@ -25,6 +26,7 @@ export class ChildServerHost implements ServerHostApi {
   private ready: Promise<ChildProcess> | undefined;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private nextId = 1;
+  private left: string[] = [];
 
   constructor(
     private readonly kind: ServerKind,
@@ -44,14 +46,29 @@ export class ChildServerHost implements ServerHostApi {
     return this.request('collect', [id, paths, extraMs]) as Promise<Json[]>;
   }
 
+  waitFor(id: number, path: string, label: string, limitMs: number, logs = 1): Promise<boolean> {
+    return this.request('waitFor', [id, path, label, limitMs, logs]) as Promise<boolean>;
+  }
+
   async stop(id: number): Promise<void> {
     await this.request('stop', [id]);
   }
 
-  /** Stops the servers and the process; fails if the process does not exit in time. */
+  counters(): Promise<PathCounts> {
+    return this.request('counters', []) as Promise<PathCounts>;
+  }
+
+  /**
+   * Stops the servers and the process; fails if the process does not exit in
+   * time. What kept it alive once its servers stopped (it should be nothing:
+   * a server process exits by itself) is kept for `keptAlive()`.
+   */
   async stopAll(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    this.left = (await this.request('stopAndTellWhatIsLeft', []).catch((error: Error) => [
+      `no answer: ${error.message}`,
+    ])) as string[];
     await new Promise<void>((resolve, reject) => {
       const killer = setTimeout(() => {
         child.kill('SIGKILL');
@@ -65,7 +82,12 @@ export class ChildServerHost implements ServerHostApi {
     });
   }
 
-  private async request(op: keyof ServerHostApi, args: unknown[]): Promise<unknown> {
+  /** What kept the process alive once its servers stopped, as of the last stopAll(). */
+  keptAlive(): readonly string[] {
+    return this.left;
+  }
+
+  private async request(op: keyof ServerHostApi | 'stopAndTellWhatIsLeft', args: unknown[]): Promise<unknown> {
     const child = await this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { clientCalls, type ClientCalls } from '../core/client-calls.js';
+import { clientCalls, type ClientCalls, type DeadlineSet } from '../core/client-calls.js';
 import { describe, type Json } from '../core/describe.js';
 import { methodName, methodPath, type ClientContext, type ParityClient, type Scenario } from '../core/scenario.js';
 import { serverConfig, type ServerConfigName } from '../core/server-configs.js';
@@ -18,6 +18,8 @@ interface Cancellable {
 /** The client side of one run: the context a scenario's client code gets, and what it recorded. */
 /** Longest wait for a scenario's channel to connect before its timed part. */
 const CONNECT_TIMEOUT_MS = 5_000;
+/** Longest wait for the server to record what a scenario is about. */
+const SERVER_SAW_LIMIT_MS = 1_000;
 
 export class ClientRun implements ClientContext {
   readonly entries: Json[] = [];
@@ -29,6 +31,8 @@ export class ClientRun implements ClientContext {
   readonly extraServers: StartedGroup[] = [];
   /** Ports the scenario asked for (normalized like server ports). */
   readonly freePorts: number[] = [];
+  /** Deadlines the scenario's calls were started with (handlers' deadlines are compared with them). */
+  readonly deadlines: DeadlineSet[] = [];
   private readonly clients: ParityClient[] = [];
   private readonly calls: Cancellable[] = [];
   private readonly helpers: ClientCalls;
@@ -51,6 +55,7 @@ export class ClientRun implements ClientContext {
     this.helpers = clientCalls(methodName(scenario.id), () => this.client, {
       reserve: (label, log) => this.entries.push([label, log]),
       track: (call) => this.calls.push(call),
+      deadline: (set) => this.deadlines.push(set),
     });
   }
 
@@ -116,6 +121,11 @@ export class ClientRun implements ClientContext {
       client.waitForReady(Date.now() + CONNECT_TIMEOUT_MS, (error) => resolve(error ?? undefined)),
     );
     if (ready) this.rec('harness: not connected', ready.message);
+  }
+
+  async serverSaw(label: string, limitMs = SERVER_SAW_LIMIT_MS, calls = 1): Promise<void> {
+    const seen = await this.host.waitFor(this.group.id, this.path, label, limitMs, calls).catch(() => false);
+    if (!seen) this.rec('harness: the server never recorded', label);
   }
 
   async startServer(config: ServerConfigName, port = 0): Promise<{ ports: number[]; stop(): Promise<void> }> {

@@ -1,5 +1,5 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { Socket } from 'node:net';
+import { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -18,10 +18,12 @@ export const ParityClientClass = grpc.makeGenericClientConstructor(
 
 /** What a placement left behind once its clients were closed and its servers stopped. */
 export interface Leftovers {
-  /** Connections still open in this process (destroyed by the sweep, so the process can exit). */
+  /** Connections and listeners still open in this process (closed by the sweep, so the process can exit). */
   connections: string[];
   /** Files left in the child's socket directory. */
   files: string[];
+  /** What kept the child process alive once its servers stopped (it exits by itself otherwise). */
+  process: string[];
 }
 
 export interface OpenPlacement extends PlacementEnv {
@@ -46,7 +48,11 @@ export function openPlacement(placement: Placement, tlsDir: string | null): Open
     try {
       await host.stopAll();
       const connections = await sweepConnections(before);
-      return { connections, files: runtimeDir ? listFiles(runtimeDir) : [] };
+      return {
+        connections,
+        files: runtimeDir ? listFiles(runtimeDir) : [],
+        process: host instanceof ChildServerHost ? [...host.keptAlive()] : [],
+      };
     } finally {
       if (runtimeDir) rmSync(runtimeDir, { recursive: true, force: true });
     }
@@ -55,21 +61,28 @@ export function openPlacement(placement: Placement, tlsDir: string | null): Open
 }
 
 /**
- * Sockets opened since `before` that are still open a moment after every
- * client closed and every server stopped: reported, then destroyed, since
- * nothing else would ever close them.
+ * Sockets opened and listeners started since `before` that are still open a
+ * moment after every client closed and every server stopped: reported, then
+ * closed, since nothing else would ever close them.
  */
 async function sweepConnections(before: Set<object>): Promise<string[]> {
-  const left = (): Socket[] =>
-    activeHandles().filter((handle): handle is Socket => handle instanceof Socket && !before.has(handle));
+  const left = (): (Socket | Server)[] =>
+    activeHandles().filter(
+      (handle): handle is Socket | Server =>
+        (handle instanceof Socket || (handle instanceof Server && handle.listening)) && !before.has(handle),
+    );
   for (let waited = 0; left().length > 0 && waited < 500; waited += 20) await sleep(20);
-  const sockets = left();
-  const described = sockets.map((socket) =>
-    socket.remotePort !== undefined
-      ? `tcp ${(socket as { server?: unknown }).server ? 'accepted' : 'client'} socket`
-      : `${(socket as { _handle?: object })._handle?.constructor.name ?? 'closed'} socket`,
-  );
-  for (const socket of sockets) socket.destroy();
+  const handles = left();
+  const described = handles.map((handle) => {
+    if (handle instanceof Server) return `${typeof handle.address() === 'string' ? 'unix' : 'tcp'} listener`;
+    return handle.remotePort !== undefined
+      ? `tcp ${(handle as { server?: unknown }).server ? 'accepted' : 'client'} socket`
+      : `${(handle as { _handle?: object })._handle?.constructor.name ?? 'closed'} socket`;
+  });
+  for (const handle of handles) {
+    if (handle instanceof Server) handle.close();
+    else handle.destroy();
+  }
   return described.sort();
 }
 

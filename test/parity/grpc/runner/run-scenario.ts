@@ -2,11 +2,13 @@ import type * as grpc from '@grpc/grpc-js';
 import { describe, type Json } from '../core/describe.js';
 import type { Trace } from '../core/trace.js';
 import { normalizeTrace } from '../core/normalize.js';
+import { pathCounts, pathCountsSince, type PathCounts } from '../core/path-counts.js';
 import type { ParityClient, Scenario } from '../core/scenario.js';
 import type { ServerHostApi, StartedGroup, TlsFiles } from '../core/server-host.js';
 import { ClientRun } from './client-run.js';
 import type { Placement } from './placements.js';
 import { settledClientResources, snapshotResources } from './resources.js';
+import { reachedServer, type TierRecord } from './tier-check.js';
 
 const DEFAULT_TIMEOUT_MS = 2_000;
 
@@ -17,7 +19,8 @@ export interface PlacementEnv {
   Client: new (target: string, credentials: grpc.ChannelCredentials, options?: object) => ParityClient;
 }
 
-export type RunResult = { trace: Trace; skipped?: undefined } | { skipped: string; trace?: undefined };
+export type RunResult =
+  { trace: Trace; skipped?: undefined; tiers?: TierRecord } | { skipped: string; trace?: undefined; tiers?: undefined };
 
 /**
  * Runs a scenario once in one placement: the client code (bounded in time),
@@ -38,6 +41,7 @@ export async function runScenario(
   } catch (error) {
     return { trace: { client: [['harness: the server did not start', describe(error)]], server: [] } };
   }
+  const countsBefore = await counts(env.host);
   const before = snapshotResources();
   const run = new ClientRun(scenario, group, env.host, env.placement.clientOptions, env.Client, env.tls, before);
   const timeoutMs = scenario.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -63,9 +67,28 @@ export async function runScenario(
     else server.push([`server ${index + 1} (started by the scenario)`, logs]);
   }
   for (const started of groups) if (started !== group || scenario.freshServer) await env.host.stop(started.id);
+  const countsAfter = await counts(env.host);
+  const tiers: TierRecord | undefined = countsBefore &&
+    countsAfter && {
+      client: pathCountsSince(countsBefore.client, countsAfter.client, 'client'),
+      server: pathCountsSince(countsBefore.server, countsAfter.server, 'server'),
+      reachedServer: reachedServer(server),
+    };
 
   const ports = [...new Set([...groups.flatMap((started) => started.ports), ...run.freePorts])];
-  return { trace: normalizeTrace({ client: JSON.parse(JSON.stringify(run.entries)), server }, { ports }) };
+  return {
+    trace: normalizeTrace(
+      { client: JSON.parse(JSON.stringify(run.entries)), server },
+      { ports, deadlines: run.deadlines },
+    ),
+    tiers,
+  };
+}
+
+/** The counters of this process (the clients') and of the servers' (the same one unless they run in a child). */
+async function counts(host: ServerHostApi): Promise<{ client: PathCounts; server: PathCounts } | undefined> {
+  const server = await host.counters().catch(() => undefined);
+  return server && { client: pathCounts(), server };
 }
 
 async function bounded(action: () => Promise<void>, ms: number): Promise<'done' | 'timed out' | { error: unknown }> {

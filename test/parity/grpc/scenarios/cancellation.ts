@@ -1,9 +1,16 @@
 import * as grpc from '@grpc/grpc-js';
-import type { Scenario } from '../core/scenario.js';
+import type { Scenario, ServerCallContext } from '../core/scenario.js';
+
+/**
+ * Scenarios about what the server observes of a client's cancel wait for it
+ * before the run closes their channel (`t.serverSaw`): closing it cancels the
+ * server's streams anyway, so a server that ignored the cancel would pass.
+ */
+const CANCELLED_LISTENER = "'cancelled' listener";
 
 /** Sends metadata (the client's cue), waits, then records how the call looks and answers. */
 const announceThenWait: Scenario['handler'] = (call, callback, s) => {
-  call.on('cancelled', () => s.rec("'cancelled' listener", { cancelled: call.cancelled }));
+  call.on('cancelled', () => s.rec(CANCELLED_LISTENER, { cancelled: call.cancelled }));
   call.sendMetadata(new grpc.Metadata());
   void s.sleep(120).then(() => {
     s.rec('after the wait', { cancelled: call.cancelled });
@@ -22,6 +29,45 @@ const tick: Scenario['handler'] = (call, _callback, s) => {
     if (!call.cancelled) call.end();
   })();
 };
+
+/** Records a server call's events in order ('cancelled' among them), for scenarios where stock's order is fixed. */
+function recordEvents(call: grpc.ServerDuplexStream<unknown, unknown>, s: ServerCallContext): void {
+  for (const event of ['cancelled', 'end', 'finish', 'close'])
+    call.on(event, () => s.rec(event, { cancelled: call.cancelled }));
+  call.on('error', (e: unknown) => s.rec('error', e));
+}
+
+/** A bidi handler that echoes, recording its call's events in order. */
+const echoRecordingEvents: Scenario['handler'] = (call, _callback, s) => {
+  recordEvents(call, s);
+  call.on('data', (m: { text: string }) => call.write({ text: m.text }));
+};
+
+/**
+ * A bidi stream the client cancels midway, after `echoes` echoes came back:
+ * which of 'cancelled' and the stream's own events comes first is fixed on
+ * stock here, so they are recorded in order.
+ */
+function bidiCancelledMidway(name: string, echoes: number, connected: boolean): Scenario {
+  return {
+    id: `cancel/bidi-${name}-server-event-order`,
+    kind: 'bidi',
+    watchServerCall: false,
+    handler: echoRecordingEvents,
+    async client(t) {
+      if (connected) await t.connected();
+      const c = t.bidi();
+      let seen = 0;
+      c.write({ text: '0' });
+      c.call.on('data', () => {
+        if (++seen === echoes) c.call.cancel();
+        else c.write({ text: String(seen) });
+      });
+      await c.done;
+      await t.serverSaw('close');
+    },
+  };
+}
 
 export const CANCELLATION_SCENARIOS: Scenario[] = [
   {
@@ -42,6 +88,7 @@ export const CANCELLATION_SCENARIOS: Scenario[] = [
       const c = t.unary({});
       c.call.on('metadata', () => c.call.cancel());
       await c.done;
+      await t.serverSaw(CANCELLED_LISTENER);
     },
     serverSettleMs: 150,
   },
@@ -53,6 +100,7 @@ export const CANCELLATION_SCENARIOS: Scenario[] = [
       const c = t.serverStream({});
       c.call.once('data', () => c.call.cancel());
       await c.done;
+      await t.serverSaw('stopped writing');
     },
     serverSettleMs: 60,
   },
@@ -83,6 +131,7 @@ export const CANCELLATION_SCENARIOS: Scenario[] = [
       await t.sleep(50);
       c.call.cancel();
       await c.done;
+      await t.serverSaw('cancelled');
     },
   },
   {
@@ -97,7 +146,30 @@ export const CANCELLATION_SCENARIOS: Scenario[] = [
       c.write({ text: 'a' });
       c.call.once('data', () => c.call.cancel());
       await c.done;
+      await t.serverSaw('cancelled');
     },
+  },
+  bidiCancelledMidway('after-one-echo', 1, true),
+  bidiCancelledMidway('after-three-echoes', 3, true),
+  bidiCancelledMidway('after-one-echo-on-a-new-channel', 1, false),
+  {
+    id: 'cancel/bidi-while-the-server-writes-server-event-order',
+    kind: 'bidi',
+    watchServerCall: false,
+    handler: (call, callback, s) => {
+      recordEvents(call, s);
+      call.on('data', () => undefined);
+      tick(call, callback, s);
+    },
+    async client(t) {
+      await t.connected();
+      const c = t.bidi();
+      c.write({ text: 'go' });
+      c.call.once('data', () => c.call.cancel());
+      await c.done;
+      await t.serverSaw('stopped writing');
+    },
+    serverSettleMs: 30,
   },
   {
     id: 'cancel/after-completion',
@@ -122,6 +194,7 @@ export const CANCELLATION_SCENARIOS: Scenario[] = [
         c.call.cancel();
       });
       await c.done;
+      await t.serverSaw(CANCELLED_LISTENER);
     },
     serverSettleMs: 150,
   },
@@ -156,6 +229,8 @@ export const CANCELLATION_SCENARIOS: Scenario[] = [
       const c = t.unary({});
       c.call.on('metadata', () => c.call.cancel());
       await c.done;
+      await t.serverSaw('onCancel');
+      await t.serverSaw(CANCELLED_LISTENER);
     },
     serverSettleMs: 150,
   },
@@ -176,6 +251,7 @@ export const CANCELLATION_SCENARIOS: Scenario[] = [
       const c = t.serverStream({});
       c.call.once('data', () => c.call.cancel());
       await c.done;
+      await t.serverSaw('close');
     },
     serverSettleMs: 30,
   },

@@ -1,10 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
-import { callOwnServer } from '../core/inner-client.js';
-import type { Scenario } from '../core/scenario.js';
+import { callOwnServer, connectOwnClient } from '../core/inner-client.js';
+import type { Scenario, ServerHandler } from '../core/scenario.js';
 import { methodPath } from '../core/scenario.js';
 
 /** Replies after `request.n` ms, recording whether the call was cancelled meanwhile. */
-const slowReply: Scenario['handler'] = (call, callback, s) => {
+const slowReply: ServerHandler = (call, callback, s) => {
   void s.sleep(call.request.n ?? 0).then(() => {
     s.rec('after the wait', { cancelled: call.cancelled });
     callback(null, { text: 'late' });
@@ -71,6 +71,82 @@ function farDeadline(name: string, deadline: () => grpc.Deadline): Scenario {
   };
 }
 
+/**
+ * Connections each scenario below makes a call on: where friends lose such a
+ * call only now and then (a race), one of them shows it. One call each: on
+ * stock, what a connection's later such calls observe is a race too.
+ */
+const PASSED_DEADLINE_CONNECTIONS = 8;
+
+/**
+ * A deadline already passed when the call starts, on a connected channel:
+ * grpc-js picks at once and sends the call with grpc-timeout 0m before its
+ * own timer (next tick) cancels it, so the server gets it, and its handler
+ * runs and sees the call cancelled. On a channel still connecting, the
+ * client's timer ends the call first (the scenarios above).
+ */
+function passedOnConnectedChannel(name: string, deadline: () => grpc.Deadline): Scenario {
+  return {
+    id: `deadline/${name}-on-a-connected-channel`,
+    kind: 'unary',
+    handler: (call, callback, s) => {
+      call.on('cancelled', () => s.rec("'cancelled' listener", { cancelled: call.cancelled }));
+      slowReply(call, callback, s);
+    },
+    async client(t) {
+      for (let i = 0; i < PASSED_DEADLINE_CONNECTIONS; i++) {
+        const client = t.newClient(t.placementOptions());
+        await t.connected(client);
+        await t.unary({ n: 20 }, { client, options: { deadline: deadline() }, label: `call ${i}` }).done;
+        await t.serverSaw('after the wait', 200, i + 1);
+        client.close();
+      }
+    },
+    timeoutMs: 6_000,
+  };
+}
+
+/**
+ * The handler calls its own server as a child call with the parent's
+ * deadline, on a client it connected beforehand (the scenario's first call
+ * asks for that): no connection set up in a loaded process outlasts the
+ * 100 ms deadline, and the child reaches its handler as stock's does.
+ */
+function propagatedOnConnectedChannel(name: string): Scenario {
+  const id = `deadline/propagated-to-a-child-call-${name}`;
+  return {
+    id,
+    kind: 'unary',
+    handler: (call, callback, s) => {
+      const { text } = call.request as { text: string };
+      if (text === 'connect') {
+        void connectOwnClient(s.port).then((error) => callback(null, { text: error ? error.message : 'connected' }));
+        return;
+      }
+      if (text === 'child') {
+        slowReply(call, callback, s);
+        return;
+      }
+      void callOwnServer(
+        s.port,
+        methodPath(id),
+        { text: 'child', n: 250 },
+        { parent: call, propagate_flags: grpc.propagate.DEADLINE },
+        { connected: true },
+      ).then(({ err, value }) => {
+        s.rec('child call', { code: err?.code, details: err?.details, value });
+        callback(err, value);
+      });
+    },
+    async client(t) {
+      await t.unary({ text: 'connect' }, { label: 'connect the handler client' }).done;
+      await t.unary({ text: 'parent' }, { options: { deadline: Date.now() + 100 }, deadlineRace: true }).done;
+      await t.serverSaw('child call');
+    },
+    serverSettleMs: 300,
+  };
+}
+
 const SECOND = 1000;
 const HOUR = 3600 * SECOND;
 
@@ -96,6 +172,11 @@ export const DEADLINE_SCENARIOS: Scenario[] = [
   slowCredentialsDeadline('invalid-date', () => new Date(NaN)),
   deadlineScenario('minus-infinity', () => -Infinity),
   deadlineScenario('infinity', () => Infinity),
+  passedOnConnectedChannel('zero', () => 0),
+  passedOnConnectedChannel('date-zero', () => new Date(0)),
+  passedOnConnectedChannel('minus-infinity', () => -Infinity),
+  passedOnConnectedChannel('expired-date', () => new Date(Date.now() - SECOND)),
+  passedOnConnectedChannel('expired-number', () => Date.now() - SECOND),
   {
     id: 'deadline/server-stream-expires-mid-stream',
     // Stock's server and client deadline timers race: which of them ends the stream first varies.
@@ -180,6 +261,7 @@ export const DEADLINE_SCENARIOS: Scenario[] = [
     },
     serverSettleMs: 250,
   },
+  propagatedOnConnectedChannel('on-a-connected-channel'),
   {
     id: 'deadline/cancellation-propagated-to-a-child-call',
     kind: 'unary',
@@ -204,6 +286,7 @@ export const DEADLINE_SCENARIOS: Scenario[] = [
       const c = t.unary({ text: 'parent' });
       c.call.on('metadata', () => setTimeout(() => c.call.cancel(), 30));
       await c.done;
+      await t.serverSaw('child call');
     },
     serverSettleMs: 300,
   },

@@ -151,6 +151,18 @@ export const LIFECYCLE_SCENARIOS: Scenario[] = [
     serverSettleMs: 40,
   },
   {
+    // A friends client's hello is the first call a stock server sees; a friends server sees the call after it.
+    id: 'lifecycle/force-shutdown-as-the-first-call-arrives',
+    kind: 'unary',
+    server: 'shutdown-at-first-call',
+    freshServer: true,
+    handler: ok,
+    async client(t) {
+      await t.unary({}).done;
+      await t.unary({}, { label: 'next call' }).done;
+    },
+  },
+  {
     id: 'lifecycle/try-shutdown-with-a-call-in-flight',
     kind: 'unary',
     freshServer: true,
