@@ -43,12 +43,17 @@ export class ServerLinkStream extends LinkStream {
     carrier: StreamCarrier,
     id: number,
     /** What grpc-js reads as `stream.session` (the peer's socket, for getPeer and auth context). */
-    readonly session: object,
+    private readonly owner: object,
     tier: 'memory' | 'unix' | 'tcp' = 'tcp',
   ) {
     // grpc-js pauses a new stream before reading it.
     super(carrier, id, false, true);
     this.friendTier = tier;
+  }
+
+  /** As Node's: the session, until the stream is destroyed (a call's peer is 'unknown' then). */
+  get session(): object | undefined {
+    return this.destroyed ? undefined : this.owner;
   }
 
   respond(headers: OutgoingHttpHeaders = {}, options: { endStream?: boolean; waitForTrailers?: boolean } = {}): void {
