@@ -255,10 +255,6 @@ export abstract class LinkStream extends LiteEmitter {
     return this.reading;
   }
 
-  protected get readEnded(): boolean {
-    return this.endEmitted;
-  }
-
   /** Data received and not read yet. */
   protected get hasUnread(): boolean {
     return this.inboxHead < this.inbox.length;

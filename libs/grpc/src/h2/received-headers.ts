@@ -8,9 +8,6 @@ import { SINGLE_VALUE, visitHeaders, type FieldSink, type HeaderBlock } from './
  * stream with the code it would use.
  */
 
-/** Which block: a request's headers, a response's headers, or trailers. */
-export type ReceivedBlock = 'request' | 'response' | 'trailers';
-
 /**
  * A received block as Node's http2 hands it over, or the reset code with
  * which it refuses it; `connection` when the refusal ends the whole
@@ -73,7 +70,7 @@ function goodValue(value: string): boolean {
 }
 
 /** What nghttp2 makes of one regular field: keep it, ignore it, or refuse the block. */
-function regularField(name: string, value: string, block: ReceivedBlock): 'keep' | 'ignore' | 'refuse' {
+function regularField(name: string, value: string, block: HeaderBlock): 'keep' | 'ignore' | 'refuse' {
   if (!goodNames.has(name)) {
     if (!TOKEN_NAME.test(name)) return HAS_UPPER.test(name) ? 'refuse' : 'ignore';
     if (goodNames.size < 1024) goodNames.add(name);
@@ -99,7 +96,7 @@ export class HeaderFold implements FieldSink {
   private refused = false;
   private regularSeen = false;
 
-  constructor(private readonly block: ReceivedBlock) {}
+  constructor(private readonly block: HeaderBlock) {}
 
   field(name: string, value: string): void {
     if (++this.count > MAX_HEADER_PAIRS) return;
@@ -215,7 +212,7 @@ export function sendBlock(
  * length is checked against what is left before it is read, and past Node's
  * field limit the rest is not read (the block is refused for its count).
  */
-export function receiveBlock(h: HeaderFold | Buffer, block: ReceivedBlock): HeaderFold | undefined {
+export function receiveBlock(h: HeaderFold | Buffer, block: HeaderBlock): HeaderFold | undefined {
   if (!Buffer.isBuffer(h)) return h;
   const fold = new HeaderFold(block);
   let at = 4;
