@@ -1,5 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { FriendsGrpcServer, friends } from '@friends/grpc';
+import { handshakeService } from '@friends/grpc/internal';
+import { channels, type TierMessage } from '@friends/core';
 import { echoHandlers, loadEcho, relay, serverEvents, type EchoRequest } from '../fixtures/src/grpc/echo-service.js';
 import { TARGETS, type TargetName } from '../support/target-names.js';
 import { wayOf } from '../support/tier.js';
@@ -297,6 +299,43 @@ describe.each(TARGETS)('gRPC interceptors on %s', (name) => {
       expect(seen).toEqual(['client:start', 'server:status:0', 'per-call:start', 'server:status:0']);
     } finally {
       target.stop();
+    }
+  });
+});
+
+describe('a hello answer larger than any hello', () => {
+  test("the client reads at most the hello's own bound, stays on HTTP/2, and its calls go on", async () => {
+    let hellos = 0;
+    const server = new grpc.Server();
+    server.addService(Echo.service, echoHandlers);
+    server.addService(handshakeService, {
+      Hello: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => {
+        hellos++;
+        callback(null, { v: 1, tier: 'unix', path: '/nowhere', ticket: 't', reason: '', proof: 'p'.repeat(64 * 1024) });
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, bound) =>
+        err ? reject(err) : resolve(bound),
+      ),
+    );
+    const fallbacks: TierMessage[] = [];
+    const onFallback = (message: unknown): void => void fallbacks.push(message as TierMessage);
+    channels.fallback.subscribe(onFallback);
+    const client = new Echo(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), friends()) as EchoClient;
+    try {
+      const { result, way } = await wayOf(() => unary(client, request({ text: 'after the hello' })));
+      expect(result.err).toBeNull();
+      expect(way).toBe('http2');
+      expect(hellos).toBe(1);
+      // Read whole, it would have named a socket to try: it is refused before that, for its size.
+      expect(fallbacks).toEqual([expect.objectContaining({ role: 'client', reason: 'handshake-failed' })]);
+      expect(fallbacks[0]!.detail).toMatch(/larger than max/);
+      expect((await unary(client, request({ text: 'again' }))).err).toBeNull();
+    } finally {
+      channels.fallback.unsubscribe(onFallback);
+      client.close();
+      server.forceShutdown();
     }
   });
 });

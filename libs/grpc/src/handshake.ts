@@ -10,6 +10,9 @@ const definition = loadSync(PROTO, { keepCase: true, longs: Number, defaults: tr
 export const handshakeService = definition['friends.v1.Handshake'] as unknown as ServiceDefinition;
 export const helloMethod = handshakeService.Hello as MethodDefinition<HelloRequestMessage, HelloAnswerMessage>;
 
+/** A hello or its answer is a few hundred bytes at most; anything much larger is not one. */
+export const MAX_HELLO_BYTES = 1024;
+
 export interface HelloRequestMessage {
   v: number;
   nonce: string;

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Tier } from '@friends/core';
 import type { TargetName } from '../../support/target-names.js';
@@ -98,24 +97,5 @@ export interface KnownTierFallback {
   applies?: () => boolean;
 }
 
-/** grpc-js 1.14 bounds every subchannel call's messages by the channel's max_receive_message_length; 1.10 does not. */
-function subchannelCallsBoundMessages(): boolean {
-  const file = require.resolve('@grpc/grpc-js/build/src/subchannel-call.js');
-  return readFileSync(file, 'utf8').includes('grpc.max_receive_message_length');
-}
-
-const HELLO_ANSWER_OVER_LIMIT =
-  "the unix hello answer (socket path, ticket, proof: about 200 bytes) is over the client's 64-byte " +
-  'max_receive_message_length, which grpc-js applies to the hello subchannel call: the client stays on HTTP/2';
-
-export const KNOWN_TIER_FALLBACKS: readonly KnownTierFallback[] = [
-  'limits/client-receive-over',
-  'limits/client-receive-exact',
-  'limits/server-stream-second-message-over',
-].map((scenario) => ({
-  scenario,
-  placements: ['unix'],
-  tiers: { client: 'tcp', server: 'tcp' },
-  reason: HELLO_ANSWER_OVER_LIMIT,
-  applies: subchannelCallsBoundMessages,
-}));
+/** Empty: every run takes its placement's tier. */
+export const KNOWN_TIER_FALLBACKS: readonly KnownTierFallback[] = [];

@@ -7,6 +7,7 @@ import { constants } from 'node:http2';
 import { TLSSocket } from 'node:tls';
 import { connectionTuple, ErrorCodes, FriendsError, type ConnectionTuple } from '@friends/core/internal';
 import {
+  MAX_HELLO_BYTES,
   frameMessage,
   helloMethod,
   unframeMessage,
@@ -59,7 +60,13 @@ export class HelloExchange {
         this.responded = true;
       },
       onReceiveMessage: (framed: Buffer) => {
-        this.answer ??= framed;
+        // Where grpc-js's decoder has no bound to set (before 1.14), the same check, once read.
+        if (framed.length - 5 > MAX_HELLO_BYTES)
+          this.call.cancelWithStatus(
+            Status.RESOURCE_EXHAUSTED,
+            `Received message larger than max (${framed.length - 5} vs ${MAX_HELLO_BYTES})`,
+          );
+        else this.answer ??= framed;
       },
       onReceiveStatus: (status) => {
         const refused = (status as { rstCode?: number }).rstCode === constants.NGHTTP2_REFUSED_STREAM;
@@ -81,6 +88,9 @@ export class HelloExchange {
         }
       },
     });
+    // The hello's own bound, not the channel's: an application limit below a hello answer's
+    // size is meant for its calls and must not keep the connection off its tier.
+    seam.boundMessages(this.call, MAX_HELLO_BYTES);
     const socket = seam.socketOf(this.call);
     this.connection = socket ? connectionTuple(socket) : undefined;
     this.secure = socket instanceof TLSSocket;

@@ -147,6 +147,12 @@ export interface SubchannelCallSeam {
   authContextOf(call: SubchannelCall): AuthContext | undefined;
   /** The socket a call's HTTP/2 stream travels on (its session's socket). */
   socketOf(call: SubchannelCall): Socket | undefined;
+  /**
+   * Bounds the messages one call reads at `maxBytes`, where the call reads
+   * them through a decoder bounded by the channel's max_receive_message_length
+   * (1.14); elsewhere the call stays as it is.
+   */
+  boundMessages(call: SubchannelCall, maxBytes: number): void;
 }
 
 export function subchannelCallSeam(): SubchannelCallSeam {
@@ -158,5 +164,9 @@ export function subchannelCallSeam(): SubchannelCallSeam {
       : () => undefined,
     socketOf: (call) =>
       (call as unknown as { http2Stream?: ClientHttp2Stream }).http2Stream?.session?.socket as Socket | undefined,
+    boundMessages: (call, maxBytes) => {
+      const decoder = (call as unknown as { decoder?: { maxReadMessageLength?: unknown } }).decoder;
+      if (typeof decoder?.maxReadMessageLength === 'number') decoder.maxReadMessageLength = maxBytes;
+    },
   };
 }

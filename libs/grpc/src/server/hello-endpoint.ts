@@ -1,6 +1,7 @@
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { status as Status } from '@grpc/grpc-js';
 import {
+  MAX_HELLO_BYTES,
   frameMessage,
   helloMethod,
   unframeMessage,
@@ -8,8 +9,6 @@ import {
   type HelloRequestMessage,
 } from '../handshake.js';
 
-/** A hello is a few dozen bytes; anything much larger is not one. */
-const MAX_HELLO_BYTES = 1024;
 /** Time a client has to send its hello once the stream is open. */
 const HELLO_READ_TIMEOUT_MS = 5_000;
 

@@ -18,8 +18,11 @@ import type { Trace } from './trace.js';
  *    with the deadlines the client's calls were started with, as grpc-js
  *    carries one: grpc-timeout is the time left at the client's pick, rounded
  *    up in the smallest unit (ms, s, min, h) that keeps it under 10^8, which
- *    the server adds to its own clock truncated to 32 bits. Within the
- *    transit time plus that unit of one of them, it becomes "the client's";
+ *    the server adds to its own clock truncated to 32 bits. No earlier than
+ *    one of them and later by at most the time from the call's start to the
+ *    handler's look (20 ms at least) plus that unit, or, for a deadline that
+ *    had passed at the start, between the start and the look, it becomes
+ *    "the client's";
  *    otherwise (a service config's timeout, or none the client set) the time
  *    left becomes a bucket. Whether it had passed when the handler looked is
  *    kept.
@@ -151,9 +154,17 @@ function carriedDeadline(at: number, now: number): { deadline: number; unit: num
 
 function handlerDeadline(deadline: number, seen: number, set: readonly DeadlineSet[]): Json {
   const passed = deadline <= seen;
-  const clients = set.some(({ at }) => {
+  const clients = set.some(({ at, startedAt }) => {
+    // Passed when the call started: grpc-js sends no time left, so the server's deadline is
+    // when the call reached it, which is between the start and the handler's look, however loaded.
+    if (at <= startedAt && passed && deadline >= startedAt) return true;
     const carried = carriedDeadline(at, seen);
-    return carried !== undefined && Math.abs(deadline - carried.deadline) <= TRANSIT_MS + carried.unit;
+    if (carried === undefined) return false;
+    // The server adds the time left at the pick to its clock when the call arrives: no earlier
+    // than the client's deadline, and later by at most the time from start to handler (and a unit).
+    const late = deadline - at;
+    if (late >= -1 && late <= Math.max(seen - startedAt, TRANSIT_MS) + carried.unit) return true;
+    return Math.abs(deadline - carried.deadline) <= TRANSIT_MS + carried.unit;
   });
   if (clients) return { set: "the client's", passed };
   return {
