@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { clientEnd, connectionTuple, encodeCompactFrame, kernelIdentity, kernelProof } from '@friends/core/internal';
 import { FriendsGrpcServer, friends } from '@friends/grpc';
-import { handshakeService } from '@friends/grpc/internal';
+import { encodeBatch, encodeFields, handshakeService } from '@friends/grpc/internal';
 import { echoHandlers, loadEcho } from '../fixtures/src/grpc/echo-service.js';
 import { rawGrpcHello } from '../fixtures/src/grpc/raw-hello.js';
 import { closesWithin, rawConnect, ticketFrame } from '../support/raw.js';
@@ -119,22 +119,35 @@ describe('gRPC bad input', () => {
     first.socket.destroy();
   });
 
-  // Frame types of the friend stream protocol (libs/grpc/src/h2/frames.ts): 2 headers, 4 data, 1 settings.
+  // The friend stream protocol (libs/grpc/src/h2/frames.ts): one frame type (1, a batch) of records.
+  const batchOf = (...records: Buffer[]): Buffer => encodeCompactFrame(1, records.length, Buffer.concat(records));
+  const record = (type: number, s: number, payload: Buffer, declared = payload.length): Buffer => {
+    const head = Buffer.alloc(9);
+    head[0] = type;
+    head.writeUInt32LE(s, 1);
+    head.writeUInt32LE(declared, 5);
+    return Buffer.concat([head, payload]);
+  };
   test.each([
-    ['a data frame for a stream never opened', encodeCompactFrame(4, 7, Buffer.from('x'))],
+    ['a data frame for a stream never opened', encodeBatch([{ t: 'data', s: 7, b: Buffer.from('x') }])],
     ['garbage', Buffer.from('this is not a compact frame at all, not even close')],
     ['an oversized frame', Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0])],
     ['an unknown frame type', encodeCompactFrame(99, 1)],
-    ['headers that are not a list of strings', encodeCompactFrame(2, 1, '{"path":5}')],
-    ['headers for an even stream id', encodeCompactFrame(2, 2, '[":path","/x"]')],
-    ['settings from a client', encodeCompactFrame(1, 0, Buffer.alloc(4))],
+    ['an unknown record type', batchOf(record(42, 1, Buffer.alloc(0)))],
+    ['a record longer than its batch', batchOf(record(3, 1, Buffer.from('x'), 1_000))],
+    ['a header block that ends inside a field', batchOf(record(1, 1, Buffer.from([1, 0, 0, 0, 9, 0, 0, 0, 58])))],
+    [
+      'headers for an even stream id',
+      encodeBatch([{ t: 'headers', s: 2, h: encodeFields([':path', '/x']), end: false }]),
+    ],
+    ['settings from a client', encodeBatch([{ t: 'settings', s: 0, maxConcurrentStreams: 5 }])],
     [
       'more data than the stream window allows',
-      Buffer.concat([
-        encodeCompactFrame(
-          2,
-          1,
-          JSON.stringify([
+      encodeBatch([
+        {
+          t: 'headers',
+          s: 1,
+          h: encodeFields([
             ':method',
             'POST',
             ':scheme',
@@ -144,8 +157,9 @@ describe('gRPC bad input', () => {
             'content-type',
             'application/grpc',
           ]),
-        ),
-        encodeCompactFrame(4, 1, Buffer.alloc(70_000)),
+          end: false,
+        },
+        { t: 'data', s: 1, b: Buffer.alloc(70_000) },
       ]),
     ],
   ])('unix, after admission: %s closes only that connection', async (_name, bytes) => {

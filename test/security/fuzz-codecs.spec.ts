@@ -11,7 +11,7 @@ import {
   stockJsonCodec,
   type ErrorCode,
 } from '@friends/core/internal';
-import { compactStreamCodec } from '@friends/grpc/internal';
+import { compactStreamCodec, encodeBatch, encodeFields, receiveBlock, type StreamFrame } from '@friends/grpc/internal';
 import { compactNestCodec } from '@friends/nest/internal';
 
 /**
@@ -212,11 +212,93 @@ describe('fuzz: compact framing (unix tier)', () => {
         ErrorCodes.BAD_FRAME,
         ErrorCodes.FRAME_TOO_LARGE,
       ]);
-      for (const frame of frames as { t: string; h?: unknown; n?: number }[]) {
-        if (frame.t === 'headers') expect((frame.h as unknown[]).every((v) => typeof v === 'string')).toBe(true);
+      for (const frame of (frames as { t: string; h?: unknown; n?: number }[][]).flat()) {
+        // A header block's bytes are read by the session (receiveBlock, below).
+        if (frame.t === 'headers') expect(Buffer.isBuffer(frame.h)).toBe(true);
         if (frame.t === 'window') expect(frame.n).toBeGreaterThan(0);
       }
     }));
+
+  test('header blocks on the unix tier: any bytes give a block, or are refused as malformed; never more than 129 fields read', () =>
+    check('grpc header block', fc.uint8Array({ maxLength: 300 }), (bytes) => {
+      const fold = receiveBlock(Buffer.from(bytes), 'trailers');
+      if (fold) expect(fold.count).toBeLessThanOrEqual(129);
+    }));
+
+  test('a batch frame is refused for more records than it may hold, or than it declares, before they are built', () => {
+    const decode = (bytes: Buffer): unknown => compactStreamCodec.createDecoder({ maxFrameSize: LIMIT }).push(bytes);
+    const end = Buffer.from([4, 1, 0, 0, 0, 0, 0, 0, 0]); // an 'end' record for stream 1
+    expect(() => decode(encodeCompactFrame(1, 4097, end))).toThrow(
+      expect.objectContaining({ code: ErrorCodes.BAD_FRAME }),
+    );
+    expect(() => decode(encodeCompactFrame(1, 2, end))).toThrow(
+      expect.objectContaining({ code: ErrorCodes.BAD_FRAME }),
+    );
+    expect(() => decode(encodeCompactFrame(1, 1, Buffer.concat([end, end])))).toThrow(
+      expect.objectContaining({ code: ErrorCodes.BAD_FRAME }),
+    );
+    const many = Array.from({ length: 5000 }, (_, i): StreamFrame => ({ t: 'end', s: 2 * i + 1 }));
+    expect((decode(encodeBatch(many)) as StreamFrame[][]).flat()).toEqual(many);
+  });
+
+  test('a header block comes back as sent; a huge count is not followed, and a short one is refused', () => {
+    const fields = ['x-a', 'b', 'x-e', 'ü😀', 'x-a', 'c'];
+    expect(receiveBlock(encodeFields(fields), 'trailers')!.finish()).toEqual({
+      headers: Object.assign(Object.create(null), { 'x-a': 'b, c', 'x-e': 'ü😀' }),
+    });
+    const many = encodeFields(Array.from({ length: 400 }, () => 'k'));
+    many.writeUInt32LE(0xffffffff, 0);
+    const fold = receiveBlock(many, 'trailers')!;
+    expect(fold.count).toBe(129);
+    expect(fold.finish()).toEqual({ refused: 11 });
+    const short = encodeFields(fields);
+    short.writeUInt32LE(4, 0);
+    expect(receiveBlock(short, 'trailers')).toBeUndefined();
+    expect(receiveBlock(Buffer.from([1, 0, 0, 0, 9, 0, 0, 0, 58]), 'trailers')).toBeUndefined();
+  });
+
+  const streamFrame: fc.Arbitrary<StreamFrame> = (() => {
+    const s = fc.integer({ min: 1, max: 0x7fffffff });
+    const text = fc.string({ maxLength: 12, unit: 'binary' });
+    return fc.oneof(
+      fc.record({
+        t: fc.constant('headers' as const),
+        s,
+        h: fc.array(fc.tuple(text, text), { maxLength: 6 }).map((pairs) => encodeFields(pairs.flat())),
+        end: fc.boolean(),
+      }),
+      fc.record({ t: fc.constant('data' as const), s, b: fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b)) }),
+      fc.record({ t: fc.constant('end' as const), s }),
+      fc.record({ t: fc.constant('rst' as const), s, code: fc.nat({ max: 13 }) }),
+      fc.record({ t: fc.constant('window' as const), s, n: fc.integer({ min: 1, max: 0x7fffffff }) }),
+      fc.record({ t: fc.constant('ping' as const), s }),
+      fc.record({ t: fc.constant('goaway' as const), s, code: fc.nat({ max: 13 }) }),
+      fc.record({ t: fc.constant('settings' as const), s: fc.constant(0 as const), maxConcurrentStreams: fc.nat() }),
+    );
+  })();
+
+  test('gRPC stream frames on the unix tier: a batch comes back as sent, split at any boundary', () =>
+    check(
+      'grpc stream batch round trip',
+      fc.tuple(
+        fc.array(fc.array(streamFrame, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 3 }),
+        fc.nat(),
+      ),
+      ([batches, seed]) => {
+        const bytes = Buffer.concat(batches.map((batch) => encodeBatch(batch)));
+        const decoder = compactStreamCodec.createDecoder({ maxFrameSize: LIMIT });
+        const cut = bytes.length === 0 ? 0 : seed % bytes.length;
+        const got = [...decoder.push(bytes.subarray(0, cut)), ...decoder.push(bytes.subarray(cut))].flat();
+        const plain = (frame: StreamFrame): unknown =>
+          frame.t === 'data'
+            ? { ...frame, b: [...frame.b] }
+            : frame.t === 'headers'
+              ? { ...frame, h: [...(frame.h as Buffer)] }
+              : frame;
+        expect(got.map(plain)).toEqual(batches.flat().map(plain));
+        expect(decoder.partial).toBe(false);
+      },
+    ));
 });
 
 describe('fuzz: hello validation', () => {

@@ -24,7 +24,7 @@ import {
   type Tier,
   tierAttributes,
 } from '@friends/core/internal';
-import { compactStreamCodec, type StreamFrame } from './h2/frames.js';
+import { compactStreamCodec, type FrameBatch } from './h2/frames.js';
 import { ServerLinkSession } from './h2/server-session.js';
 import { helloFromMessage, helloMethod, type HelloAnswerMessage, type HelloRequestMessage } from './handshake.js';
 import { grpcVerdict, shapeMismatch, UNSUPPORTED_GRPC } from './seams/guard.js';
@@ -64,9 +64,6 @@ export interface FriendsGrpcServerOptions {
   onWarning?: (err: Error) => void;
 }
 
-/** The tier of each stream a friend link carries (any other stream is HTTP/2). */
-const friendStreamTiers = new WeakMap<object, Tier>();
-
 /** NODE_DEBUG=friends logs friend links as they are served. */
 const log = debuglog('friends');
 
@@ -103,7 +100,7 @@ interface HelloOrigin {
 export class FriendsGrpcServer extends Server {
   private readonly friendsOptions: FriendsGrpcServerOptions;
   private readonly maxConcurrentStreams: number;
-  private acceptor: FriendsAcceptor<StreamFrame> | undefined;
+  private acceptor: FriendsAcceptor<FrameBatch> | undefined;
   private acceptorStarting: Promise<void> | undefined;
   private stopping = false;
   /** Whether friends stand under this server (the installed grpc-js passed the guard). */
@@ -177,7 +174,7 @@ export class FriendsGrpcServer extends Server {
       const span = activeSpan();
       if (span?.isRecording()) {
         const stream = streamOfServerCall(args[0]);
-        if (stream) span.setAttributes(tierAttributes(friendStreamTiers.get(stream) ?? 'tcp'));
+        if (stream) span.setAttributes(tierAttributes((stream as { friendTier?: Tier }).friendTier ?? 'tcp'));
       }
       return (handler as (this: unknown, ...args: unknown[]) => unknown).apply(this, args);
     };
@@ -238,7 +235,7 @@ export class FriendsGrpcServer extends Server {
     const tiers = this.tiers();
     if ((!tiers.memory && !tiers.unix) || this.stopping) return tcpAnswer('friends off');
     if (!this.acceptorStarting) {
-      this.acceptor = new FriendsAcceptor<StreamFrame>({
+      this.acceptor = new FriendsAcceptor<FrameBatch>({
         protocol: GRPC_PROTOCOL,
         memory: tiers.memory,
         unix: tiers.unix,
@@ -275,7 +272,7 @@ export class FriendsGrpcServer extends Server {
   }
 
   /** A friend link becomes one of grpc-js's sessions on the port its hello came through. */
-  private serve(link: Link<StreamFrame>, origin: HelloOrigin): void {
+  private serve(link: Link<FrameBatch>, origin: HelloOrigin): void {
     const { port, identity } = origin;
     if (this.stopping || !port.http2Server.listening) {
       link.destroy();
@@ -293,7 +290,6 @@ export class FriendsGrpcServer extends Server {
       identity.encrypted,
       (stream, headers, flags) => {
         series.calls++;
-        friendStreamTiers.set(stream, link.kind);
         listeners.stream.call(http2Server, stream, headers, flags);
       },
       this.maxConcurrentStreams,

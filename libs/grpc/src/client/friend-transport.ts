@@ -10,6 +10,23 @@ import { markCallTier } from './call-spans.js';
 
 let callNumbers = 0;
 
+/** What grpc-js's call tells its transport: friends keep only which calls are open. */
+class CallTracker {
+  call: SubchannelCallWithDisconnect | undefined;
+
+  constructor(private readonly calls: Set<SubchannelCallWithDisconnect>) {}
+
+  addMessageSent(): void {}
+
+  addMessageReceived(): void {}
+
+  onCallEnd(): void {
+    if (this.call) this.calls.delete(this.call);
+  }
+
+  onStreamEnd(): void {}
+}
+
 type CallArguments = [Metadata, string, string, SubchannelCallInterceptingListener, number | undefined];
 
 /**
@@ -73,15 +90,7 @@ export class FriendTransport implements CallTransport {
       this.session.destroy();
       throw err;
     }
-    const calls = this.activeCalls;
-    const tracker = {
-      addMessageSent(): void {},
-      addMessageReceived(): void {},
-      onCallEnd(): void {
-        calls.delete(call);
-      },
-      onStreamEnd(): void {},
-    };
+    const tracker = new CallTracker(this.activeCalls);
     let call: SubchannelCallWithDisconnect;
     try {
       call = new this.Http2SubchannelCall(stream as never, tracker, listener, this, callId ?? --callNumbers);
@@ -91,7 +100,8 @@ export class FriendTransport implements CallTransport {
     }
     this.series.calls++;
     markCallTier(metadata, this.series.tier);
-    calls.add(call);
+    tracker.call = call;
+    this.activeCalls.add(call);
     return call;
   }
 

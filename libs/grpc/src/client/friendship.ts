@@ -20,7 +20,7 @@ import {
   type SeriesCounters,
 } from '@friends/core/internal';
 import { ClientLinkSession } from '../h2/client-session.js';
-import { compactStreamCodec, type StreamFrame } from '../h2/frames.js';
+import { compactStreamCodec, type FrameBatch } from '../h2/frames.js';
 import type { HelloAnswerMessage } from '../handshake.js';
 import { GRPC_PROTOCOL } from '../protocol.js';
 import { shapeMismatch, UNSUPPORTED_GRPC, type GrpcSeams } from '../seams/guard.js';
@@ -69,7 +69,7 @@ const friendships = new WeakMap<Subchannel, Friendship>();
 interface Arrival {
   transport: FriendTransport;
   tier: 'memory' | 'unix';
-  peer: Link<StreamFrame>['peer'];
+  peer: Link<FrameBatch>['peer'];
 }
 
 /**
@@ -250,7 +250,7 @@ export class Friendship {
       }
       return undefined;
     }
-    const attempt = new HelloAttempt<StreamFrame>({
+    const attempt = new HelloAttempt<FrameBatch>({
       protocol: GRPC_PROTOCOL,
       memory: this.settings.memory && exchange.connection !== undefined,
       unix: this.settings.unix,
@@ -305,7 +305,7 @@ export class Friendship {
     }
   }
 
-  private transportOn(link: Link<StreamFrame>, exchange: HelloExchange, series: SeriesCounters): FriendTransport {
+  private transportOn(link: Link<FrameBatch>, exchange: HelloExchange, series: SeriesCounters): FriendTransport {
     const session = new ClientLinkSession(
       link,
       exchange.secure ? 'https' : 'http',

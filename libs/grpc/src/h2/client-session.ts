@@ -1,30 +1,17 @@
 import { AsyncResource } from 'node:async_hooks';
 import { constants, type OutgoingHttpHeaders } from 'node:http2';
 import type { Link } from '@friends/core/internal';
+import { nodeError } from './lite-emitter.js';
 import { ClientLinkStream } from './client-stream.js';
-import type { StreamFrame } from './frames.js';
-import { toHeaderList } from './headers.js';
-import { receiveHeaderList } from './received-headers.js';
+import type { FrameBatch, StreamFrame } from './frames.js';
+import { blockBound, receiveBlock, sendBlock } from './received-headers.js';
 import { LinkSession } from './link-session.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_FRAME_SIZE_ERROR } = constants;
 
-/** nghttp2's bound of a header block's size (`nghttp2_hd_deflate_bound`), what Node's send limit is checked against. */
-function headerBlockBound(list: readonly string[]): number {
-  let bound = 12;
-  for (let i = 0; i < list.length; i++) bound += Buffer.byteLength(list[i]!) + 6;
-  return bound;
-}
-
 function refuseUnsent(stream: ClientLinkStream, id: number): void {
   stream.emit('frameError', 1 /* HEADERS */, NGHTTP2_FRAME_SIZE_ERROR, id);
   stream.receiveReset(NGHTTP2_REFUSED_STREAM);
-}
-
-function sessionError(code: string, message: string): Error {
-  const error = new Error(message) as Error & { code: string };
-  error.code = code;
-  return error;
 }
 
 /**
@@ -38,15 +25,14 @@ function sessionError(code: string, message: string): Error {
 export class ClientLinkSession extends LinkSession<ClientLinkStream> {
   private nextId = 1;
   private maxConcurrent = Infinity;
-  private readonly waiting: { stream: ClientLinkStream; frames: StreamFrame[] }[] = [];
+  /** Streams waiting for the server's concurrency limit, in the order they were made, with what they sent. */
   private readonly held = new Map<number, StreamFrame[]>();
-  goawayReceived = false;
   private readonly defaults: Record<string, string>;
   /** The context the link was set up in: an HTTP/2 session's events run in its socket's. */
   private readonly scope = new AsyncResource('Http2Session');
 
   constructor(
-    link: Link<StreamFrame>,
+    link: Link<FrameBatch>,
     /** ':scheme' of the requests, as the connection the link stands for. */
     private readonly scheme: 'http' | 'https',
     /** The largest header block a request may carry, as the HTTP/2 session it stands for allows (see seams/client-session.ts). */
@@ -59,34 +45,38 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
 
   /** True while new calls may use this link. */
   get usable(): boolean {
-    return !this.closed && !this.goawayReceived;
+    return this.phase === 'open';
+  }
+
+  /** Once its link is closing (a client draining its streams is not closed yet). */
+  get closed(): boolean {
+    return this.phase === 'closing' || this.phase === 'closed';
   }
 
   request(headers: OutgoingHttpHeaders): ClientLinkStream {
-    if (this.closed) throw sessionError('ERR_HTTP2_INVALID_SESSION', 'The session has been destroyed');
-    if (this.goawayReceived)
-      throw sessionError('ERR_HTTP2_GOAWAY_SESSION', 'New streams cannot be created after receiving a GOAWAY');
-    const list = toHeaderList(headers, 'request', this.defaults);
+    if (this.closed) throw nodeError('ERR_HTTP2_INVALID_SESSION', 'The session has been destroyed');
+    if (this.phase !== 'open')
+      throw nodeError('ERR_HTTP2_GOAWAY_SESSION', 'New streams cannot be created after receiving a GOAWAY');
+    const h = sendBlock(this.objects, headers, 'request', this.defaults);
     const id = this.nextId;
     this.nextId += 2;
     const stream = new ClientLinkStream(this, id);
     stream.scope = new AsyncResource('Http2Stream');
     stream.closeScope = this.scope;
-    if (this.maxSendHeaderBlock !== Infinity && headerBlockBound(list) > this.maxSendHeaderBlock) {
+    if (
+      this.maxSendHeaderBlock !== Infinity &&
+      blockBound(Buffer.isBuffer(h) ? h : (sendBlock(false, headers, 'request', this.defaults) as Buffer)) >
+        this.maxSendHeaderBlock
+    ) {
       // As nghttp2: the headers are never sent, and the stream is refused (the peer never hears of it).
       process.nextTick(refuseUnsent, stream, id);
       return stream;
     }
     if (this.streams.size === 0) this.link.ref();
     this.streams.set(id, stream);
-    const open: StreamFrame = { t: 'headers', s: id, h: list, end: false };
-    if (this.streams.size - this.held.size > this.maxConcurrent) {
-      const frames = [open];
-      this.held.set(id, frames);
-      this.waiting.push({ stream, frames });
-    } else {
-      super.send(open);
-    }
+    const open: StreamFrame = { t: 'headers', s: id, h, end: false };
+    if (this.streams.size - this.held.size > this.maxConcurrent) this.held.set(id, [open]);
+    else super.send(open);
     return stream;
   }
 
@@ -95,7 +85,7 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
       const held = this.held.get(frame.s);
       if (held) {
         // A reset before the stream opened: it never reaches the server.
-        if (frame.t === 'rst') this.dropHeld(frame.s);
+        if (frame.t === 'rst') this.held.delete(frame.s);
         else held.push(frame);
         return;
       }
@@ -106,9 +96,9 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
   /** Closes the link once its streams are done (no new streams meanwhile). */
   close(): void {
     if (this.closed) return;
-    this.goawayReceived = true;
+    this.to('draining');
     if (this.streams.size === 0) {
-      this.closed = true;
+      this.to('closing');
       this.flushNow();
       this.link.close();
     }
@@ -129,17 +119,16 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
       if (this.neverOpened(frame.s)) this.violation(`headers for stream ${frame.s}, which was never opened`);
       return;
     }
-    const received = receiveHeaderList(frame.h, stream.responded ? 'trailers' : 'response');
+    const fold = receiveBlock(frame.h, stream.responded ? 'trailers' : 'response');
+    if (!fold) return this.violation(`malformed header block on stream ${frame.s}`);
+    const received = fold.finish();
     if (received.refused !== undefined && received.connection) this.failConnection(received.refused);
     else if (received.refused !== undefined) stream.close(received.refused);
-    else stream.receiveHeaders(received.headers, frame.end, frame.h.length === 0);
+    else stream.receiveHeaders(received.headers, frame.end, fold.count === 0);
   }
 
   protected onGoaway(frame: Extract<StreamFrame, { t: 'goaway' }>): void {
-    if (!this.goawayReceived) {
-      this.goawayReceived = true;
-      this.emit('goaway', frame.code);
-    }
+    if (this.to('goingAway')) this.emit('goaway', frame.code);
     // Streams the server will not serve are refused, and grpc-js may retry them elsewhere.
     for (const stream of [...this.streams.values()])
       if (stream.id > frame.s) stream.receiveReset(NGHTTP2_REFUSED_STREAM);
@@ -155,12 +144,11 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
     this.openWaiting();
     if (this.streams.size === 0) {
       this.link.unref();
-      if (this.goawayReceived) this.close();
+      if (this.phase === 'goingAway' || this.phase === 'draining') this.close();
     }
   }
 
   protected onClosed(err: Error | undefined): void {
-    this.waiting.length = 0;
     this.held.clear();
     // As an HTTP/2 session: 'close' first (calls mark the connection dropped), then the streams end.
     this.emit('close', err);
@@ -168,17 +156,10 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
   }
 
   private openWaiting(): void {
-    while (this.waiting.length > 0 && this.streams.size - this.held.size < this.maxConcurrent) {
-      const { stream, frames } = this.waiting.shift()!;
-      this.held.delete(stream.id);
-      if (stream.destroyed) continue;
-      for (const frame of frames) super.send(frame);
+    for (const [id, frames] of this.held) {
+      if (this.streams.size - this.held.size >= this.maxConcurrent) return;
+      this.held.delete(id);
+      if (this.streams.get(id)?.destroyed === false) for (const frame of frames) super.send(frame);
     }
-  }
-
-  private dropHeld(id: number): void {
-    this.held.delete(id);
-    const at = this.waiting.findIndex((entry) => entry.stream.id === id);
-    if (at >= 0) this.waiting.splice(at, 1);
   }
 }

@@ -80,9 +80,13 @@ export class ClientLinkStream extends LinkStream {
     this.destroyWith(NGHTTP2_NO_ERROR, undefined);
   }
 
+  /** As Node's: a reset stream still open for writing ends its half first (the peer reads its end, then the reset). */
+  override close(code?: number): void {
+    if (!this.writableEnded && !this.destroyed && this.phase !== 'bothEnded') this.end();
+    super.close(code);
+  }
+
   protected finishLocal(): void {
-    if (this.localEnded) return;
-    this.markLocalEndSent();
-    this.carrier.send({ t: 'end', s: this.id });
+    if (this.endLocal()) this.carrier.send({ t: 'end', s: this.id });
   }
 }

@@ -1,15 +1,13 @@
 import {
+  COMPACT_HEADER_SIZE,
   CompactFrameDecoder,
-  encodeCompactFrame,
   ErrorCodes,
   FriendsError,
-  mapFrames,
-  type CompactFrame,
   type DecoderLimits,
   type MessageCodec,
   type MessageDecoder,
 } from '@friends/core/internal';
-import type { HeaderList } from './headers.js';
+import type { HeaderFold } from './received-headers.js';
 
 /**
  * What travels on a friend link in place of HTTP/2: the same stream events
@@ -18,7 +16,9 @@ import type { HeaderList } from './headers.js';
  * reader that stops reading holds its writer back and memory stays bounded.
  *
  * - `settings`: first frame from the server (its concurrent-stream limit).
- * - `headers`: request headers, response headers, or trailers (`end`).
+ * - `headers`: request headers, response headers, or trailers (`end`). In
+ *   memory `h` is the block already checked and folded (an object, never a
+ *   list); on a socket, its bytes (see received-headers.ts).
  * - `data`: bytes of the gRPC message stream (already length-prefixed by grpc-js).
  * - `end`: the sender's half of the stream is done (a client's half-close).
  * - `rst`: the stream is over, with an HTTP/2 error code.
@@ -27,8 +27,8 @@ import type { HeaderList } from './headers.js';
  * - `goaway`: no new streams after `last`; those up to it may finish.
  */
 export type StreamFrame =
-  | { t: 'settings'; maxConcurrentStreams: number }
-  | { t: 'headers'; s: number; h: HeaderList; end: boolean }
+  | { t: 'settings'; s: 0; maxConcurrentStreams: number }
+  | { t: 'headers'; s: number; h: HeaderFold | Buffer; end: boolean }
   | { t: 'data'; s: number; b: Buffer }
   | { t: 'end'; s: number }
   | { t: 'rst'; s: number; code: number }
@@ -37,108 +37,149 @@ export type StreamFrame =
   | { t: 'pong'; s: number }
   | { t: 'goaway'; s: number; code: number };
 
+/** What a session sends in one turn, and what the link carries as one message (a socket read's worth). */
+export type FrameBatch = StreamFrame[];
+
 /** Bytes a stream may have in flight before the receiver grants more: HTTP/2's default window. */
 export const STREAM_WINDOW = 65_535;
 /** Largest data frame; larger writes go out in pieces as credit allows. */
 export const MAX_DATA_FRAME = 65_535;
 
-const TYPE = {
-  settings: 1,
-  headers: 2,
-  trailers: 3,
-  data: 4,
-  end: 5,
-  rst: 6,
-  window: 7,
-  ping: 8,
-  pong: 9,
-  goaway: 10,
-} as const;
+/*
+ * On a unix socket a batch is one compact frame (u32 length | u8 BATCH | u32
+ * count | records), so a unary call's headers, message and end travel in one
+ * frame and one write. A record is `u8 type | u32 stream id | u32 length |
+ * payload`; a header block's bytes are read by the session that receives
+ * them; the other payloads are a u32 or nothing.
+ */
+const BATCH = 1;
+const TYPES = ['settings', 'headers', 'trailers', 'data', 'end', 'rst', 'window', 'ping', 'pong', 'goaway'] as const;
+const RECORD_HEADER = 9;
+/** A longer batch goes out as several frames, well below any receiver's frame limit. */
+const BATCH_BYTES = 1 << 20;
+/** Records a frame may hold, so what one frame makes the receiver build (and the time it takes) stays small. */
+const BATCH_RECORDS = 4096;
 
 function badFrame(why: string): FriendsError {
   return new FriendsError(ErrorCodes.BAD_FRAME, `Bad gRPC stream frame: ${why}`);
 }
 
-function u32(value: number): Buffer {
-  const out = Buffer.allocUnsafe(4);
-  out.writeUInt32LE(value >>> 0, 0);
-  return out;
+/** An upper bound of a frame's payload in bytes. */
+function payloadBound(frame: StreamFrame): number {
+  if (frame.t === 'data') return frame.b.length;
+  return frame.t === 'headers' ? (frame.h as Buffer).length : 4;
 }
 
-function readU32(payload: Buffer, what: string): number {
+/** Writes a frame's record at `at`; returns where it ends. */
+function writeRecord(out: Buffer, at: number, frame: StreamFrame): number {
+  const start = at;
+  at += RECORD_HEADER;
+  switch (frame.t) {
+    case 'data':
+      at += frame.b.copy(out, at);
+      break;
+    case 'headers':
+      at += (frame.h as Buffer).copy(out, at);
+      break;
+    case 'window':
+      at = out.writeUInt32LE(frame.n, at);
+      break;
+    case 'rst':
+    case 'goaway':
+      at = out.writeUInt32LE(frame.code >>> 0, at);
+      break;
+    case 'settings':
+      at = out.writeUInt32LE(frame.maxConcurrentStreams >>> 0, at);
+      break;
+  }
+  out[start] = TYPES.indexOf(frame.t === 'headers' && frame.end ? 'trailers' : frame.t);
+  out.writeUInt32LE(frame.s >>> 0, start + 1);
+  out.writeUInt32LE(at - start - RECORD_HEADER, start + 5);
+  return at;
+}
+
+/** One buffer for the whole batch: one compact frame, or a few for a batch of more than BATCH_BYTES. */
+export function encodeBatch(batch: FrameBatch): Buffer {
+  const bounds = batch.map(payloadBound);
+  let total = 0;
+  for (const bound of bounds) total += bound + RECORD_HEADER + COMPACT_HEADER_SIZE;
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (let i = 0; i < batch.length;) {
+    const start = at;
+    at += COMPACT_HEADER_SIZE;
+    let count = 0;
+    for (
+      ;
+      i < batch.length && (count === 0 || (count < BATCH_RECORDS && at - start + bounds[i]! <= BATCH_BYTES));
+      i++, count++
+    )
+      at = writeRecord(out, at, batch[i]!);
+    out.writeUInt32LE(at - start - 4, start);
+    out[start + 4] = BATCH;
+    out.writeUInt32LE(count, start + 5);
+  }
+  return out.subarray(0, at);
+}
+
+function u32(payload: Buffer, what: string): number {
   if (payload.length !== 4) throw badFrame(`${what} must be 4 bytes`);
   return payload.readUInt32LE(0);
 }
 
-function encodeHeaderList(list: HeaderList): string {
-  return JSON.stringify(list);
-}
-
-function decodeHeaderList(payload: Buffer): HeaderList {
-  let list: unknown;
-  try {
-    list = JSON.parse(payload.toString('utf8'));
-  } catch {
-    throw badFrame('headers are not JSON');
-  }
-  if (!Array.isArray(list) || list.length % 2 !== 0) throw badFrame('headers are not a list of pairs');
-  for (const item of list) if (typeof item !== 'string') throw badFrame('a header field is not a string');
-  return list as HeaderList;
-}
-
-/** Stream frames in compact frames (unix tier): the stream id in the frame header. */
-export const compactStreamCodec: MessageCodec<StreamFrame> = {
-  encode(frame: StreamFrame): Buffer {
-    switch (frame.t) {
-      case 'data':
-        return encodeCompactFrame(TYPE.data, frame.s, frame.b);
-      case 'headers':
-        return encodeCompactFrame(frame.end ? TYPE.trailers : TYPE.headers, frame.s, encodeHeaderList(frame.h));
-      case 'window':
-        return encodeCompactFrame(TYPE.window, frame.s, u32(frame.n));
-      case 'end':
-        return encodeCompactFrame(TYPE.end, frame.s);
-      case 'rst':
-        return encodeCompactFrame(TYPE.rst, frame.s, u32(frame.code));
-      case 'settings':
-        return encodeCompactFrame(TYPE.settings, 0, u32(frame.maxConcurrentStreams));
-      case 'ping':
-        return encodeCompactFrame(TYPE.ping, frame.s);
-      case 'pong':
-        return encodeCompactFrame(TYPE.pong, frame.s);
-      case 'goaway':
-        return encodeCompactFrame(TYPE.goaway, frame.s, u32(frame.code));
-    }
-  },
-  createDecoder: (limits: DecoderLimits): MessageDecoder<StreamFrame> =>
-    mapFrames(new CompactFrameDecoder(limits), decodeStreamFrame),
-};
-
-function decodeStreamFrame({ type, id: s, payload }: CompactFrame): StreamFrame {
-  switch (type) {
-    case TYPE.data:
-      return { t: 'data', s, b: payload };
-    case TYPE.headers:
-    case TYPE.trailers:
-      return { t: 'headers', s, h: decodeHeaderList(payload), end: type === TYPE.trailers };
-    case TYPE.window: {
-      const n = readU32(payload, 'window');
+function decodeRecord(type: number, s: number, payload: Buffer): StreamFrame {
+  const t = TYPES[type];
+  if (t === undefined) throw badFrame(`unknown type ${type}`);
+  switch (t) {
+    case 'data':
+      return { t, s, b: payload };
+    case 'headers':
+    case 'trailers':
+      return { t: 'headers', s, h: payload, end: t === 'trailers' };
+    case 'window': {
+      const n = u32(payload, t);
       if (n === 0 || n > 0x7fffffff) throw badFrame('window increment out of range');
-      return { t: 'window', s, n };
+      return { t, s, n };
     }
-    case TYPE.end:
-      return { t: 'end', s };
-    case TYPE.rst:
-      return { t: 'rst', s, code: readU32(payload, 'rst') };
-    case TYPE.settings:
-      return { t: 'settings', maxConcurrentStreams: readU32(payload, 'settings') };
-    case TYPE.ping:
-      return { t: 'ping', s };
-    case TYPE.pong:
-      return { t: 'pong', s };
-    case TYPE.goaway:
-      return { t: 'goaway', s, code: readU32(payload, 'goaway') };
+    case 'rst':
+    case 'goaway':
+      return { t, s, code: u32(payload, t) };
+    case 'settings':
+      return { t, s: 0, maxConcurrentStreams: u32(payload, t) };
     default:
-      throw badFrame(`unknown type ${type}`);
+      if (payload.length !== 0) throw badFrame(`${t} with a payload`);
+      return { t, s };
   }
 }
+
+/** Stream frames on a unix socket: a batch is one buffer, and what one socket read completes is one batch. */
+export const compactStreamCodec: MessageCodec<FrameBatch> = {
+  encode: encodeBatch,
+  createDecoder(limits: DecoderLimits): MessageDecoder<FrameBatch> {
+    const frames = new CompactFrameDecoder(limits);
+    return {
+      get partial() {
+        return frames.partial;
+      },
+      push(chunk: Buffer): FrameBatch[] {
+        const batch: FrameBatch = [];
+        for (const { type, id: count, payload } of frames.push(chunk)) {
+          if (type !== BATCH) throw badFrame(`unknown type ${type}`);
+          if (count > BATCH_RECORDS) throw badFrame(`${count} records in one frame, above ${BATCH_RECORDS}`);
+          const first = batch.length;
+          for (let at = 0; at < payload.length;) {
+            if (payload.length - at < RECORD_HEADER) throw badFrame('batch ends inside a record header');
+            const n = payload.readUInt32LE(at + 5);
+            if (n > payload.length - at - RECORD_HEADER) throw badFrame('record longer than its batch');
+            const body = payload.subarray(at + RECORD_HEADER, at + RECORD_HEADER + n);
+            batch.push(decodeRecord(payload[at]!, payload.readUInt32LE(at + 1), body));
+            at += RECORD_HEADER + n;
+            if (batch.length - first > count) throw badFrame(`more records than the ${count} declared`);
+          }
+          if (batch.length - first !== count) throw badFrame(`fewer records than the ${count} declared`);
+        }
+        return batch.length > 0 ? [batch] : [];
+      },
+    };
+  },
+};

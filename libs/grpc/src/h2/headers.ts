@@ -1,17 +1,15 @@
 import type { OutgoingHttpHeaders } from 'node:http2';
+import { nodeError } from './lite-emitter.js';
 
 /**
  * Node's http2 header rules, for the streams that stand in for HTTP/2 between
  * friends. grpc-js hands header objects to `session.request()`,
  * `stream.respond()` and `stream.sendTrailers()` and reads the objects Node
  * builds on the other side; between friends the same objects must come out,
- * and the same objects must be refused. So an outgoing object is checked and
- * flattened here as Node does before HPACK, and an incoming list is folded back
+ * and the same objects must be refused. So an outgoing object is checked here
+ * as Node checks it before HPACK; received-headers.ts folds the fields back
  * into an object as Node does after it (repeated fields joined with ", ").
  */
-
-/** Header fields in the order sent: name, value, name, value, … */
-export type HeaderList = string[];
 
 /** Which pseudo-headers a block may carry. */
 export type HeaderBlock = 'request' | 'response' | 'trailers';
@@ -23,49 +21,16 @@ const PSEUDO: Record<HeaderBlock, ReadonlySet<string>> = {
   trailers: new Set(),
 };
 
-/** Fields HTTP/2 allows once per block. */
-export const SINGLE_VALUE = new Set([
-  ':status',
-  ':method',
-  ':authority',
-  ':scheme',
-  ':path',
-  ':protocol',
-  'access-control-allow-credentials',
-  'access-control-max-age',
-  'access-control-request-method',
-  'age',
-  'authorization',
-  'content-encoding',
-  'content-language',
-  'content-length',
-  'content-location',
-  'content-md5',
-  'content-range',
-  'content-type',
-  'date',
-  'dnt',
-  'etag',
-  'expires',
-  'from',
-  'host',
-  'if-match',
-  'if-modified-since',
-  'if-none-match',
-  'if-range',
-  'if-unmodified-since',
-  'last-modified',
-  'location',
-  'max-forwards',
-  'proxy-authorization',
-  'range',
-  'referer',
-  'retry-after',
-  'tk',
-  'upgrade-insecure-requests',
-  'user-agent',
-  'x-content-type-options',
-]);
+/** Fields HTTP/2 allows once per block (Node's list). */
+export const SINGLE_VALUE = new Set(
+  (
+    ':status :method :authority :scheme :path :protocol access-control-allow-credentials access-control-max-age ' +
+    'access-control-request-method age authorization content-encoding content-language content-length ' +
+    'content-location content-md5 content-range content-type date dnt etag expires from host if-match ' +
+    'if-modified-since if-none-match if-range if-unmodified-since last-modified location max-forwards ' +
+    'proxy-authorization range referer retry-after tk upgrade-insecure-requests user-agent x-content-type-options'
+  ).split(' '),
+);
 
 const CONNECTION_SPECIFIC = new Set([
   'connection',
@@ -77,16 +42,12 @@ const CONNECTION_SPECIFIC = new Set([
 ]);
 
 /** A TypeError with Node's code and message, as thrown by the call Node would have refused. */
-function nodeError(code: string, message: string): TypeError {
-  const error = new TypeError(message) as TypeError & { code: string };
-  error.code = code;
-  return error;
-}
+const typeError = (code: string, message: string): TypeError => nodeError(code, message, TypeError);
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
 const singleValueError = (key: string): TypeError =>
-  nodeError('ERR_HTTP2_HEADER_SINGLE_VALUE', `Header field "${key}" must only have a single value`);
+  typeError('ERR_HTTP2_HEADER_SINGLE_VALUE', `Header field "${key}" must only have a single value`);
 
 /** What Node's rules say about one header name, worked out once per name. */
 interface NameRule {
@@ -108,35 +69,40 @@ function ruleFor(name: string): NameRule {
   const pseudo = key.charCodeAt(0) === 58; /* : */
   rule = { key, pseudo, single: SINGLE_VALUE.has(key), te: key === 'te' };
   if (!pseudo && key.includes(' '))
-    rule.error = () => nodeError('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${key}"]`);
+    rule.error = () => typeError('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${key}"]`);
   else if (CONNECTION_SPECIFIC.has(key))
     rule.error = () =>
-      nodeError('ERR_HTTP2_INVALID_CONNECTION_HEADERS', `HTTP/1 Connection specific headers are forbidden: "${key}"`);
+      typeError('ERR_HTTP2_INVALID_CONNECTION_HEADERS', `HTTP/1 Connection specific headers are forbidden: "${key}"`);
   // Bounded: names are few in practice, but a peer-chosen flood must not grow it.
   if (rules.size < 4096) rules.set(name, rule);
   return rule;
 }
 
+/** Where the fields of a checked outgoing block go: bytes (unix) or the peer's object (memory). */
+export interface FieldSink {
+  field(key: string, value: string, pseudo: boolean): void;
+}
+
 /**
- * Checks and flattens an outgoing header object; throws what Node's http2
- * throws. `defaults` are pseudo-headers Node adds when the object lacks them.
+ * Checks an outgoing header object as Node's http2 does, throwing what it
+ * throws, and hands each field to `sink`. `defaults` are pseudo-headers Node
+ * adds when the object lacks them; `status` replaces the value of `:status`.
  */
-export function toHeaderList(
+export function visitHeaders(
   headers: OutgoingHttpHeaders,
   block: HeaderBlock,
+  sink: FieldSink,
   defaults?: Record<string, string>,
   status?: string,
-): HeaderList {
-  let pseudo: string[] | undefined;
-  const regular: string[] = [];
-  const singles: string[] = [];
+): void {
+  let singles: string[] | undefined;
   // Node's request() refuses a bad pseudo-header before it looks at anything else.
   if (block === 'request')
     for (const name in headers) {
       if (name.charCodeAt(0) !== 58 /* : */ || headers[name] === undefined || !hasOwn.call(headers, name)) continue;
       const key = ruleFor(name).key;
       if (!PSEUDO[block].has(key))
-        throw nodeError('ERR_HTTP2_INVALID_PSEUDOHEADER', `"${key}" is an invalid pseudoheader or is used incorrectly`);
+        throw typeError('ERR_HTTP2_INVALID_PSEUDOHEADER', `"${key}" is an invalid pseudoheader or is used incorrectly`);
     }
   for (const name in headers) {
     if (!hasOwn.call(headers, name)) continue;
@@ -157,13 +123,13 @@ export function toHeaderList(
     }
     if (rule.single) {
       // Two names that differ only in case are one field once lowercased.
-      if (singles.includes(key)) throw singleValueError(key);
-      singles.push(key);
+      if (singles?.includes(key)) throw singleValueError(key);
+      (singles ??= []).push(key);
     }
     if (rule.pseudo) {
       if (!PSEUDO[block].has(key))
-        throw nodeError('ERR_HTTP2_INVALID_PSEUDOHEADER', `"${key}" is an invalid pseudoheader or is used incorrectly`);
-      (pseudo ??= []).push(key, single!);
+        throw typeError('ERR_HTTP2_INVALID_PSEUDOHEADER', `"${key}" is an invalid pseudoheader or is used incorrectly`);
+      sink.field(key, single!, true);
       continue;
     }
     if (rule.error) throw rule.error();
@@ -172,32 +138,26 @@ export function toHeaderList(
         'ERR_HTTP2_INVALID_CONNECTION_HEADERS',
         `HTTP/1 Connection specific headers are forbidden: "${key}"`,
       );
-    if (many) for (const v of many) regular.push(key, String(v));
-    else regular.push(key, single!);
+    if (many) for (const v of many) sink.field(key, String(v), false);
+    else sink.field(key, single!, false);
   }
-  if (defaults) for (const key in defaults) if (headers[key] === undefined) (pseudo ??= []).push(key, defaults[key]!);
-  if (!pseudo) return regular;
-  // Pseudo-headers go first (their order among themselves is not observable).
-  return pseudo.concat(regular);
+  if (defaults) for (const key in defaults) if (headers[key] === undefined) sink.field(key, defaults[key]!, true);
 }
 
 /**
- * A response's header list, as Node's `respond()` makes it: `:status` coerced
- * to a number (200 when that gives 0) and checked to be a final status, the
- * date added last unless the application set one.
+ * A response's `:status` as Node's `respond()` makes it: coerced to a number
+ * (200 when that gives 0) and checked to be a final status.
  */
-export function responseHeaderList(headers: OutgoingHttpHeaders, date: () => string): HeaderList {
+export function responseStatus(headers: OutgoingHttpHeaders): string {
   const raw = headers[':status'];
   const status = (raw as unknown as number) | 0 || 200;
   if (status < 200 || status > 599) {
-    const error = new RangeError(`Invalid status code: ${status}`) as RangeError & { code: string };
-    error.code = 'ERR_HTTP2_STATUS_INVALID';
-    throw error;
+    throw nodeError('ERR_HTTP2_STATUS_INVALID', `Invalid status code: ${status}`, RangeError);
   }
-  // Node replaces the application's value with the number it coerces to.
-  const list = toHeaderList(headers, 'response', STATUS_DEFAULT, String(status));
-  if (headers.date === undefined || headers.date === null) list.push('date', date());
-  return list;
+  return String(status);
 }
 
-const STATUS_DEFAULT = { ':status': '200' };
+/** Whether Node adds its date to a response with these headers (unless the application set one). */
+export const wantsDate = (headers: OutgoingHttpHeaders): boolean => headers.date === undefined || headers.date === null;
+
+export const STATUS_DEFAULT = { ':status': '200' };

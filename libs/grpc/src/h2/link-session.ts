@@ -1,7 +1,24 @@
 import { EventEmitter } from 'node:events';
 import { ErrorCodes, FriendsError, microtask, type Link } from '@friends/core/internal';
-import type { StreamFrame } from './frames.js';
+import { nodeError } from './lite-emitter.js';
+import type { FrameBatch, StreamFrame } from './frames.js';
 import type { LinkStream, StreamCarrier } from './link-stream.js';
+
+/**
+ * A session's life: open; going away (a GOAWAY went or came: no new streams);
+ * draining (close() was asked: open streams finish); closing (the link was
+ * asked to close, or dropped); closed (the link is gone: Node's `destroyed`).
+ */
+export type SessionPhase = 'open' | 'goingAway' | 'draining' | 'closing' | 'closed';
+
+/** The transitions a session may make; any other is refused (and changes nothing). */
+const NEXT: Record<SessionPhase, readonly SessionPhase[]> = {
+  open: ['goingAway', 'draining', 'closing', 'closed'],
+  goingAway: ['draining', 'closing', 'closed'],
+  draining: ['closing', 'closed'],
+  closing: ['closed'],
+  closed: [],
+};
 
 /**
  * Streams multiplexed on one friend link, as an HTTP/2 session multiplexes
@@ -11,19 +28,42 @@ import type { LinkStream, StreamCarrier } from './link-stream.js';
  */
 export abstract class LinkSession<S extends LinkStream> extends EventEmitter implements StreamCarrier {
   protected readonly streams = new Map<number, S>();
-  /** The link is gone, or going. */
-  closed = false;
-  destroyed = false;
+  /** Where the session is in its life; changed only by `to()`. */
+  phase: SessionPhase = 'open';
   private nextPing = 1;
   private readonly pings = new Map<
     number,
     { started: bigint; cb: (err: Error | null, ms: number, payload: Buffer) => void }
   >();
 
-  constructor(readonly link: Link<StreamFrame>) {
+  /** Header blocks go to the peer as objects (memory), not as lists of fields. */
+  readonly objects: boolean;
+
+  constructor(readonly link: Link<FrameBatch>) {
     super();
-    link.on('message', (frame) => this.onFrame(frame));
+    this.objects = link.kind === 'memory';
+    link.on('message', (batch) => {
+      for (let i = 0; i < batch.length; i++) this.onFrame(batch[i]!);
+    });
     link.on('close', (err) => this.onLinkClose(err));
+  }
+
+  /**
+   * Moves the session to `next` when its state allows it (see NEXT): the one
+   * place its life changes. False, and no change, otherwise.
+   */
+  protected to(next: SessionPhase): boolean {
+    if (!NEXT[this.phase].includes(next)) return false;
+    this.phase = next;
+    return true;
+  }
+
+  /** Node's `closed`: no more streams here (when that starts differs between client and server). */
+  abstract get closed(): boolean;
+
+  /** Node's `destroyed`: the link is gone. */
+  get destroyed(): boolean {
+    return this.phase === 'closed';
   }
 
   get activeStreams(): number {
@@ -31,26 +71,29 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
   }
 
   /**
-   * Frames go out at the end of the current turn of work, as nghttp2 writes
-   * what a session queued: a session destroyed meanwhile drops them (a reply
+   * Frames go out together, one link message at a time, as nghttp2 writes
+   * what a session queued: in memory once this turn's microtasks ran; on a
+   * socket on the next check of the event loop, as Node's http2 writes (so a
+   * unary call's pieces, made over several microtasks by grpc-js, go in one
+   * frame and one write). A session destroyed meanwhile drops them (a reply
    * begun just before `forceShutdown()` never reaches the client).
    */
   send(frame: StreamFrame): void {
     this.unsent.push(frame);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      microtask(this.flush);
-    }
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    if (this.objects) microtask(this.flush);
+    else setImmediate(this.flush);
   }
 
-  private unsent: StreamFrame[] = [];
+  private unsent: FrameBatch = [];
   private flushScheduled = false;
   private readonly flush = (): void => {
     this.flushScheduled = false;
     const frames = this.unsent;
     if (frames.length === 0) return;
     this.unsent = [];
-    for (const frame of frames) this.link.send(frame);
+    this.link.send(frames);
   };
 
   /** Sends what is queued now (before the link closes behind it). */
@@ -70,9 +113,7 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
   /** Sends a ping; `cb` gets the round-trip time when the pong comes back. */
   ping(cb: (err: Error | null, ms: number, payload: Buffer) => void): boolean {
     if (this.destroyed) {
-      const err = new Error('The session has been destroyed') as Error & { code: string };
-      err.code = 'ERR_HTTP2_INVALID_SESSION';
-      throw err;
+      throw nodeError('ERR_HTTP2_INVALID_SESSION', 'The session has been destroyed');
     }
     const id = this.nextPing++;
     this.pings.set(id, { started: process.hrtime.bigint(), cb });
@@ -92,7 +133,7 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
       if (!err) this.send({ t: 'rst', s: stream.id, code });
       stream.destroyWith(code, undefined);
     }
-    this.closed = true;
+    this.to('closing');
     this.flushNow();
     if (err) this.link.destroy(err);
     else this.link.close();
@@ -108,7 +149,7 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
       this.send({ t: 'rst', s: stream.id, code });
       stream.destroyWith(code, undefined);
     }
-    this.closed = true;
+    this.to('closing');
     this.link.close();
   }
 
@@ -184,9 +225,7 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
   }
 
   private onLinkClose(err: Error | undefined): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    this.closed = true;
+    if (!this.to('closed')) return;
     // A socket's close comes in a later I/O callback than its last data: what that data
     // set in motion (headers events on the next tick) happens before streams hear of it.
     setImmediate(() => this.linkClosed(err));
@@ -194,8 +233,7 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
 
   private linkClosed(err: Error | undefined): void {
     for (const ping of this.pings.values()) {
-      const failed = new Error('The session was closed before the ping was acknowledged') as Error & { code: string };
-      failed.code = 'ERR_HTTP2_PING_CANCEL';
+      const failed = nodeError('ERR_HTTP2_PING_CANCEL', 'The session was closed before the ping was acknowledged');
       process.nextTick(ping.cb, failed, 0, Buffer.alloc(8));
     }
     this.pings.clear();

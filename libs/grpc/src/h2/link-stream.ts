@@ -1,8 +1,8 @@
 import type { AsyncResource } from 'node:async_hooks';
 import { constants } from 'node:http2';
-import { MAX_DATA_FRAME, STREAM_WINDOW, type StreamFrame } from './frames.js';
-import { LiteEmitter } from './lite-emitter.js';
 import { microtask } from '@friends/core/internal';
+import { MAX_DATA_FRAME, STREAM_WINDOW, type StreamFrame } from './frames.js';
+import { LiteEmitter, nodeError } from './lite-emitter.js';
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_CANCEL } = constants;
 
@@ -11,6 +11,8 @@ const WRITE_HIGH_WATER_MARK = 16_384;
 
 /** What a stream needs from the session that carries it. */
 export interface StreamCarrier {
+  /** Header blocks go to the peer as objects (memory), not as lists of fields. */
+  readonly objects: boolean;
   send(frame: StreamFrame): void;
   /** The stream is closed on both sides: forget it. */
   release(id: number): void;
@@ -22,11 +24,23 @@ interface PendingWrite {
   cb: ((err?: Error | null) => void) | undefined;
 }
 
-function streamError(code: string, message: string): Error {
-  const error = new Error(message) as Error & { code: string };
-  error.code = code;
-  return error;
-}
+/**
+ * Where a stream is in its life, as HTTP/2 counts it (RFC 9113, 5.1): both
+ * halves open, ours ended (`localEnded`), the peer's ended (`remoteEnded`),
+ * both ended; then closed, reset or done, and released from the session (what
+ * Node calls destroyed), remembering whether the peer's end had come first.
+ */
+export type StreamPhase = 'open' | 'localEnded' | 'remoteEnded' | 'bothEnded' | 'closed' | 'closedAfterEnd';
+
+/** The transitions a stream may make; any other is refused (and changes nothing). */
+const NEXT: Record<StreamPhase, readonly StreamPhase[]> = {
+  open: ['localEnded', 'remoteEnded', 'closed'],
+  localEnded: ['bothEnded', 'closed'],
+  remoteEnded: ['bothEnded', 'closedAfterEnd'],
+  bothEnded: ['closedAfterEnd'],
+  closed: [],
+  closedAfterEnd: [],
+};
 
 /**
  * One HTTP/2 stream as grpc-js sees it, carried by a friend link: Node's
@@ -47,19 +61,19 @@ export abstract class LinkStream extends LiteEmitter {
   /** Where the end of a stream that closes is read, if not where it arrives: Node reads it in its connection's context. */
   closeScope: AsyncResource | undefined;
   rstCode: number = NGHTTP2_NO_ERROR;
-  destroyed = false;
-  closed = false;
+  /** Where the stream is in its life; changed only by `to()`. */
+  phase: StreamPhase = 'open';
+  /** Node's Writable: end() was called (what is queued may still be going out). */
   writableEnded = false;
 
+  // Node's Readable bookkeeping: paused or flowing, a flow due on the next tick, the first
+  // read allowed yet (see `firstReadLater`), the stream being handed to its reader, 'end' emitted.
   private readonly inbox: Buffer[] = [];
   private inboxHead = 0;
   private flowing: boolean;
   private flowScheduled = false;
-  /** Whether data may be delivered yet (see `firstReadLater`). */
   private reading: boolean;
-  /** True while the stream is being handed to its reader (see `firstReadLater`). */
   handingOver = false;
-  private remoteEnded = false;
   private endEmitted = false;
   private unacked = 0;
   /** Bytes the peer may still send before we grant more; below zero it broke the window. */
@@ -68,7 +82,6 @@ export abstract class LinkStream extends LiteEmitter {
   private readonly outbox: PendingWrite[] = [];
   private outboxBytes = 0;
   private credit = STREAM_WINDOW;
-  private localEndSent = false;
 
   constructor(
     protected readonly carrier: StreamCarrier,
@@ -88,6 +101,45 @@ export abstract class LinkStream extends LiteEmitter {
     super();
     this.flowing = startFlowing;
     this.reading = !firstReadLater;
+  }
+
+  /**
+   * Moves the stream to `next` when its state allows it (see NEXT): the one
+   * place its life changes. False, and no change, otherwise.
+   */
+  protected to(next: StreamPhase): boolean {
+    if (!NEXT[this.phase].includes(next)) return false;
+    this.phase = next;
+    return true;
+  }
+
+  /** Reset or done: released from the session (Node's `destroyed`, and `closed`). */
+  get destroyed(): boolean {
+    return this.phase === 'closed' || this.phase === 'closedAfterEnd';
+  }
+
+  get closed(): boolean {
+    return this.destroyed;
+  }
+
+  /** The peer's half is done (its end, or a reset from it, came). */
+  protected get remoteEnded(): boolean {
+    return this.phase === 'remoteEnded' || this.phase === 'bothEnded' || this.phase === 'closedAfterEnd';
+  }
+
+  /** Our half is done: our end went out. */
+  protected get localEnded(): boolean {
+    return this.phase === 'localEnded' || this.phase === 'bothEnded';
+  }
+
+  /** The peer's half is done; false if it was already, or the stream is closed. */
+  protected endRemote(): boolean {
+    return this.to(this.phase === 'open' ? 'remoteEnded' : this.phase === 'localEnded' ? 'bothEnded' : this.phase);
+  }
+
+  /** Our half is done; false if it was already, or the stream is closed. */
+  protected endLocal(): boolean {
+    return this.to(this.phase === 'open' ? 'localEnded' : this.phase === 'remoteEnded' ? 'bothEnded' : this.phase);
   }
 
   // ----- readable side -----
@@ -129,9 +181,7 @@ export abstract class LinkStream extends LiteEmitter {
 
   /** @internal The peer's half of the stream is done. */
   receiveEnd(): void {
-    if (this.remoteEnded) return;
-    this.remoteEnded = true;
-    this.maybeEmitEnd();
+    if (this.endRemote()) this.maybeEmitEnd();
   }
 
   /** @internal The peer granted more credit. */
@@ -191,7 +241,8 @@ export abstract class LinkStream extends LiteEmitter {
 
   /** @internal 'end', unless the stream was reset meanwhile. */
   emitEnd(): void {
-    if (this.destroyed && this.rstCode !== NGHTTP2_NO_ERROR) return;
+    // As a Node stream destroyed before its 'end': it comes unless the reset was an error.
+    if (this.destroyed && this.rstCode !== NGHTTP2_NO_ERROR && this.rstCode !== NGHTTP2_CANCEL) return;
     this.emit('end');
     this.afterEnd();
   }
@@ -199,8 +250,9 @@ export abstract class LinkStream extends LiteEmitter {
   /** Called once 'end' was emitted. */
   protected afterEnd(): void {}
 
-  protected get readEnded(): boolean {
-    return this.endEmitted;
+  /** Whether data may be delivered yet (the stream was read, or is being read). */
+  protected get readStarted(): boolean {
+    return this.reading;
   }
 
   /** Data received and not read yet. */
@@ -213,8 +265,8 @@ export abstract class LinkStream extends LiteEmitter {
   write(chunk: Buffer, cb?: (err?: Error | null) => void): boolean {
     if (this.writableEnded || this.destroyed) {
       const err = this.writableEnded
-        ? streamError('ERR_STREAM_WRITE_AFTER_END', 'write after end')
-        : streamError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed');
+        ? nodeError('ERR_STREAM_WRITE_AFTER_END', 'write after end')
+        : nodeError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed');
       if (cb) process.nextTick(cb, err);
       if (!this.destroyed) process.nextTick(() => this.emit('error', err));
       return false;
@@ -242,14 +294,6 @@ export abstract class LinkStream extends LiteEmitter {
   /** Our half is done and every byte went out: a client half-closes, a server asks for trailers. */
   protected abstract finishLocal(): void;
 
-  protected markLocalEndSent(): void {
-    this.localEndSent = true;
-  }
-
-  protected get localEnded(): boolean {
-    return this.localEndSent;
-  }
-
   private pump(): void {
     while (this.credit > 0 && this.outbox.length > 0 && !this.destroyed) {
       const head = this.outbox[0]!;
@@ -266,7 +310,8 @@ export abstract class LinkStream extends LiteEmitter {
         if (head.cb) microtask(head.cb);
       }
     }
-    if (this.outbox.length === 0 && this.writableEnded && !this.localEndSent && !this.destroyed) this.finishLocal();
+    if (this.outbox.length === 0 && this.writableEnded && (this.phase === 'open' || this.phase === 'remoteEnded'))
+      this.finishLocal();
   }
 
   // ----- closing -----
@@ -274,14 +319,16 @@ export abstract class LinkStream extends LiteEmitter {
   /** @internal The peer reset the stream. */
   receiveReset(code: number): void {
     if (this.destroyed) return;
+    // As Node's: a stream the peer resets while it is still open for writing says it was aborted.
+    if (!this.writableEnded) this.emit('aborted');
     // A stream being read when the peer resets it ends its readable side first, as Node's does;
     // one that is paused, or holds unread data, just closes.
     const endFirst = this.flowing && !this.flowScheduled && !this.remoteEnded && this.inboxHead === this.inbox.length;
-    this.remoteEnded = true;
+    this.endRemote();
     const err =
       code === NGHTTP2_NO_ERROR || code === NGHTTP2_CANCEL
         ? undefined
-        : streamError('ERR_HTTP2_STREAM_ERROR', `Stream closed with error code ${nameOfCode(code)}`);
+        : nodeError('ERR_HTTP2_STREAM_ERROR', `Stream closed with error code ${nameOfCode(code)}`);
     this.destroyWith(code, err, endFirst && !this.endEmitted);
   }
 
@@ -291,16 +338,14 @@ export abstract class LinkStream extends LiteEmitter {
    * once its end was read (grpc-js before 1.10.12 closes every call's stream so).
    */
   close(code: number = NGHTTP2_NO_ERROR): void {
-    if (this.destroyed || (this.localEndSent && this.remoteEnded)) return;
+    if (this.destroyed || this.phase === 'bothEnded') return;
     this.carrier.send({ t: 'rst', s: this.id, code });
     this.destroyWith(code, undefined);
   }
 
   /** @internal Ends the stream here without telling the peer (it is gone, or already knows). */
   destroyWith(code: number, err: Error | undefined, endFirst = false): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    this.closed = true;
+    if (!this.to(this.remoteEnded ? 'closedAfterEnd' : 'closed')) return;
     this.writableEnded = true;
     this.rstCode = code;
     this.inbox.length = 0;
@@ -336,28 +381,17 @@ function emitEndThenClose(stream: LinkStream, failed: PendingWrite[] | undefined
 function emitClose(stream: LinkStream, failed: PendingWrite[] | undefined, err: Error | undefined): void {
   if (failed)
     for (const write of failed)
-      write.cb?.(streamError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed'));
+      write.cb?.(nodeError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed'));
   if (err) stream.emit('error', err);
   stream.emit('close');
 }
 
-const CODE_NAMES: Record<number, string> = {
-  0: 'NGHTTP2_NO_ERROR',
-  1: 'NGHTTP2_PROTOCOL_ERROR',
-  2: 'NGHTTP2_INTERNAL_ERROR',
-  3: 'NGHTTP2_FLOW_CONTROL_ERROR',
-  4: 'NGHTTP2_SETTINGS_TIMEOUT',
-  5: 'NGHTTP2_STREAM_CLOSED',
-  6: 'NGHTTP2_FRAME_SIZE_ERROR',
-  7: 'NGHTTP2_REFUSED_STREAM',
-  8: 'NGHTTP2_CANCEL',
-  9: 'NGHTTP2_COMPRESSION_ERROR',
-  10: 'NGHTTP2_CONNECT_ERROR',
-  11: 'NGHTTP2_ENHANCE_YOUR_CALM',
-  12: 'NGHTTP2_INADEQUATE_SECURITY',
-  13: 'NGHTTP2_HTTP_1_1_REQUIRED',
-};
+/** HTTP/2 error codes by number, as Node names them in its stream errors. */
+const CODE_NAMES = ['NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'SETTINGS_TIMEOUT'].concat(
+  ['STREAM_CLOSED', 'FRAME_SIZE_ERROR', 'REFUSED_STREAM', 'CANCEL', 'COMPRESSION_ERROR', 'CONNECT_ERROR'],
+  ['ENHANCE_YOUR_CALM', 'INADEQUATE_SECURITY', 'HTTP_1_1_REQUIRED'],
+);
 
 function nameOfCode(code: number): string {
-  return CODE_NAMES[code] ?? `${code}`;
+  return code in CODE_NAMES ? `NGHTTP2_${CODE_NAMES[code]}` : `${code}`;
 }

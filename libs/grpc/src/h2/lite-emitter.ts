@@ -1,3 +1,12 @@
+/** An error with Node's code and message, as Node's http2 or streams would give it. */
+export function nodeError<E extends Error>(
+  code: string,
+  message: string,
+  Type: new (m: string) => E = Error as never,
+): E {
+  return Object.assign(new Type(message), { code });
+}
+
 type Listener = (...args: any[]) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**

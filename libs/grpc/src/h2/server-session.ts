@@ -1,7 +1,8 @@
 import { constants, type IncomingHttpHeaders } from 'node:http2';
 import type { Link } from '@friends/core/internal';
-import type { StreamFrame } from './frames.js';
-import { receiveHeaderList } from './received-headers.js';
+import { nodeError } from './lite-emitter.js';
+import type { FrameBatch, StreamFrame } from './frames.js';
+import { receiveBlock } from './received-headers.js';
 import { LinkSession } from './link-session.js';
 import { ServerLinkStream } from './server-stream.js';
 
@@ -21,6 +22,7 @@ function dispatchStream(
     dispatch(stream, headers, flags);
   } finally {
     stream.handingOver = false;
+    stream.handedOver();
   }
 }
 
@@ -36,13 +38,9 @@ function dispatchStream(
 export class ServerLinkSession extends LinkSession<ServerLinkStream> {
   readonly state = { localWindowSize: 65_535, remoteWindowSize: 65_535 };
   private lastStreamId = 0;
-  private goawaySent = false;
-  private closeRequested = false;
-  private linkClosing = false;
-  private closeEmitted = false;
 
   constructor(
-    link: Link<StreamFrame>,
+    link: Link<FrameBatch>,
     readonly socket: object,
     readonly encrypted: boolean,
     private readonly dispatch: StreamDispatch,
@@ -50,17 +48,20 @@ export class ServerLinkSession extends LinkSession<ServerLinkStream> {
   ) {
     super(link);
     if (Number.isFinite(maxConcurrentStreams) && maxConcurrentStreams >= 0)
-      this.send({ t: 'settings', maxConcurrentStreams: Math.max(1, Math.min(maxConcurrentStreams, 0xffffffff)) });
+      this.send({ t: 'settings', s: 0, maxConcurrentStreams: Math.max(1, Math.min(maxConcurrentStreams, 0xffffffff)) });
+  }
+
+  /** As Node's: `closed` from the moment close() is called. */
+  get closed(): boolean {
+    return this.phase === 'draining' || this.phase === 'closing' || this.phase === 'closed';
   }
 
   /** HTTP/2 GOAWAY: streams after `lastStreamID` will not be served. */
   goaway(code: number = NGHTTP2_NO_ERROR, lastStreamID?: number): void {
     if (this.destroyed) {
-      const err = new Error('The session has been destroyed') as Error & { code: string };
-      err.code = 'ERR_HTTP2_INVALID_SESSION';
-      throw err;
+      throw nodeError('ERR_HTTP2_INVALID_SESSION', 'The session has been destroyed');
     }
-    this.goawaySent = true;
+    this.to('goingAway');
     const last =
       lastStreamID === undefined || lastStreamID < 0 ? this.lastStreamId : Math.min(lastStreamID, 0x7fffffff);
     this.send({ t: 'goaway', s: last, code });
@@ -69,11 +70,9 @@ export class ServerLinkSession extends LinkSession<ServerLinkStream> {
   /** Graceful: no new streams, the link closes once open streams are done. */
   close(callback?: () => void): void {
     if (callback) this.once('close', callback);
-    if (this.closeRequested || this.destroyed) return;
-    this.closeRequested = true;
-    // As Node's: `closed` from the moment close() is called.
-    this.closed = true;
-    if (!this.goawaySent) this.goaway(NGHTTP2_NO_ERROR, this.lastStreamId);
+    if (this.closed) return;
+    if (this.phase === 'open') this.goaway(NGHTTP2_NO_ERROR, this.lastStreamId);
+    this.to('draining');
     this.maybeFinishClose();
   }
 
@@ -81,10 +80,7 @@ export class ServerLinkSession extends LinkSession<ServerLinkStream> {
   destroy(error?: Error | number, code?: number): void {
     const rst = typeof error === 'number' ? error : (code ?? NGHTTP2_NO_ERROR);
     if (this.destroyed) return;
-    if (!this.goawaySent) {
-      this.goawaySent = true;
-      this.send({ t: 'goaway', s: this.lastStreamId, code: rst });
-    }
+    if (this.phase === 'open') this.send({ t: 'goaway', s: this.lastStreamId, code: rst });
     this.destroyLink(rst, error instanceof Error ? error : undefined);
   }
 
@@ -104,17 +100,19 @@ export class ServerLinkSession extends LinkSession<ServerLinkStream> {
       return;
     }
     this.lastStreamId = frame.s;
-    if (this.goawaySent || this.streams.size >= this.maxConcurrentStreams) {
+    if (this.phase !== 'open' || this.streams.size >= this.maxConcurrentStreams) {
       this.send({ t: 'rst', s: frame.s, code: NGHTTP2_REFUSED_STREAM });
       return;
     }
-    const received = receiveHeaderList(frame.h, 'request');
+    const fold = receiveBlock(frame.h, 'request');
+    if (!fold) return this.violation(`malformed header block on stream ${frame.s}`);
+    const received = fold.finish();
     if (received.refused !== undefined) {
       this.send({ t: 'rst', s: frame.s, code: received.refused });
       if (received.connection) this.failConnection(received.refused);
       return;
     }
-    const stream = new ServerLinkStream(this, frame.s, this);
+    const stream = new ServerLinkStream(this, frame.s, this, this.link.kind);
     this.streams.set(frame.s, stream);
     const flags = frame.end ? NGHTTP2_FLAG_END_HEADERS | NGHTTP2_FLAG_END_STREAM : NGHTTP2_FLAG_END_HEADERS;
     // As Node: the stream exists now (data that follows is buffered), 'stream' comes on the next tick.
@@ -136,20 +134,14 @@ export class ServerLinkSession extends LinkSession<ServerLinkStream> {
 
   protected onClosed(): void {
     for (const stream of [...this.streams.values()]) stream.destroyWith(constants.NGHTTP2_CANCEL, undefined);
-    this.emitClose();
+    process.nextTick(() => this.emit('close'));
   }
 
   private maybeFinishClose(): void {
-    if (this.closeRequested && this.streams.size === 0 && !this.linkClosing) {
-      this.linkClosing = true;
+    if (this.phase === 'draining' && this.streams.size === 0) {
+      this.to('closing');
       this.flushNow();
       this.link.close();
     }
-  }
-
-  private emitClose(): void {
-    if (this.closeEmitted) return;
-    this.closeEmitted = true;
-    process.nextTick(() => this.emit('close'));
   }
 }

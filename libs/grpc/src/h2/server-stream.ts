@@ -1,14 +1,14 @@
 import { constants, type OutgoingHttpHeaders } from 'node:http2';
 import { microtask } from '@friends/core/internal';
-import { responseHeaderList, toHeaderList } from './headers.js';
+import { nodeError } from './lite-emitter.js';
+import { responseStatus, STATUS_DEFAULT, wantsDate } from './headers.js';
+import { sendBlock } from './received-headers.js';
 import { LinkStream, type StreamCarrier } from './link-stream.js';
 
 const { NGHTTP2_NO_ERROR } = constants;
 
-function stateError(code: string, message: string): Error {
-  const error = new Error(message) as Error & { code: string };
-  error.code = code;
-  return error;
+function releaseReset(stream: ServerLinkStream): void {
+  stream.releaseReset();
 }
 
 /** The date Node puts on every response: recomputed at most once a second. */
@@ -31,7 +31,11 @@ function utcDate(): string {
  * is over once its final headers are out (Node resets the client's half then).
  */
 export class ServerLinkStream extends LinkStream {
+  /** The tier the stream came over, for a span that marks its call. */
+  readonly friendTier: 'memory' | 'unix' | 'tcp';
   headersSent = false;
+  private dispatched = false;
+  private heldReset: number | undefined;
   private trailersWanted = false;
   private trailersReady = false;
 
@@ -39,33 +43,71 @@ export class ServerLinkStream extends LinkStream {
     carrier: StreamCarrier,
     id: number,
     /** What grpc-js reads as `stream.session` (the peer's socket, for getPeer and auth context). */
-    readonly session: object,
+    private readonly owner: object,
+    tier: 'memory' | 'unix' | 'tcp' = 'tcp',
   ) {
     // grpc-js pauses a new stream before reading it.
     super(carrier, id, false, true);
+    this.friendTier = tier;
+  }
+
+  /** As Node's: the session, until the stream is destroyed (a call's peer is 'unknown' then). */
+  get session(): object | undefined {
+    return this.destroyed ? undefined : this.owner;
   }
 
   respond(headers: OutgoingHttpHeaders = {}, options: { endStream?: boolean; waitForTrailers?: boolean } = {}): void {
-    if (this.destroyed || this.closed) throw stateError('ERR_HTTP2_INVALID_STREAM', 'The stream has been destroyed');
-    if (this.headersSent) throw stateError('ERR_HTTP2_HEADERS_SENT', 'Response has already been initiated.');
-    const list = responseHeaderList(headers, utcDate);
+    if (this.destroyed || this.closed) throw nodeError('ERR_HTTP2_INVALID_STREAM', 'The stream has been destroyed');
+    if (this.headersSent) throw nodeError('ERR_HTTP2_HEADERS_SENT', 'Response has already been initiated.');
+    // Node replaces the application's `:status` with the number it coerces to, and adds its date last.
+    const status = responseStatus(headers);
+    const date = wantsDate(headers) ? utcDate() : undefined;
+    const h = sendBlock(this.carrier.objects, headers, 'response', STATUS_DEFAULT, status, date);
     this.headersSent = true;
     this.trailersWanted = options.waitForTrailers === true;
     const end = options.endStream === true;
-    this.carrier.send({ t: 'headers', s: this.id, h: list, end });
+    this.carrier.send({ t: 'headers', s: this.id, h, end });
     if (end) this.serverFinished();
   }
 
   sendTrailers(headers: OutgoingHttpHeaders): void {
-    if (this.destroyed || this.closed) throw stateError('ERR_HTTP2_INVALID_STREAM', 'The stream has been destroyed');
+    if (this.destroyed || this.closed) throw nodeError('ERR_HTTP2_INVALID_STREAM', 'The stream has been destroyed');
     if (!this.trailersReady)
-      throw stateError(
+      throw nodeError(
         'ERR_HTTP2_TRAILERS_NOT_READY',
         'Trailing headers cannot be sent until after the wantTrailers event is emitted',
       );
     this.trailersReady = false;
-    this.carrier.send({ t: 'headers', s: this.id, h: toHeaderList(headers, 'trailers'), end: true });
+    this.carrier.send({ t: 'headers', s: this.id, h: sendBlock(this.carrier.objects, headers, 'trailers'), end: true });
     this.serverFinished();
+  }
+
+  /**
+   * @internal A reset that comes after the client's end, or before grpc-js
+   * was handed the stream and read it, waits a turn: Node's sender flushes
+   * what it sent before a reset (a client ends its half first), so the reset
+   * comes in a later socket read, once the handler has the request and its end.
+   */
+  override receiveReset(code: number): void {
+    if (this.heldReset !== undefined) return;
+    if (this.destroyed || (this.readStarted && !this.remoteEnded)) {
+      super.receiveReset(code);
+      return;
+    }
+    this.heldReset = code;
+    if (this.dispatched) setImmediate(releaseReset, this);
+  }
+
+  /** @internal grpc-js was handed the stream (a reset held until then goes a turn later). */
+  handedOver(): void {
+    this.dispatched = true;
+    if (this.heldReset !== undefined) setImmediate(releaseReset, this);
+  }
+
+  /** @internal */
+  releaseReset(): void {
+    const code = this.heldReset!;
+    super.receiveReset(code);
   }
 
   protected endsWhilePaused(): boolean {
@@ -73,8 +115,7 @@ export class ServerLinkStream extends LinkStream {
   }
 
   protected finishLocal(): void {
-    if (this.localEnded || this.closed) return;
-    this.markLocalEndSent();
+    if (!this.endLocal()) return;
     if (!this.headersSent) this.respond();
     if (this.trailersWanted) {
       // Node asks for trailers once the last data went out, from its socket's write.
@@ -90,7 +131,7 @@ export class ServerLinkStream extends LinkStream {
   }
 
   private serverFinished(): void {
-    this.markLocalEndSent();
+    this.endLocal();
     this.destroyWith(NGHTTP2_NO_ERROR, undefined);
   }
 }

@@ -10,7 +10,7 @@
 import type { Http2SecureServer, Http2Server } from 'node:http2';
 import type { Server } from '@grpc/grpc-js';
 import type { Link } from '@friends/core/internal';
-import type { StreamFrame } from '../h2/frames.js';
+import type { FrameBatch } from '../h2/frames.js';
 import { ServerLinkSession } from '../h2/server-session.js';
 import { ServerLinkStream } from '../h2/server-stream.js';
 import { grpcModule, grpcRoot, notAFunction, runtimeShape, type Shape } from './shape.js';
@@ -36,9 +36,9 @@ const serverClass = (): Function | undefined => {
 
 /** A session and a stream that never carry anything, to ask which members friends' have. */
 function samples(): { session: object; stream: object } {
-  const link = { on: () => link } as unknown as Link<StreamFrame>;
+  const link = { on: () => link } as unknown as Link<FrameBatch>;
   const session = new ServerLinkSession(link, {}, false, () => undefined, Infinity);
-  const stream = new ServerLinkStream({ send: () => undefined, release: () => undefined }, 1, session);
+  const stream = new ServerLinkStream({ objects: false, send: () => undefined, release: () => undefined }, 1, session);
   return { session, stream };
 }
 

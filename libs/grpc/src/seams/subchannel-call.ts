@@ -65,7 +65,7 @@ function usedOf(field: string): Set<string> {
 
 /** A stream that never carries anything, to ask which members friends' streams have. */
 function sampleStream(): object {
-  return new ClientLinkStream({ send: () => undefined, release: () => undefined }, 1);
+  return new ClientLinkStream({ objects: false, send: () => undefined, release: () => undefined }, 1);
 }
 
 function subset(field: string, provided: object, what: string): string | undefined {
