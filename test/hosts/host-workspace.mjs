@@ -60,6 +60,30 @@ function run(command, args, cwd, env = {}) {
   return result.stdout;
 }
 
+/**
+ * The checkout's files as git lists them (tracked, and untracked ones it does
+ * not ignore); without git (a machine with only Node, an unpacked archive),
+ * every file outside `node_modules`, dot folders and `dist`.
+ */
+function sourceFiles(root) {
+  let listed;
+  try {
+    listed = run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], root).split('\0');
+  } catch {
+    listed = [];
+    const walk = (dir) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name.startsWith('.')) continue;
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else listed.push(relative(root, path));
+      }
+    };
+    walk(root);
+  }
+  return listed.filter((file) => file && existsSync(join(root, file)));
+}
+
 /** Every `dist` folder of the checkout's build (libs, apps, test projects). */
 function buildOutputs(root) {
   const found = [];
@@ -88,10 +112,7 @@ export function prepareHostWorkspace(dir, hosts) {
     throw new Error('the checkout is not built: run `npm run build` first');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const files = run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], CHECKOUT)
-    .split('\0')
-    .filter((file) => file && existsSync(join(CHECKOUT, file)));
-  for (const file of [...files, ...buildOutputs(CHECKOUT)]) {
+  for (const file of [...sourceFiles(CHECKOUT), ...buildOutputs(CHECKOUT)]) {
     mkdirSync(dirname(join(dir, file)), { recursive: true });
     cpSync(join(CHECKOUT, file), join(dir, file), { recursive: true, verbatimSymlinks: true });
   }
