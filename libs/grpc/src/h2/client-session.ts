@@ -16,11 +16,9 @@ function refuseUnsent(stream: ClientLinkStream, id: number): void {
 
 /**
  * The client side of a friend link, in place of a `ClientHttp2Session`:
- * `request()` opens a stream (queued while the server's concurrent-stream
- * limit is reached, as nghttp2 queues them), 'goaway' stops new streams, and
- * when the link goes the session says 'close' before its streams end, so calls
- * learn the connection dropped. The link holds the process open only while
- * streams are open, as grpc-js does with its HTTP/2 sessions.
+ * streams wait while the server's concurrent-stream limit is reached (as
+ * nghttp2 queues them), and when the link goes the session says 'close' before
+ * its streams end. The link holds the process open only while streams are.
  */
 export class ClientLinkSession extends LinkSession<ClientLinkStream> {
   private nextId = 1;
@@ -28,14 +26,13 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
   /** Streams waiting for the server's concurrency limit, in the order they were made, with what they sent. */
   private readonly held = new Map<number, StreamFrame[]>();
   private readonly defaults: Record<string, string>;
-  /** The context the link was set up in: an HTTP/2 session's events run in its socket's. */
+  /** An HTTP/2 session's events run in its socket's context: the link's setup. */
   private readonly scope = new AsyncResource('Http2Session');
 
   constructor(
     link: Link<FrameBatch>,
-    /** ':scheme' of the requests, as the connection the link stands for. */
-    private readonly scheme: 'http' | 'https',
-    /** The largest header block a request may carry, as the HTTP/2 session it stands for allows (see seams/client-session.ts). */
+    scheme: 'http' | 'https',
+    /** The largest request header block the HTTP/2 session it stands for sends (see seams/client-session.ts). */
     private readonly maxSendHeaderBlock = Infinity,
   ) {
     super(link);

@@ -20,8 +20,7 @@ export class ClientLinkStream extends LinkStream {
   private pendingHeaders = 0;
 
   constructor(carrier: StreamCarrier, id: number) {
-    // grpc-js adds its 'data' listener at once, which sets a Node stream flowing.
-    super(carrier, id, true, false);
+    super(carrier, id, true);
   }
 
   /**
@@ -69,10 +68,6 @@ export class ClientLinkStream extends LinkStream {
     // The stream is closed on both halves now: what we have not sent, we never will.
     this.writableEnded = true;
     super.receiveEnd();
-  }
-
-  protected endsWhilePaused(): boolean {
-    return true;
   }
 
   protected override afterEnd(): void {

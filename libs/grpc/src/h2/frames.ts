@@ -10,21 +10,12 @@ import {
 import type { HeaderFold } from './received-headers.js';
 
 /**
- * What travels on a friend link in place of HTTP/2: the same stream events
- * (headers, data, end of stream, reset) without HPACK, padding or connection
- * flow control. Each stream has its own credit window, as in HTTP/2, so a
- * reader that stops reading holds its writer back and memory stays bounded.
- *
- * - `settings`: first frame from the server (its concurrent-stream limit).
- * - `headers`: request headers, response headers, or trailers (`end`). In
- *   memory `h` is the block already checked and folded (an object, never a
- *   list); on a socket, its bytes (see received-headers.ts).
- * - `data`: bytes of the gRPC message stream (already length-prefixed by grpc-js).
- * - `end`: the sender's half of the stream is done (a client's half-close).
- * - `rst`: the stream is over, with an HTTP/2 error code.
- * - `window`: the receiver consumed `n` bytes; the sender may send that many more.
- * - `ping`/`pong`: liveness, as HTTP/2 PING (the server's keepalive).
- * - `goaway`: no new streams after `last`; those up to it may finish.
+ * What travels on a friend link in place of HTTP/2: its stream events without
+ * HPACK, padding or connection flow control; each stream has its own credit
+ * window (`window`: the receiver read `n` bytes), so memory stays bounded.
+ * `settings` is the server's first frame (its concurrent-stream limit); a
+ * `headers` block is, in memory, already checked and folded, on a socket its
+ * bytes (see received-headers.ts); `goaway` names the last stream served in `s`.
  */
 export type StreamFrame =
   | { t: 'settings'; s: 0; maxConcurrentStreams: number }
@@ -37,7 +28,7 @@ export type StreamFrame =
   | { t: 'pong'; s: number }
   | { t: 'goaway'; s: number; code: number };
 
-/** What a session sends in one turn, and what the link carries as one message (a socket read's worth). */
+/** What a session sends in one turn: one link message. */
 export type FrameBatch = StreamFrame[];
 
 /** Bytes a stream may have in flight before the receiver grants more: HTTP/2's default window. */
@@ -47,10 +38,8 @@ export const MAX_DATA_FRAME = 65_535;
 
 /*
  * On a unix socket a batch is one compact frame (u32 length | u8 BATCH | u32
- * count | records), so a unary call's headers, message and end travel in one
- * frame and one write. A record is `u8 type | u32 stream id | u32 length |
- * payload`; a header block's bytes are read by the session that receives
- * them; the other payloads are a u32 or nothing.
+ * count | records), a record `u8 type | u32 stream id | u32 length | payload`
+ * (a header block's bytes, data, a u32 or nothing).
  */
 const BATCH = 1;
 const TYPES = ['settings', 'headers', 'trailers', 'data', 'end', 'rst', 'window', 'ping', 'pong', 'goaway'] as const;
@@ -64,11 +53,8 @@ function badFrame(why: string): FriendsError {
   return new FriendsError(ErrorCodes.BAD_FRAME, `Bad gRPC stream frame: ${why}`);
 }
 
-/** An upper bound of a frame's payload in bytes. */
-function payloadBound(frame: StreamFrame): number {
-  if (frame.t === 'data') return frame.b.length;
-  return frame.t === 'headers' ? (frame.h as Buffer).length : 4;
-}
+const payloadBound = (frame: StreamFrame): number =>
+  frame.t === 'data' ? frame.b.length : frame.t === 'headers' ? (frame.h as Buffer).length : 4;
 
 /** Writes a frame's record at `at`; returns where it ends. */
 function writeRecord(out: Buffer, at: number, frame: StreamFrame): number {

@@ -5,9 +5,8 @@ import type { FrameBatch, StreamFrame } from './frames.js';
 import type { LinkStream, StreamCarrier } from './link-stream.js';
 
 /**
- * A session's life: open; going away (a GOAWAY went or came: no new streams);
- * draining (close() was asked: open streams finish); closing (the link was
- * asked to close, or dropped); closed (the link is gone: Node's `destroyed`).
+ * open; goingAway (a GOAWAY went or came); draining (close(): open streams
+ * finish); closing (the link closes, or dropped); closed (the link is gone).
  */
 export type SessionPhase = 'open' | 'goingAway' | 'draining' | 'closing' | 'closed';
 
@@ -22,9 +21,8 @@ const NEXT: Record<SessionPhase, readonly SessionPhase[]> = {
 
 /**
  * Streams multiplexed on one friend link, as an HTTP/2 session multiplexes
- * them on a connection. Routes frames to streams, answers pings, and turns a
- * peer that breaks the rules into a closed link (never a thrown error).
- * Subclasses add the client's and the server's side of stream creation.
+ * them on a connection: routes frames to streams, answers pings, and closes
+ * the link of a peer that breaks the rules (never a thrown error).
  */
 export abstract class LinkSession<S extends LinkStream> extends EventEmitter implements StreamCarrier {
   protected readonly streams = new Map<number, S>();
@@ -48,10 +46,7 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
     link.on('close', (err) => this.onLinkClose(err));
   }
 
-  /**
-   * Moves the session to `next` when its state allows it (see NEXT): the one
-   * place its life changes. False, and no change, otherwise.
-   */
+  /** The one place the session's life changes: false, and no change, unless NEXT allows it. */
   protected to(next: SessionPhase): boolean {
     if (!NEXT[this.phase].includes(next)) return false;
     this.phase = next;
@@ -71,12 +66,11 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
   }
 
   /**
-   * Frames go out together, one link message at a time, as nghttp2 writes
-   * what a session queued: in memory once this turn's microtasks ran; on a
-   * socket on the next check of the event loop, as Node's http2 writes (so a
-   * unary call's pieces, made over several microtasks by grpc-js, go in one
-   * frame and one write). A session destroyed meanwhile drops them (a reply
-   * begun just before `forceShutdown()` never reaches the client).
+   * Frames go out together as one link message, as nghttp2 writes what a
+   * session queued: in memory after this turn's microtasks; on a socket at the
+   * loop's next check, as Node's http2 writes (a unary call's pieces, made over
+   * several microtasks, go in one write). A session destroyed meanwhile drops
+   * them (a reply begun just before `forceShutdown()` never reaches the client).
    */
   send(frame: StreamFrame): void {
     this.unsent.push(frame);
@@ -170,43 +164,32 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
 
   private onFrame(frame: StreamFrame): void {
     if (this.destroyed) return;
-    if (frame.t !== 'ping' && frame.t !== 'pong' && frame.t !== 'goaway' && frame.t !== 'settings') {
-      // A stream's events run in its own async context where it has one (see LinkStream.scope).
-      const scope = this.streams.get(frame.s)?.scope;
-      if (scope) {
-        scope.runInAsyncScope(this.onStreamFrame, this, frame);
-        return;
-      }
-    }
-    this.onStreamFrame(frame);
+    const t = frame.t;
+    const stream =
+      t === 'ping' || t === 'pong' || t === 'goaway' || t === 'settings' ? undefined : this.streams.get(frame.s);
+    // A stream's events run in its own async context where it has one (see LinkStream.scope).
+    if (stream?.scope) stream.scope.runInAsyncScope(this.onStreamFrame, this, frame, stream);
+    else this.onStreamFrame(frame, stream);
   }
 
-  private onStreamFrame(frame: StreamFrame): void {
-    if (
-      (frame.t === 'data' || frame.t === 'end' || frame.t === 'window' || frame.t === 'rst') &&
-      !this.streams.has(frame.s)
-    ) {
+  private onStreamFrame(frame: StreamFrame, stream: S | undefined): void {
+    if (!stream && (frame.t === 'data' || frame.t === 'end' || frame.t === 'window' || frame.t === 'rst')) {
       // A frame for a stream that is over is normal (it crossed our reset); one that never was is not.
       if (this.neverOpened(frame.s)) this.violation(`${frame.t} frame for stream ${frame.s}, which was never opened`);
       return;
     }
     switch (frame.t) {
-      case 'data': {
-        const stream = this.streams.get(frame.s);
-        if (stream && !stream.receiveData(frame.b)) this.violation(`stream ${frame.s} sent beyond its window`);
+      case 'data':
+        if (!stream!.receiveData(frame.b)) this.violation(`stream ${frame.s} sent beyond its window`);
         return;
-      }
       case 'headers':
         return this.onHeaders(frame);
       case 'end':
-        this.streams.get(frame.s)?.receiveEnd();
-        return;
+        return stream!.receiveEnd();
       case 'window':
-        this.streams.get(frame.s)?.receiveWindow(frame.n);
-        return;
+        return stream!.receiveWindow(frame.n);
       case 'rst':
-        this.streams.get(frame.s)?.receiveReset(frame.code);
-        return;
+        return stream!.receiveReset(frame.code);
       case 'ping':
         this.send({ t: 'pong', s: frame.s });
         return;

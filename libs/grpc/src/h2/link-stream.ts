@@ -25,10 +25,9 @@ interface PendingWrite {
 }
 
 /**
- * Where a stream is in its life, as HTTP/2 counts it (RFC 9113, 5.1): both
- * halves open, ours ended (`localEnded`), the peer's ended (`remoteEnded`),
- * both ended; then closed, reset or done, and released from the session (what
- * Node calls destroyed), remembering whether the peer's end had come first.
+ * A stream's life as HTTP/2 counts it (RFC 9113, 5.1): open, one half ended,
+ * both ended; then closed (Node's destroyed), remembering whether the peer's
+ * end had come first.
  */
 export type StreamPhase = 'open' | 'localEnded' | 'remoteEnded' | 'bothEnded' | 'closed' | 'closedAfterEnd';
 
@@ -44,21 +43,14 @@ const NEXT: Record<StreamPhase, readonly StreamPhase[]> = {
 
 /**
  * One HTTP/2 stream as grpc-js sees it, carried by a friend link: Node's
- * Duplex semantics where grpc-js depends on them (pause/resume, 'data' one
- * message at a time, 'end' once the peer's half is done and everything was
- * read, write callbacks once the bytes went out, 'close' with `rstCode`), and a
- * credit window per stream so a reader that stops reading holds the writer
- * back. The client and server streams differ only in their headers API.
+ * Duplex semantics where grpc-js depends on them, and a credit window so a
+ * reader that stops reading holds the writer back. The client and server
+ * streams differ in their headers API and in how reading starts.
  */
 export abstract class LinkStream extends LiteEmitter {
-  /**
-   * The async context the stream's events run in, if not the link's. Node
-   * runs a client stream's events in the context of the `request()` that
-   * made it (its handle is created there); a server stream's in its
-   * connection's, which is the link's.
-   */
+  /** Node runs a client stream's events in the context of its `request()`; a server stream's in the link's. */
   scope: AsyncResource | undefined;
-  /** Where the end of a stream that closes is read, if not where it arrives: Node reads it in its connection's context. */
+  /** Where the end of a stream that closes is read: Node reads it in its connection's context. */
   closeScope: AsyncResource | undefined;
   rstCode: number = NGHTTP2_NO_ERROR;
   /** Where the stream is in its life; changed only by `to()`. */
@@ -67,12 +59,12 @@ export abstract class LinkStream extends LiteEmitter {
   writableEnded = false;
 
   // Node's Readable bookkeeping: paused or flowing, a flow due on the next tick, the first
-  // read allowed yet (see `firstReadLater`), the stream being handed to its reader, 'end' emitted.
+  // read allowed yet, the stream being handed to its reader, 'end' emitted.
   private readonly inbox: Buffer[] = [];
   private inboxHead = 0;
   private flowing: boolean;
   private flowScheduled = false;
-  private reading: boolean;
+  protected reading: boolean;
   handingOver = false;
   private endEmitted = false;
   private unacked = 0;
@@ -86,27 +78,22 @@ export abstract class LinkStream extends LiteEmitter {
   constructor(
     protected readonly carrier: StreamCarrier,
     readonly id: number,
-    startFlowing: boolean,
     /**
-     * Node's http2 hands a stream's data to JavaScript only once the stream is
-     * read, and then from a later I/O callback: code that reacts to a new
-     * stream gets to finish (its promise callbacks too) before the first data
-     * comes. A server stream keeps that: a first read asked for after the
-     * stream was handed over waits a turn of the event loop. (grpc-js reads a
-     * single-message request while it takes the stream, before any
-     * application code runs; that read needs no wait.)
+     * A client stream flows from the start (grpc-js listens to 'data' at
+     * once) and ends even while paused (Node reads its end when it closes).
+     * A server stream starts paused, and a first read asked for after it was
+     * handed over waits a turn, as Node's http2 hands data over only from a
+     * later I/O callback once a stream is read (grpc-js's own read of a
+     * unary request, while it takes the stream, needs no wait).
      */
-    firstReadLater: boolean,
+    private readonly client: boolean,
   ) {
     super();
-    this.flowing = startFlowing;
-    this.reading = !firstReadLater;
+    this.flowing = client;
+    this.reading = client;
   }
 
-  /**
-   * Moves the stream to `next` when its state allows it (see NEXT): the one
-   * place its life changes. False, and no change, otherwise.
-   */
+  /** The one place the stream's life changes: false, and no change, unless NEXT allows it. */
   protected to(next: StreamPhase): boolean {
     if (!NEXT[this.phase].includes(next)) return false;
     this.phase = next;
@@ -125,11 +112,6 @@ export abstract class LinkStream extends LiteEmitter {
   /** The peer's half is done (its end, or a reset from it, came). */
   protected get remoteEnded(): boolean {
     return this.phase === 'remoteEnded' || this.phase === 'bothEnded' || this.phase === 'closedAfterEnd';
-  }
-
-  /** Our half is done: our end went out. */
-  protected get localEnded(): boolean {
-    return this.phase === 'localEnded' || this.phase === 'bothEnded';
   }
 
   /** The peer's half is done; false if it was already, or the stream is closed. */
@@ -162,7 +144,7 @@ export abstract class LinkStream extends LiteEmitter {
     if (this.flowing && !this.flowScheduled) return this;
     this.flowing = true;
     // Node resumes on the next tick; with nothing buffered that tick would do nothing.
-    if (!this.flowScheduled && (this.inboxHead < this.inbox.length || (this.remoteEnded && !this.endEmitted))) {
+    if (!this.flowScheduled && (this.hasUnread || (this.remoteEnded && !this.endEmitted))) {
       this.flowScheduled = true;
       process.nextTick(flowOn, this);
     }
@@ -174,7 +156,7 @@ export abstract class LinkStream extends LiteEmitter {
     this.allowance -= chunk.length;
     if (this.allowance < 0) return false;
     if (this.closed || this.remoteEnded) return true;
-    if (this.flowing && !this.flowScheduled && this.inboxHead === this.inbox.length) this.deliver(chunk);
+    if (this.flowing && !this.flowScheduled && !this.hasUnread) this.deliver(chunk);
     else this.inbox.push(chunk);
     return true;
   }
@@ -201,29 +183,21 @@ export abstract class LinkStream extends LiteEmitter {
     this.emit('data', chunk);
   }
 
-  /** @internal */
-  startReading(): void {
-    this.reading = true;
-    this.flow();
-  }
-
-  /** @internal */
-  flow(): void {
+  /** @internal `firstRead`: the read a server stream's first resume() waited a turn for. */
+  flow(firstRead = false): void {
+    if (firstRead) this.reading = true;
     this.flowScheduled = false;
-    while (this.flowing && this.inboxHead < this.inbox.length && !this.destroyed) {
+    while (this.flowing && this.hasUnread && !this.destroyed) {
       const chunk = this.inbox[this.inboxHead]!;
       this.inbox[this.inboxHead++] = undefined as unknown as Buffer;
       this.deliver(chunk);
     }
-    if (this.inboxHead === this.inbox.length) {
+    if (!this.hasUnread) {
       this.inbox.length = 0;
       this.inboxHead = 0;
     }
     this.maybeEmitEnd(true);
   }
-
-  /** Whether 'end' may come while paused: Node reads the stream's end when the stream closes. */
-  protected abstract endsWhilePaused(): boolean;
 
   /** Whether something else must happen before 'end' (a client's pending trailers event). */
   protected endMayCome(): boolean {
@@ -232,8 +206,8 @@ export abstract class LinkStream extends LiteEmitter {
 
   /** `reading`: asked by the reader (its read finds the end), not by what arrived. */
   protected maybeEmitEnd(reading = false): void {
-    if (!this.remoteEnded || this.endEmitted || this.inboxHead < this.inbox.length || !this.endMayCome()) return;
-    if (!this.flowing && !this.endsWhilePaused()) return;
+    if (!this.remoteEnded || this.endEmitted || this.hasUnread || !this.endMayCome()) return;
+    if (!this.flowing && !this.client) return;
     this.endEmitted = true;
     if (!reading && this.closeScope) this.closeScope.runInAsyncScope(process.nextTick, process, emitEnd, this);
     else process.nextTick(emitEnd, this);
@@ -249,11 +223,6 @@ export abstract class LinkStream extends LiteEmitter {
 
   /** Called once 'end' was emitted. */
   protected afterEnd(): void {}
-
-  /** Whether data may be delivered yet (the stream was read, or is being read). */
-  protected get readStarted(): boolean {
-    return this.reading;
-  }
 
   /** Data received and not read yet. */
   protected get hasUnread(): boolean {
@@ -323,7 +292,7 @@ export abstract class LinkStream extends LiteEmitter {
     if (!this.writableEnded) this.emit('aborted');
     // A stream being read when the peer resets it ends its readable side first, as Node's does;
     // one that is paused, or holds unread data, just closes.
-    const endFirst = this.flowing && !this.flowScheduled && !this.remoteEnded && this.inboxHead === this.inbox.length;
+    const endFirst = this.flowing && !this.flowScheduled && !this.remoteEnded && !this.hasUnread;
     this.endRemote();
     const err =
       code === NGHTTP2_NO_ERROR || code === NGHTTP2_CANCEL
@@ -366,7 +335,7 @@ function flowOn(stream: LinkStream): void {
 }
 
 function firstRead(stream: LinkStream): void {
-  stream.startReading();
+  stream.flow(true);
 }
 
 function emitEnd(stream: LinkStream): void {
@@ -387,10 +356,10 @@ function emitClose(stream: LinkStream, failed: PendingWrite[] | undefined, err: 
 }
 
 /** HTTP/2 error codes by number, as Node names them in its stream errors. */
-const CODE_NAMES = ['NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'SETTINGS_TIMEOUT'].concat(
-  ['STREAM_CLOSED', 'FRAME_SIZE_ERROR', 'REFUSED_STREAM', 'CANCEL', 'COMPRESSION_ERROR', 'CONNECT_ERROR'],
-  ['ENHANCE_YOUR_CALM', 'INADEQUATE_SECURITY', 'HTTP_1_1_REQUIRED'],
-);
+const CODE_NAMES = (
+  'NO_ERROR PROTOCOL_ERROR INTERNAL_ERROR FLOW_CONTROL_ERROR SETTINGS_TIMEOUT STREAM_CLOSED FRAME_SIZE_ERROR ' +
+  'REFUSED_STREAM CANCEL COMPRESSION_ERROR CONNECT_ERROR ENHANCE_YOUR_CALM INADEQUATE_SECURITY HTTP_1_1_REQUIRED'
+).split(' ');
 
 function nameOfCode(code: number): string {
   return code in CODE_NAMES ? `NGHTTP2_${CODE_NAMES[code]}` : `${code}`;

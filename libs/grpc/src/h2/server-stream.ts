@@ -46,8 +46,7 @@ export class ServerLinkStream extends LinkStream {
     private readonly owner: object,
     tier: 'memory' | 'unix' | 'tcp' = 'tcp',
   ) {
-    // grpc-js pauses a new stream before reading it.
-    super(carrier, id, false, true);
+    super(carrier, id, false);
     this.friendTier = tier;
   }
 
@@ -90,7 +89,7 @@ export class ServerLinkStream extends LinkStream {
    */
   override receiveReset(code: number): void {
     if (this.heldReset !== undefined) return;
-    if (this.destroyed || (this.readStarted && !this.remoteEnded)) {
+    if (this.destroyed || (this.reading && !this.remoteEnded)) {
       super.receiveReset(code);
       return;
     }
@@ -108,10 +107,6 @@ export class ServerLinkStream extends LinkStream {
   releaseReset(): void {
     const code = this.heldReset!;
     super.receiveReset(code);
-  }
-
-  protected endsWhilePaused(): boolean {
-    return false;
   }
 
   protected finishLocal(): void {
