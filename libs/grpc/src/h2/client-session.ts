@@ -94,11 +94,7 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
   close(): void {
     if (this.closed) return;
     this.to('draining');
-    if (this.streams.size === 0) {
-      this.to('closing');
-      this.flushNow();
-      this.link.close();
-    }
+    if (this.streams.size === 0) this.closeLink();
   }
 
   /** Drops the link at once: open streams end as on a dropped connection. */
@@ -119,7 +115,7 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
     const fold = receiveBlock(frame.h, stream.responded ? 'trailers' : 'response');
     if (!fold) return this.violation(`malformed header block on stream ${frame.s}`);
     const received = fold.finish();
-    if (received.refused !== undefined && received.connection) this.failConnection(received.refused);
+    if (received.refused !== undefined && received.connection) this.destroyLink(received.refused, undefined, true);
     else if (received.refused !== undefined) stream.close(received.refused);
     else stream.receiveHeaders(received.headers, frame.end, fold.count === 0);
   }

@@ -3,9 +3,8 @@ import { LinkStream, type StreamCarrier } from './link-stream.js';
 
 const { NGHTTP2_FLAG_END_HEADERS, NGHTTP2_FLAG_END_STREAM, NGHTTP2_NO_ERROR } = constants;
 
-function emitHeaders(stream: ClientLinkStream, event: string, headers: IncomingHttpHeaders, flags: number): void {
+const emitHeaders = (stream: ClientLinkStream, event: string, headers: IncomingHttpHeaders, flags: number): void =>
   stream.headersEmitted(event, headers, flags);
-}
 
 /**
  * The client end of a call between friends, in place of a `ClientHttp2Stream`:

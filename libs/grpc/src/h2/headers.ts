@@ -1,14 +1,10 @@
 import type { OutgoingHttpHeaders } from 'node:http2';
 import { nodeError } from './lite-emitter.js';
 
-/**
- * Node's http2 header rules, for the streams that stand in for HTTP/2 between
- * friends. grpc-js hands header objects to `session.request()`,
- * `stream.respond()` and `stream.sendTrailers()` and reads the objects Node
- * builds on the other side; between friends the same objects must come out,
- * and the same objects must be refused. So an outgoing object is checked here
- * as Node checks it before HPACK; received-headers.ts folds the fields back
- * into an object as Node does after it (repeated fields joined with ", ").
+/*
+ * Node's http2 header rules on the sending side: between friends the objects
+ * grpc-js hands to request(), respond() and sendTrailers() are refused as Node
+ * refuses them; received-headers.ts folds the fields as Node's receiving side.
  */
 
 /** Which pseudo-headers a block may carry. */
@@ -32,14 +28,9 @@ export const SINGLE_VALUE = new Set(
   ).split(' '),
 );
 
-const CONNECTION_SPECIFIC = new Set([
-  'connection',
-  'upgrade',
-  'http2-settings',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-]);
+const CONNECTION_SPECIFIC = new Set(
+  'connection upgrade http2-settings keep-alive proxy-connection transfer-encoding'.split(' '),
+);
 
 /** A TypeError with Node's code and message, as thrown by the call Node would have refused. */
 const typeError = (code: string, message: string): TypeError => nodeError(code, message, TypeError);
@@ -49,12 +40,11 @@ const hasOwn = Object.prototype.hasOwnProperty;
 const singleValueError = (key: string): TypeError =>
   typeError('ERR_HTTP2_HEADER_SINGLE_VALUE', `Header field "${key}" must only have a single value`);
 
-/** What Node's rules say about one header name, worked out once per name. */
+/** What Node's rules say about one header name, worked out once per name. `error`: thrown for any value. */
 interface NameRule {
   key: string;
   pseudo: boolean;
   single: boolean;
-  /** Thrown for any value (a space in the name, a connection-specific field). */
   error?: () => TypeError;
   /** `te` is allowed with the value `trailers` only. */
   te: boolean;

@@ -90,16 +90,6 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
     this.link.send(frames);
   };
 
-  /** Sends what is queued now (before the link closes behind it). */
-  protected flushNow(): void {
-    this.flush();
-  }
-
-  /** Drops what was queued and not sent. */
-  protected dropUnsent(): void {
-    this.unsent.length = 0;
-  }
-
   release(id: number): void {
     if (this.streams.delete(id)) this.afterRelease();
   }
@@ -116,35 +106,27 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
   }
 
   /**
-   * Drops the link now: every stream ends with `code` on both sides. The
-   * peer hears the resets first (as it would RST_STREAM frames before the
-   * connection goes); a peer that broke the protocol (`err`) hears nothing more.
+   * Drops the link now: every stream ends with `code`. The peer hears the
+   * resets first (as RST_STREAM frames before the connection goes), unless
+   * `quiet`: a peer that broke the protocol (`err`) hears nothing more, nor
+   * one whose block was a connection error (an HPACK one).
    */
-  protected destroyLink(code: number, err?: Error): void {
+  protected destroyLink(code: number, err?: Error, quiet = err !== undefined): void {
     if (this.destroyed) return;
-    this.dropUnsent();
+    this.unsent.length = 0;
     for (const stream of [...this.streams.values()]) {
-      if (!err) this.send({ t: 'rst', s: stream.id, code });
+      if (!quiet) this.send({ t: 'rst', s: stream.id, code });
       stream.destroyWith(code, undefined);
     }
-    this.to('closing');
-    this.flushNow();
-    if (err) this.link.destroy(err);
-    else this.link.close();
+    this.closeLink(err);
   }
 
-  /**
-   * A connection error (an HPACK one): every stream is reset with `code` on
-   * both sides, as a GOAWAY would end them, and the link closes after the resets.
-   */
-  protected failConnection(code: number): void {
-    if (this.closed) return;
-    for (const stream of [...this.streams.values()]) {
-      this.send({ t: 'rst', s: stream.id, code });
-      stream.destroyWith(code, undefined);
-    }
+  /** Sends what is queued, then closes the link (or destroys it with `err`). */
+  protected closeLink(err?: Error): void {
     this.to('closing');
-    this.link.close();
+    this.flush();
+    if (err) this.link.destroy(err);
+    else this.link.close();
   }
 
   /** Whether `id` names a stream that was never opened (a frame for it breaks the protocol). */

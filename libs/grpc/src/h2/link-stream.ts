@@ -65,7 +65,7 @@ export abstract class LinkStream extends LiteEmitter {
   private flowing: boolean;
   private flowScheduled = false;
   protected reading: boolean;
-  handingOver = false;
+  protected handingOver = false;
   private endEmitted = false;
   private unacked = 0;
   /** Bytes the peer may still send before we grant more; below zero it broke the window. */
@@ -322,32 +322,18 @@ export abstract class LinkStream extends LiteEmitter {
     const failed = this.outbox.length > 0 ? this.outbox.splice(0) : undefined;
     this.outboxBytes = 0;
     this.carrier.release(this.id);
-    if (endFirst) {
-      this.endEmitted = true;
-      process.nextTick(emitEndThenClose, this, failed, err);
-    } else process.nextTick(emitClose, this, failed, err);
+    if (endFirst) this.endEmitted = true;
+    process.nextTick(emitClose, this, failed, err, endFirst);
   }
 }
 
 // Scheduled without a closure per stream.
-function flowOn(stream: LinkStream): void {
-  stream.flow();
-}
+const flowOn = (stream: LinkStream): void => stream.flow();
+const firstRead = (stream: LinkStream): void => stream.flow(true);
+const emitEnd = (stream: LinkStream): void => stream.emitEnd();
 
-function firstRead(stream: LinkStream): void {
-  stream.flow(true);
-}
-
-function emitEnd(stream: LinkStream): void {
-  stream.emitEnd();
-}
-
-function emitEndThenClose(stream: LinkStream, failed: PendingWrite[] | undefined, err: Error | undefined): void {
-  stream.emit('end');
-  emitClose(stream, failed, err);
-}
-
-function emitClose(stream: LinkStream, failed: PendingWrite[] | undefined, err: Error | undefined): void {
+function emitClose(stream: LinkStream, failed: PendingWrite[] | undefined, err: Error | undefined, endFirst: boolean) {
+  if (endFirst) stream.emit('end');
   if (failed)
     for (const write of failed)
       write.cb?.(nodeError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed'));
@@ -361,6 +347,4 @@ const CODE_NAMES = (
   'REFUSED_STREAM CANCEL COMPRESSION_ERROR CONNECT_ERROR ENHANCE_YOUR_CALM INADEQUATE_SECURITY HTTP_1_1_REQUIRED'
 ).split(' ');
 
-function nameOfCode(code: number): string {
-  return code in CODE_NAMES ? `NGHTTP2_${CODE_NAMES[code]}` : `${code}`;
-}
+const nameOfCode = (code: number): string => (code in CODE_NAMES ? `NGHTTP2_${CODE_NAMES[code]}` : `${code}`);

@@ -1,18 +1,14 @@
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { SINGLE_VALUE, visitHeaders, type FieldSink, type HeaderBlock } from './headers.js';
 
-/**
+/*
  * The receiving side of Node's http2 for one header block: nghttp2's checks
  * (RFC 9113, 8.2 and 8.3) and Node's folding of the fields into an object.
  * A field nghttp2 would ignore is dropped; a block it would reject resets the
  * stream with the code it would use.
  */
 
-/**
- * A received block as Node's http2 hands it over, or the reset code with
- * which it refuses it; `connection` when the refusal ends the whole
- * connection (an HPACK error does), not just the stream.
- */
+/** A received block as Node hands it over, or its refusal; `connection` when that ends the connection (HPACK). */
 export type ReceivedHeaders =
   { headers: IncomingHttpHeaders; refused?: undefined } | { refused: number; connection?: boolean };
 
@@ -23,11 +19,7 @@ export const MAX_HEADER_PAIRS = 128;
 /** nghttp2's HPACK decoder takes no name or value longer than this once encoded. */
 const MAX_ENCODED_STRING = 65_536;
 
-/**
- * Bits of each printable ASCII character in HPACK's Huffman code (RFC 7541,
- * appendix B), from space (0x20) to tilde (0x7e); measured against
- * nghttp2's limit by test/headers.spec.ts.
- */
+/** Bits of each printable ASCII character (0x20–0x7e) in HPACK's Huffman code (RFC 7541, appendix B). */
 const HUFFMAN_BITS = [
   6, 10, 10, 12, 13, 6, 8, 11, 10, 10, 8, 11, 8, 6, 6, 6, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 7, 8, 15, 6, 12, 10, 13, 6, 7,
   7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 8, 7, 8, 13, 19, 13, 14, 6, 15, 5, 6, 5, 6, 5, 6, 6, 6,

@@ -11,29 +11,15 @@ const { NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM, NGHTTP2_FLAG_END_HEADERS, NGHT
 /** grpc-js's handler for a new stream on a port (what it listens to 'stream' with). */
 export type StreamDispatch = (stream: ServerLinkStream, headers: IncomingHttpHeaders, flags: number) => void;
 
-function dispatchStream(
-  dispatch: StreamDispatch,
-  stream: ServerLinkStream,
-  headers: IncomingHttpHeaders,
-  flags: number,
-): void {
-  stream.handingOver = true;
-  try {
-    dispatch(stream, headers, flags);
-  } finally {
-    stream.handingOver = false;
-    stream.handedOver();
-  }
-}
+const handOver = (stream: ServerLinkStream, dispatch: StreamDispatch, headers: IncomingHttpHeaders, flags: number) =>
+  stream.handOver(dispatch, headers, flags);
 
 /**
- * The server side of a friend link, in place of a `ServerHttp2Session`.
- * grpc-js's server adopts it as one of its sessions (its 'session' handler),
- * so its own code applies to friends: keepalive pings, connection age and
- * idle limits, channelz, `drain()`, `unbind()`, `tryShutdown()` and
- * `forceShutdown()` all close or destroy this session as they would an HTTP/2
- * one. `socket` describes the connection the friendship was agreed on
- * (addresses, TLS peer), which is what grpc-js reports as peer and auth context.
+ * The server side of a friend link, in place of a `ServerHttp2Session`:
+ * grpc-js's server adopts it as one of its sessions, so keepalive, connection
+ * age and idle limits, channelz, drain and shutdown apply to it as to HTTP/2.
+ * `socket` describes the connection the friendship was agreed on (addresses,
+ * TLS peer): what grpc-js reports as peer and auth context.
  */
 export class ServerLinkSession extends LinkSession<ServerLinkStream> {
   readonly state = { localWindowSize: 65_535, remoteWindowSize: 65_535 };
@@ -108,15 +94,15 @@ export class ServerLinkSession extends LinkSession<ServerLinkStream> {
     if (!fold) return this.violation(`malformed header block on stream ${frame.s}`);
     const received = fold.finish();
     if (received.refused !== undefined) {
-      this.send({ t: 'rst', s: frame.s, code: received.refused });
-      if (received.connection) this.failConnection(received.refused);
+      if (received.connection) this.destroyLink(received.refused, undefined, true);
+      else this.send({ t: 'rst', s: frame.s, code: received.refused });
       return;
     }
-    const stream = new ServerLinkStream(this, frame.s, this, this.link.kind);
+    const stream = new ServerLinkStream(this, frame.s);
     this.streams.set(frame.s, stream);
     const flags = frame.end ? NGHTTP2_FLAG_END_HEADERS | NGHTTP2_FLAG_END_STREAM : NGHTTP2_FLAG_END_HEADERS;
     // As Node: the stream exists now (data that follows is buffered), 'stream' comes on the next tick.
-    process.nextTick(dispatchStream, this.dispatch, stream, received.headers, flags);
+    process.nextTick(handOver, stream, this.dispatch, received.headers, flags);
     if (frame.end) stream.receiveEnd();
   }
 
@@ -138,10 +124,6 @@ export class ServerLinkSession extends LinkSession<ServerLinkStream> {
   }
 
   private maybeFinishClose(): void {
-    if (this.phase === 'draining' && this.streams.size === 0) {
-      this.to('closing');
-      this.flushNow();
-      this.link.close();
-    }
+    if (this.phase === 'draining' && this.streams.size === 0) this.closeLink();
   }
 }

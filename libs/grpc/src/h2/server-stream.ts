@@ -1,15 +1,13 @@
-import { constants, type OutgoingHttpHeaders } from 'node:http2';
+import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import type { Tier } from '@friends/core';
 import { microtask } from '@friends/core/internal';
 import { nodeError } from './lite-emitter.js';
 import { responseStatus, STATUS_DEFAULT, wantsDate } from './headers.js';
 import { sendBlock } from './received-headers.js';
-import { LinkStream, type StreamCarrier } from './link-stream.js';
+import { LinkStream } from './link-stream.js';
+import type { ServerLinkSession, StreamDispatch } from './server-session.js';
 
 const { NGHTTP2_NO_ERROR } = constants;
-
-function releaseReset(stream: ServerLinkStream): void {
-  stream.releaseReset();
-}
 
 /** The date Node puts on every response: recomputed at most once a second. */
 let cachedDate = '';
@@ -26,13 +24,10 @@ function utcDate(): string {
 
 /**
  * The server end of a call between friends, in place of a `ServerHttp2Stream`:
- * grpc-js's own server (its handler lookup, interceptors, call objects,
- * deadlines, limits and status handling) runs on it unchanged. A server stream
- * is over once its final headers are out (Node resets the client's half then).
+ * grpc-js's own server runs on it unchanged. It is over once its final headers
+ * are out (Node resets the client's half then).
  */
 export class ServerLinkStream extends LinkStream {
-  /** The tier the stream came over, for a span that marks its call. */
-  readonly friendTier: 'memory' | 'unix' | 'tcp';
   headersSent = false;
   private dispatched = false;
   private heldReset: number | undefined;
@@ -40,19 +35,20 @@ export class ServerLinkStream extends LinkStream {
   private trailersReady = false;
 
   constructor(
-    carrier: StreamCarrier,
+    private readonly owner: ServerLinkSession,
     id: number,
-    /** What grpc-js reads as `stream.session` (the peer's socket, for getPeer and auth context). */
-    private readonly owner: object,
-    tier: 'memory' | 'unix' | 'tcp' = 'tcp',
   ) {
-    super(carrier, id, false);
-    this.friendTier = tier;
+    super(owner, id, false);
   }
 
-  /** As Node's: the session, until the stream is destroyed (a call's peer is 'unknown' then). */
-  get session(): object | undefined {
+  /** As Node's: the session (for getPeer and auth context) until the stream is destroyed, then 'unknown'. */
+  get session(): ServerLinkSession | undefined {
     return this.destroyed ? undefined : this.owner;
+  }
+
+  /** The tier the stream came over, for a span that marks its call. */
+  get friendTier(): Tier {
+    return this.owner.link.kind;
   }
 
   respond(headers: OutgoingHttpHeaders = {}, options: { endStream?: boolean; waitForTrailers?: boolean } = {}): void {
@@ -94,19 +90,23 @@ export class ServerLinkStream extends LinkStream {
       return;
     }
     this.heldReset = code;
-    if (this.dispatched) setImmediate(releaseReset, this);
+    if (this.dispatched) this.releaseResetLater();
   }
 
-  /** @internal grpc-js was handed the stream (a reset held until then goes a turn later). */
-  handedOver(): void {
-    this.dispatched = true;
-    if (this.heldReset !== undefined) setImmediate(releaseReset, this);
+  /** @internal Hands the stream to grpc-js; a reset held until then goes a turn later. */
+  handOver(dispatch: StreamDispatch, headers: IncomingHttpHeaders, flags: number): void {
+    this.handingOver = true;
+    try {
+      dispatch(this, headers, flags);
+    } finally {
+      this.handingOver = false;
+      this.dispatched = true;
+      if (this.heldReset !== undefined) this.releaseResetLater();
+    }
   }
 
-  /** @internal */
-  releaseReset(): void {
-    const code = this.heldReset!;
-    super.receiveReset(code);
+  private releaseResetLater(): void {
+    setImmediate(() => super.receiveReset(this.heldReset!));
   }
 
   protected finishLocal(): void {

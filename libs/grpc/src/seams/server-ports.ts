@@ -38,7 +38,7 @@ const serverClass = (): Function | undefined => {
 function samples(): { session: object; stream: object } {
   const link = { on: () => link } as unknown as Link<FrameBatch>;
   const session = new ServerLinkSession(link, {}, false, () => undefined, Infinity);
-  const stream = new ServerLinkStream({ objects: false, send: () => undefined, release: () => undefined }, 1, session);
+  const stream = new ServerLinkStream(session, 1);
   return { session, stream };
 }
 
