@@ -22,6 +22,8 @@ export interface ForkOptions {
    * from a copy of the checkout when the checkout is out of that uid's reach.
    */
   runAs?: number;
+  /** With `runAs`: its supplementary groups (a pod's `fsGroup`). Default none. */
+  groups?: number[];
 }
 
 /** How to run the child: a `ForkOptions`, or a wrapper command that execs node (see forkIpc). */
@@ -43,7 +45,14 @@ function forkAs(entry: string, args: string[], options: ForkOptions): ChildProce
       ? { execArgv }
       : {
           execPath: 'setpriv',
-          execArgv: [`--reuid=${as}`, `--regid=${as}`, '--clear-groups', '--', process.execPath, ...execArgv],
+          execArgv: [
+            `--reuid=${as}`,
+            `--regid=${as}`,
+            options.groups?.length ? `--groups=${options.groups.join(',')}` : '--clear-groups',
+            '--',
+            process.execPath,
+            ...execArgv,
+          ],
         }),
   });
 }

@@ -45,6 +45,10 @@ export interface FriendsGrpcServerOptions {
   friends?: boolean | { memory?: boolean; unix?: boolean };
   /** Where the unix socket lives. Default `$XDG_RUNTIME_DIR/friends` or `<tmpdir>/friends-<uid>`. */
   socketDir?: string;
+  /** Mode of the unix socket file. Default 0o600 (same user only). */
+  socketMode?: number;
+  /** Mode of the socket directory when it is created. Default 0o700. */
+  socketDirMode?: number;
   /**
    * Names this machine's kernel for the unix tier, in place of Linux's boot id: only clients that
    * hold the same value take the unix tier. For machines that share a boot id but not a filesystem
@@ -240,6 +244,8 @@ export class FriendsGrpcServer extends Server {
         memory: tiers.memory,
         unix: tiers.unix,
         socketDir: this.friendsOptions.socketDir,
+        socketDirMode: this.friendsOptions.socketDirMode,
+        socketMode: this.friendsOptions.socketMode,
         socketPrefix: 'grpc',
         kernelIdentity: this.friendsOptions.kernelIdentity,
         memoryCopy: memoryCopies.none,

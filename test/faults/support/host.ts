@@ -66,15 +66,19 @@ export async function nestHost(
   }
 }
 
-/** A host serving the gRPC echo service on `port` (0: any) with its unix socket in `socketDir`. */
+/**
+ * A host serving the gRPC echo service on `port` (0: any) with its unix socket in `socketDir`;
+ * `options` are its other friends options.
+ */
 export async function grpcHost(
   port: number,
   socketDir: string,
   fork: Omit<ForkOptions, 'execArgv'> = {},
+  options: Record<string, unknown> = {},
 ): Promise<FaultHost & { port: number }> {
   const host = await startHost('gRPC server host', fork);
   try {
-    const bound = await host.request<{ port: number }>({ op: 'grpc-server', port, socketDir });
+    const bound = await host.request<{ port: number }>({ op: 'grpc-server', port, socketDir, options });
     return Object.assign(host, { port: bound.port });
   } catch (err) {
     await host.kill();
