@@ -1,7 +1,7 @@
 import { constants, type IncomingHttpHeaders } from 'node:http2';
 import { LinkStream, type StreamCarrier } from './link-stream.js';
 
-const { NGHTTP2_FLAG_END_HEADERS, NGHTTP2_FLAG_END_STREAM, NGHTTP2_NO_ERROR } = constants;
+const { NGHTTP2_FLAG_END_HEADERS, NGHTTP2_FLAG_END_STREAM } = constants;
 
 const emitHeaders = (stream: ClientLinkStream, event: string, headers: IncomingHttpHeaders, flags: number): void =>
   stream.headersEmitted(event, headers, flags);
@@ -15,8 +15,6 @@ const emitHeaders = (stream: ClientLinkStream, event: string, headers: IncomingH
 export class ClientLinkStream extends LinkStream {
   /** @internal Whether the response headers came (what follows are trailers). */
   responded = false;
-  /** Headers received and not emitted yet: the stream's end waits for them, as in Node. */
-  private pendingHeaders = 0;
 
   constructor(carrier: StreamCarrier, id: number) {
     super(carrier, id, true);
@@ -31,10 +29,7 @@ export class ClientLinkStream extends LinkStream {
     const flags = end ? NGHTTP2_FLAG_END_HEADERS | NGHTTP2_FLAG_END_STREAM : NGHTTP2_FLAG_END_HEADERS;
     const event = this.responded ? 'trailers' : 'response';
     // Empty trailers end the stream without a 'trailers' event, as over HTTP/2.
-    if (event === 'trailers' && empty) {
-      this.serverFinished();
-      return;
-    }
+    if (event === 'trailers' && empty) return this.serverFinished();
     this.responded = true;
     this.pendingHeaders++;
     // Over HTTP/2, trailers sent after data the client has not read yet come in a later
@@ -59,19 +54,10 @@ export class ClientLinkStream extends LinkStream {
     this.maybeEmitEnd();
   }
 
-  protected override endMayCome(): boolean {
-    return this.pendingHeaders === 0;
-  }
-
   private serverFinished(): void {
     // The stream is closed on both halves now: what we have not sent, we never will.
     this.writableEnded = true;
     super.receiveEnd();
-  }
-
-  protected override afterEnd(): void {
-    // Closed on both halves and everything read: the stream goes away, as Node's does after 'end'.
-    this.destroyWith(NGHTTP2_NO_ERROR, undefined);
   }
 
   /** As Node's: a reset stream still open for writing ends its half first (the peer reads its end, then the reset). */

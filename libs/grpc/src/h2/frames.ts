@@ -49,9 +49,7 @@ const BATCH_BYTES = 1 << 20;
 /** Records a frame may hold, so what one frame makes the receiver build (and the time it takes) stays small. */
 const BATCH_RECORDS = 4096;
 
-function badFrame(why: string): FriendsError {
-  return new FriendsError(ErrorCodes.BAD_FRAME, `Bad gRPC stream frame: ${why}`);
-}
+const badFrame = (why: string): FriendsError => new FriendsError(ErrorCodes.BAD_FRAME, `Bad gRPC stream frame: ${why}`);
 
 const payloadBound = (frame: StreamFrame): number =>
   frame.t === 'data' ? frame.b.length : frame.t === 'headers' ? (frame.h as Buffer).length : 4;
@@ -60,25 +58,18 @@ const payloadBound = (frame: StreamFrame): number =>
 function writeRecord(out: Buffer, at: number, frame: StreamFrame): number {
   const start = at;
   at += RECORD_HEADER;
-  switch (frame.t) {
-    case 'data':
-      at += frame.b.copy(out, at);
-      break;
-    case 'headers':
-      at += (frame.h as Buffer).copy(out, at);
-      break;
-    case 'window':
-      at = out.writeUInt32LE(frame.n, at);
-      break;
-    case 'rst':
-    case 'goaway':
-      at = out.writeUInt32LE(frame.code >>> 0, at);
-      break;
-    case 'settings':
-      at = out.writeUInt32LE(frame.maxConcurrentStreams >>> 0, at);
-      break;
-  }
-  out[start] = TYPES.indexOf(frame.t === 'headers' && frame.end ? 'trailers' : frame.t);
+  const t = frame.t;
+  if (t === 'data' || t === 'headers') at += (t === 'data' ? frame.b : (frame.h as Buffer)).copy(out, at);
+  const n =
+    t === 'window'
+      ? frame.n
+      : t === 'rst' || t === 'goaway'
+        ? frame.code
+        : t === 'settings'
+          ? frame.maxConcurrentStreams
+          : undefined;
+  if (n !== undefined) at = out.writeUInt32LE(n >>> 0, at);
+  out[start] = TYPES.indexOf(t === 'headers' && frame.end ? 'trailers' : t);
   out.writeUInt32LE(frame.s >>> 0, start + 1);
   out.writeUInt32LE(at - start - RECORD_HEADER, start + 5);
   return at;

@@ -39,6 +39,10 @@ const hasOwn = Object.prototype.hasOwnProperty;
 
 const singleValueError = (key: string): TypeError =>
   typeError('ERR_HTTP2_HEADER_SINGLE_VALUE', `Header field "${key}" must only have a single value`);
+const pseudoError = (key: string): TypeError =>
+  typeError('ERR_HTTP2_INVALID_PSEUDOHEADER', `"${key}" is an invalid pseudoheader or is used incorrectly`);
+const connectionError = <E extends Error>(key: string, Type?: new (m: string) => E): E =>
+  nodeError('ERR_HTTP2_INVALID_CONNECTION_HEADERS', `HTTP/1 Connection specific headers are forbidden: "${key}"`, Type);
 
 /** What Node's rules say about one header name, worked out once per name. `error`: thrown for any value. */
 interface NameRule {
@@ -60,9 +64,7 @@ function ruleFor(name: string): NameRule {
   rule = { key, pseudo, single: SINGLE_VALUE.has(key), te: key === 'te' };
   if (!pseudo && key.includes(' '))
     rule.error = () => typeError('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${key}"]`);
-  else if (CONNECTION_SPECIFIC.has(key))
-    rule.error = () =>
-      typeError('ERR_HTTP2_INVALID_CONNECTION_HEADERS', `HTTP/1 Connection specific headers are forbidden: "${key}"`);
+  else if (CONNECTION_SPECIFIC.has(key)) rule.error = () => connectionError(key, TypeError);
   // Bounded: names are few in practice, but a peer-chosen flood must not grow it.
   if (rules.size < 4096) rules.set(name, rule);
   return rule;
@@ -91,8 +93,7 @@ export function visitHeaders(
     for (const name in headers) {
       if (name.charCodeAt(0) !== 58 /* : */ || headers[name] === undefined || !hasOwn.call(headers, name)) continue;
       const key = ruleFor(name).key;
-      if (!PSEUDO[block].has(key))
-        throw typeError('ERR_HTTP2_INVALID_PSEUDOHEADER', `"${key}" is an invalid pseudoheader or is used incorrectly`);
+      if (!PSEUDO[block].has(key)) throw pseudoError(key);
     }
   for (const name in headers) {
     if (!hasOwn.call(headers, name)) continue;
@@ -117,17 +118,12 @@ export function visitHeaders(
       (singles ??= []).push(key);
     }
     if (rule.pseudo) {
-      if (!PSEUDO[block].has(key))
-        throw typeError('ERR_HTTP2_INVALID_PSEUDOHEADER', `"${key}" is an invalid pseudoheader or is used incorrectly`);
+      if (!PSEUDO[block].has(key)) throw pseudoError(key);
       sink.field(key, single!, true);
       continue;
     }
     if (rule.error) throw rule.error();
-    if (rule.te && (many !== undefined || single !== 'trailers'))
-      throw nodeError(
-        'ERR_HTTP2_INVALID_CONNECTION_HEADERS',
-        `HTTP/1 Connection specific headers are forbidden: "${key}"`,
-      );
+    if (rule.te && (many !== undefined || single !== 'trailers')) throw connectionError(key);
     if (many) for (const v of many) sink.field(key, String(v), false);
     else sink.field(key, single!, false);
   }
@@ -141,9 +137,8 @@ export function visitHeaders(
 export function responseStatus(headers: OutgoingHttpHeaders): string {
   const raw = headers[':status'];
   const status = (raw as unknown as number) | 0 || 200;
-  if (status < 200 || status > 599) {
+  if (status < 200 || status > 599)
     throw nodeError('ERR_HTTP2_STATUS_INVALID', `Invalid status code: ${status}`, RangeError);
-  }
   return String(status);
 }
 

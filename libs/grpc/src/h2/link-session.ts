@@ -10,6 +10,8 @@ import type { LinkStream, StreamCarrier } from './link-stream.js';
  */
 export type SessionPhase = 'open' | 'goingAway' | 'draining' | 'closing' | 'closed';
 
+type PingCallback = (err: Error | null, ms: number, payload: Buffer) => void;
+
 /** The transitions a session may make; any other is refused (and changes nothing). */
 const NEXT: Record<SessionPhase, readonly SessionPhase[]> = {
   open: ['goingAway', 'draining', 'closing', 'closed'],
@@ -29,10 +31,7 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
   /** Where the session is in its life; changed only by `to()`. */
   phase: SessionPhase = 'open';
   private nextPing = 1;
-  private readonly pings = new Map<
-    number,
-    { started: bigint; cb: (err: Error | null, ms: number, payload: Buffer) => void }
-  >();
+  private readonly pings = new Map<number, { started: bigint; cb: PingCallback }>();
 
   /** Header blocks go to the peer as objects (memory), not as lists of fields. */
   readonly objects: boolean;
@@ -95,10 +94,8 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
   }
 
   /** Sends a ping; `cb` gets the round-trip time when the pong comes back. */
-  ping(cb: (err: Error | null, ms: number, payload: Buffer) => void): boolean {
-    if (this.destroyed) {
-      throw nodeError('ERR_HTTP2_INVALID_SESSION', 'The session has been destroyed');
-    }
+  ping(cb: PingCallback): boolean {
+    if (this.destroyed) throw nodeError('ERR_HTTP2_INVALID_SESSION', 'The session has been destroyed');
     const id = this.nextPing++;
     this.pings.set(id, { started: process.hrtime.bigint(), cb });
     this.send({ t: 'ping', s: id });
@@ -173,8 +170,7 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
       case 'rst':
         return stream!.receiveReset(frame.code);
       case 'ping':
-        this.send({ t: 'pong', s: frame.s });
-        return;
+        return this.send({ t: 'pong', s: frame.s });
       case 'pong': {
         const ping = this.pings.get(frame.s);
         if (!ping) return;
@@ -193,15 +189,13 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
     if (!this.to('closed')) return;
     // A socket's close comes in a later I/O callback than its last data: what that data
     // set in motion (headers events on the next tick) happens before streams hear of it.
-    setImmediate(() => this.linkClosed(err));
-  }
-
-  private linkClosed(err: Error | undefined): void {
-    for (const ping of this.pings.values()) {
-      const failed = nodeError('ERR_HTTP2_PING_CANCEL', 'The session was closed before the ping was acknowledged');
-      process.nextTick(ping.cb, failed, 0, Buffer.alloc(8));
-    }
-    this.pings.clear();
-    this.onClosed(err);
+    setImmediate(() => {
+      for (const ping of this.pings.values()) {
+        const failed = nodeError('ERR_HTTP2_PING_CANCEL', 'The session was closed before the ping was acknowledged');
+        process.nextTick(ping.cb, failed, 0, Buffer.alloc(8));
+      }
+      this.pings.clear();
+      this.onClosed(err);
+    });
   }
 }

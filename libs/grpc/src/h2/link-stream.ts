@@ -67,6 +67,8 @@ export abstract class LinkStream extends LiteEmitter {
   protected reading: boolean;
   protected handingOver = false;
   private endEmitted = false;
+  /** A client's headers received and not emitted yet: 'end' waits for them, as in Node. */
+  protected pendingHeaders = 0;
   private unacked = 0;
   /** Bytes the peer may still send before we grant more; below zero it broke the window. */
   private allowance = STREAM_WINDOW;
@@ -199,14 +201,9 @@ export abstract class LinkStream extends LiteEmitter {
     this.maybeEmitEnd(true);
   }
 
-  /** Whether something else must happen before 'end' (a client's pending trailers event). */
-  protected endMayCome(): boolean {
-    return true;
-  }
-
   /** `reading`: asked by the reader (its read finds the end), not by what arrived. */
   protected maybeEmitEnd(reading = false): void {
-    if (!this.remoteEnded || this.endEmitted || this.hasUnread || !this.endMayCome()) return;
+    if (!this.remoteEnded || this.endEmitted || this.hasUnread || this.pendingHeaders > 0) return;
     if (!this.flowing && !this.client) return;
     this.endEmitted = true;
     if (!reading && this.closeScope) this.closeScope.runInAsyncScope(process.nextTick, process, emitEnd, this);
@@ -218,11 +215,9 @@ export abstract class LinkStream extends LiteEmitter {
     // As a Node stream destroyed before its 'end': it comes unless the reset was an error.
     if (this.destroyed && this.rstCode !== NGHTTP2_NO_ERROR && this.rstCode !== NGHTTP2_CANCEL) return;
     this.emit('end');
-    this.afterEnd();
+    // A client stream is closed on both halves and read: it goes away, as Node's does after 'end'.
+    if (this.client) this.destroyWith(NGHTTP2_NO_ERROR, undefined);
   }
-
-  /** Called once 'end' was emitted. */
-  protected afterEnd(): void {}
 
   /** Data received and not read yet. */
   protected get hasUnread(): boolean {

@@ -46,11 +46,15 @@ export class LiteEmitter {
 
   removeListener(event: string, listener: Listener): this {
     const slot = this.handlers[event];
-    const list = slot === undefined ? [] : typeof slot === 'function' ? [slot] : slot;
-    const i = list.findLastIndex((entry) => entry === listener || entry.listener === listener);
+    const matches = (entry: Listener): boolean => entry === listener || entry.listener === listener;
+    if (typeof slot === 'function') {
+      if (matches(slot)) this.handlers[event] = undefined;
+      return this;
+    }
+    const i = slot ? slot.findLastIndex(matches) : -1;
     if (i < 0) return this;
-    const rest = list.filter((_, j) => j !== i);
-    this.handlers[event] = rest.length === 0 ? undefined : rest.length === 1 ? rest[0] : rest;
+    const rest = slot!.filter((_, j) => j !== i);
+    this.handlers[event] = rest.length === 1 ? rest[0] : rest;
     return this;
   }
 

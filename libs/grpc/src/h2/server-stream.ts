@@ -13,12 +13,8 @@ const { NGHTTP2_NO_ERROR } = constants;
 let cachedDate = '';
 let cachedSecond = -1;
 function utcDate(): string {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
-  if (second !== cachedSecond) {
-    cachedSecond = second;
-    cachedDate = new Date(now).toUTCString();
-  }
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== cachedSecond) [cachedSecond, cachedDate] = [second, new Date(second * 1000).toUTCString()];
   return cachedDate;
 }
 
