@@ -37,6 +37,8 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
     private readonly scheme: 'http' | 'https',
     /** The largest header block a request may carry, as the HTTP/2 session it stands for allows (see seams/client-session.ts). */
     private readonly maxSendHeaderBlock = Infinity,
+    /** Nothing is in flight when grpc-js calls on it (see seams/client-session.ts): resets go out before ends. */
+    private readonly idle = false,
   ) {
     super(link);
     this.defaults = { ':scheme': scheme, ':method': 'GET', ':path': '/' };
@@ -60,7 +62,7 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
     const h = sendBlock(this.objects, headers, 'request', this.defaults);
     const id = this.nextId;
     this.nextId += 2;
-    const stream = new ClientLinkStream(this, id);
+    const stream = new ClientLinkStream(this, id, this.idle);
     stream.scope = new AsyncResource('Http2Stream');
     stream.closeScope = this.scope;
     if (

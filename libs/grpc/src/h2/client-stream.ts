@@ -19,7 +19,15 @@ export class ClientLinkStream extends LinkStream {
   /** Headers received and not emitted yet: the stream's end waits for them, as in Node. */
   private pendingHeaders = 0;
 
-  constructor(carrier: StreamCarrier, id: number) {
+  constructor(
+    carrier: StreamCarrier,
+    id: number,
+    /**
+     * Nothing else is in flight on the connection: Node's end then waits for
+     * the request's write to be called back, and a reset goes out first.
+     */
+    private readonly resetsFirst = false,
+  ) {
     // grpc-js adds its 'data' listener at once, which sets a Node stream flowing.
     super(carrier, id, true, false);
   }
@@ -80,9 +88,12 @@ export class ClientLinkStream extends LinkStream {
     this.destroyWith(NGHTTP2_NO_ERROR, undefined);
   }
 
-  /** As Node's: a reset stream still open for writing ends its half first (the peer reads its end, then the reset). */
+  /**
+   * As Node's: a reset stream still open for writing ends its half first (the
+   * peer reads its end, then the reset), unless the reset goes first.
+   */
   override close(code?: number): void {
-    if (!this.writableEnded && !this.destroyed && this.phase !== 'bothEnded') this.end();
+    if (!this.resetsFirst && !this.writableEnded && !this.destroyed && this.phase !== 'bothEnded') this.end();
     super.close(code);
   }
 
