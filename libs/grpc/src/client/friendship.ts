@@ -310,6 +310,7 @@ export class Friendship {
       link,
       exchange.secure ? 'https' : 'http',
       this.seams.session.maxSendHeaderBlock,
+      this.seams.session.idleWhenReady,
     );
     const transport: FriendTransport = new FriendTransport(
       session,

@@ -34,6 +34,8 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
     scheme: 'http' | 'https',
     /** The largest request header block the HTTP/2 session it stands for sends (see seams/client-session.ts). */
     private readonly maxSendHeaderBlock = Infinity,
+    /** Nothing is in flight when grpc-js first calls on it (see seams/client-session.ts). */
+    private readonly idle = false,
   ) {
     super(link);
     this.defaults = { ':scheme': scheme, ':method': 'GET', ':path': '/' };
@@ -57,7 +59,7 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
     const h = sendBlock(this.objects, headers, 'request', this.defaults);
     const id = this.nextId;
     this.nextId += 2;
-    const stream = new ClientLinkStream(this, id);
+    const stream = new ClientLinkStream(this, id, this.idle);
     stream.scope = new AsyncResource('Http2Stream');
     stream.closeScope = this.scope;
     if (

@@ -16,7 +16,12 @@ export class ClientLinkStream extends LinkStream {
   /** @internal Whether the response headers came (what follows are trailers). */
   responded = false;
 
-  constructor(carrier: StreamCarrier, id: number) {
+  constructor(
+    carrier: StreamCarrier,
+    id: number,
+    /** Nothing else is in flight on the connection: Node's end waits for the request's write, a reset goes first. */
+    private readonly resetsFirst = false,
+  ) {
     super(carrier, id, true);
   }
 
@@ -60,9 +65,9 @@ export class ClientLinkStream extends LinkStream {
     super.receiveEnd();
   }
 
-  /** As Node's: a reset stream still open for writing ends its half first (the peer reads its end, then the reset). */
+  /** As Node's: a reset stream still open for writing ends its half first, unless its reset goes first. */
   override close(code?: number): void {
-    if (!this.writableEnded && !this.destroyed && this.phase !== 'bothEnded') this.end();
+    if (!this.resetsFirst && !this.writableEnded && !this.destroyed && this.phase !== 'bothEnded') this.end();
     super.close(code);
   }
 
