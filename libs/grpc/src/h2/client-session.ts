@@ -122,7 +122,7 @@ export class ClientLinkSession extends LinkSession<ClientLinkStream> {
     else stream.receiveHeaders(received.headers, frame.end, fold.count === 0);
   }
 
-  protected onGoaway(frame: Extract<StreamFrame, { t: 'goaway' }>): void {
+  protected override onGoaway(frame: Extract<StreamFrame, { t: 'goaway' }>): void {
     if (this.to('goingAway')) this.emit('goaway', frame.code);
     // Streams the server will not serve are refused, and grpc-js may retry them elsewhere.
     for (const stream of [...this.streams.values()])

@@ -129,7 +129,8 @@ export abstract class LinkSession<S extends LinkStream> extends EventEmitter imp
   /** Whether `id` names a stream that was never opened (a frame for it breaks the protocol). */
   protected abstract neverOpened(id: number): boolean;
   protected abstract onHeaders(frame: Extract<StreamFrame, { t: 'headers' }>): void;
-  protected abstract onGoaway(frame: Extract<StreamFrame, { t: 'goaway' }>): void;
+  /** A server ignores a client's: a client says goodbye by closing its end of the link. */
+  protected onGoaway(_frame: Extract<StreamFrame, { t: 'goaway' }>): void {}
   protected abstract onSettings(frame: Extract<StreamFrame, { t: 'settings' }>): void;
   protected abstract afterRelease(): void;
   protected abstract onClosed(err: Error | undefined): void;

@@ -59,7 +59,7 @@ export class ServerLinkSession extends LinkSession<ServerLinkStream> {
     if (this.closed) return;
     if (this.phase === 'open') this.goaway(NGHTTP2_NO_ERROR, this.lastStreamId);
     this.to('draining');
-    this.maybeFinishClose();
+    this.afterRelease();
   }
 
   /** Node's `session.destroy([error][, code])`: every stream ends with `code` at once. */
@@ -106,24 +106,17 @@ export class ServerLinkSession extends LinkSession<ServerLinkStream> {
     if (frame.end) stream.receiveEnd();
   }
 
-  protected onGoaway(): void {
-    // A client says goodbye by closing its end of the link.
-  }
-
   protected onSettings(): void {
     this.violation('settings from a client');
   }
 
+  /** A draining session closes its link once its last stream is gone. */
   protected afterRelease(): void {
-    this.maybeFinishClose();
+    if (this.phase === 'draining' && this.streams.size === 0) this.closeLink();
   }
 
   protected onClosed(): void {
     for (const stream of [...this.streams.values()]) stream.destroyWith(constants.NGHTTP2_CANCEL, undefined);
     process.nextTick(() => this.emit('close'));
-  }
-
-  private maybeFinishClose(): void {
-    if (this.phase === 'draining' && this.streams.size === 0) this.closeLink();
   }
 }
