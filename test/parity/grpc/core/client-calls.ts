@@ -168,6 +168,11 @@ function deadlineMs(deadline: grpc.Deadline | undefined): number | undefined {
   return typeof ms === 'number' && (Number.isFinite(ms) || ms === -Infinity) ? ms : undefined;
 }
 
+/** A text of a deadline race, tagged for normalize.ts: either timer's text becomes one. */
+export function raceText<T>(text: T): T | Json {
+  return typeof text === 'string' ? { $: 'deadline race', v: text } : text;
+}
+
 /**
  * A status or error of a deadline race (see CallSetup.deadlineRace): its
  * metadata replaced by a marker, its texts tagged for normalize.ts, which
@@ -176,8 +181,7 @@ function deadlineMs(deadline: grpc.Deadline | undefined): number | undefined {
 function deadlineRaced(value: unknown): unknown {
   if (!value || typeof value !== 'object') return value;
   const described = describe(value) as Record<string, Json>;
-  const tag = (text: Json | undefined): Json | undefined =>
-    typeof text === 'string' ? { $: 'deadline race', v: text } : text;
+  const tag = raceText;
   return {
     ...described,
     ...('details' in described ? { details: tag(described.details)! } : {}),

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { raceText } from '../core/client-calls.js';
 import { callOwnServer, connectOwnClient } from '../core/inner-client.js';
 import type { Scenario, ServerHandler } from '../core/scenario.js';
 import { methodPath } from '../core/scenario.js';
@@ -134,7 +135,8 @@ function propagatedOnConnectedChannel(name: string): Scenario {
         { parent: call, propagate_flags: grpc.propagate.DEADLINE },
         { connected: true },
       ).then(({ err, value }) => {
-        s.rec('child call', { code: err?.code, details: err?.details, value });
+        // The child's end is a deadline race too: its server's timer against its client's.
+        s.rec('child call', { code: err?.code, details: raceText(err?.details), value });
         callback(err, value);
       });
     },
@@ -250,8 +252,8 @@ export const DEADLINE_SCENARIOS: Scenario[] = [
           propagate_flags: grpc.propagate.DEADLINE,
         },
       ).then(({ err, value }) => {
-        // Code and details: the child's end is a deadline race too (see CallSetup.deadlineRace).
-        s.rec('child call', { code: err?.code, details: err?.details, value });
+        // The child's end is a deadline race too (see CallSetup.deadlineRace).
+        s.rec('child call', { code: err?.code, details: raceText(err?.details), value });
         callback(err, value);
       });
     },
