@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { experimental } from '@grpc/grpc-js';
+import { clientSessionSeam } from '../../libs/grpc/src/seams/client-session.js';
 import { checkShape, GRPC_SHAPES, grpcVerdict } from '../../libs/grpc/src/seams/guard.js';
 import { lbSeam } from '../../libs/grpc/src/seams/lb.js';
 import type { SeamName } from '../../libs/grpc/src/seams/shape.js';
@@ -47,6 +48,12 @@ describe(`grpc-js ${VERSION}: the shapes each seam builds on`, () => {
         supported: false,
         shape: { name: expect.stringContaining('selectLbConfigFromList') },
       });
+  });
+
+  // 1.10 to 1.12 take a connection as ready at its socket's 'connect' (read from grpc-js's source); 1.13 and
+  // 1.14 at the server's settings. A minor read the wrong way would send a reset call's end in the other order.
+  (SUPPORTED ? test : test.skip)('the client session seam reads when this grpc-js takes a connection as ready', () => {
+    expect(clientSessionSeam().idleWhenReady).toBe(MINOR <= 12);
   });
 
   (SUPPORTED ? test : test.skip)(

@@ -5,10 +5,10 @@
  * limit on the header block a client sends; 1.13 leaves Node's default, so a
  * request whose headers exceed it is refused before it leaves this process.
  *
- * When a session counts as connected differs too: grpc-js 1.10 takes it at
- * the socket's 'connect', before any frame was written, so the first calls
- * find nothing in flight on it; 1.14 takes it at the server's settings, as
- * the acknowledgment goes out. Any other way counts as 1.14's (no check:
+ * When a session counts as connected differs too: grpc-js 1.10 to 1.12 take
+ * it at the socket's 'connect', before any frame was written, so the first
+ * calls find nothing in flight on it; 1.13 and 1.14 at the server's settings,
+ * as the acknowledgment goes out. Any other way counts as 1.14's (no check:
  * it changes only which of the two goes first, the end or the reset).
  */
 import { grpcModule, type Shape } from './shape.js';
@@ -52,10 +52,10 @@ export interface ClientSessionSeam {
   /** The largest header block (as nghttp2 bounds it) a request may carry; Infinity for no limit. */
   readonly maxSendHeaderBlock: number;
   /**
-   * A session is connected before any frame went out (1.10): a call reset
+   * A session is connected before any frame went out (1.10 to 1.12): a call reset
    * as it is sent finds nothing in flight, and Node writes the reset right
    * behind the request, before the end (which waits for the request's
-   * write). Connected at the server's settings (1.14), the acknowledgment is
+   * write). Connected at the server's settings (1.13, 1.14), the acknowledgment is
    * still being written: the reset waits for it, and the end goes first.
    */
   readonly idleWhenReady: boolean;
