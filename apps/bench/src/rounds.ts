@@ -19,11 +19,15 @@ const STALL_MS = 10_000;
 /**
  * Warms each contender up, then runs the rounds: in each round every
  * contender gets one slice per workload, handed out in short pieces that
- * alternate the contenders, so drifts of the machine (CPU wake-up regimes,
- * noisy neighbours) spread over all contenders of the round alike. Each piece
- * takes the contenders in a fresh (seeded) shuffled order: with a fixed cycle,
- * a contender would always follow the same one and inherit its after-effects
- * (garbage to collect, a peer process gone idle) every time.
+ * alternate the contenders of one placement (one process, then two), so
+ * drifts of the machine (CPU wake-up regimes, noisy neighbours) spread over
+ * the contenders compared alike. Placements take turns rather than mix: a
+ * one-process piece right after a two-process one shares the CPUs with what
+ * the other process still does (its collector, its compiler), and measured
+ * 20–30% slower for it on 2 vCPUs. Each piece takes the contenders in a fresh
+ * (seeded) shuffled order: with a fixed cycle, a contender would always follow
+ * the same one and inherit its after-effects (garbage to collect, a peer
+ * process gone idle) every time.
  *
  * Each measured piece is metered on both sides: this process, and the
  * server's process when it has one (told over IPC when the piece starts and
@@ -124,31 +128,35 @@ export async function runRounds(
       const { pieces, pieceMs } = piecesOf(plan, workload);
       const pieceLength = (heap: boolean): number => (heap ? plan.heapPieceMs : pieceMs);
       const stepMs = (heap: boolean): number => pieceLength(heap) + plan.leadInMs;
+      // One placement's pieces, then the other's (see above).
+      const placements = [true, false].map((local) => [...totals.keys()].filter((c) => !c.server() === local));
       // The rate pieces, then one allocation piece each: following the heap slows collections down.
-      for (let index = 0; index <= pieces; index++) {
-        const heap = index === pieces;
-        for (const contender of shuffled([...totals.keys()], random)) {
-          const where = `${roundName} · ${workload.label} · ${contender.id}${heap ? ' (heap)' : ''}`;
-          progress.step(0, where);
-          const total = totals.get(contender)!;
-          try {
-            const histogram = heap ? scratch : total.histogram;
-            const { slice, client, server } = await piece(contender, workload, pieceLength(heap), histogram, heap);
-            if (heap) total.addHeap(slice, client, server);
-            else total.add(slice, client, server);
-          } catch (err) {
-            totals.delete(contender);
-            const left =
-              (pieces - index - 1) * stepMs(false) +
-              (heap ? 0 : stepMs(true)) +
-              (plan.rounds - round - 1) * roundMs(workload);
-            await fail(contender, workload, err, left);
+      for (const placement of placements)
+        for (let index = 0; index <= pieces; index++) {
+          const heap = index === pieces;
+          for (const contender of shuffled(placement, random)) {
+            if (!totals.has(contender)) continue;
+            const where = `${roundName} · ${workload.label} · ${contender.id}${heap ? ' (heap)' : ''}`;
+            progress.step(0, where);
+            const total = totals.get(contender)!;
+            try {
+              const histogram = heap ? scratch : total.histogram;
+              const { slice, client, server } = await piece(contender, workload, pieceLength(heap), histogram, heap);
+              if (heap) total.addHeap(slice, client, server);
+              else total.add(slice, client, server);
+            } catch (err) {
+              totals.delete(contender);
+              const left =
+                (pieces - index - 1) * stepMs(false) +
+                (heap ? 0 : stepMs(true)) +
+                (plan.rounds - round - 1) * roundMs(workload);
+              await fail(contender, workload, err, left);
+            }
+            // A dropped and re-made connection could land on another path mid-run.
+            await contender.check();
+            progress.step(stepMs(heap), where);
           }
-          // A dropped and re-made connection could land on another path mid-run.
-          await contender.check();
-          progress.step(stepMs(heap), where);
         }
-      }
       const rates: string[] = [];
       for (const [contender, total] of totals) {
         const key = resultKey(contender.id, workload.key);
