@@ -2,11 +2,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { killSuitesApart, runSuiteApart, sendOutcome, suiteApart } from './apart.js';
 import { killAllChildren } from './child/child-server.js';
-import { measureHarness } from './harness.js';
+import { measureHarness, type HarnessCost } from './harness.js';
 import { machineInfo } from './machine.js';
 import { readOptions, USAGE, UsageError, type BenchOptions, type SuiteName } from './options.js';
-import { planOf } from './plan.js';
+import { planOf, type RoundPlan } from './plan.js';
 import { progressFor } from './progress.js';
 import { chartCaption, renderChart } from './report/chart.js';
 import { renderJson } from './report/json.js';
@@ -16,13 +17,17 @@ import type { Suite, SuiteOutcome } from './suite.js';
 const RESULTS_DIR = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
 
 // Server processes must not outlive the benchmark, however it ends.
-process.on('exit', killAllChildren);
+process.on('exit', () => {
+  killAllChildren();
+  killSuitesApart();
+});
 for (const [signal, code] of [
   ['SIGINT', 130],
   ['SIGTERM', 143],
 ] as const) {
   process.once(signal, () => {
     killAllChildren();
+    killSuitesApart();
     process.exit(code);
   });
 }
@@ -58,23 +63,36 @@ async function main(): Promise<void> {
   );
   if (running.length === 0) throw new UsageError('nothing to run: no suite has the workloads and variants asked for');
   const plan = planOf(options);
-  const progress = progressFor(process.stderr);
+  if (suiteApart()) return sendOutcome(await runHere(running[0]!, options, plan));
   const harness = await measureHarness();
   const outcomes: SuiteOutcome[] = [];
+  if (running.length === 1) outcomes.push(await runHere(running[0]!, options, plan));
+  else for (const suite of running) outcomes.push(await runSuiteApart(suite.name, options.argv));
+  return report(options, plan, { started, loadAtStart, harness }, outcomes);
+}
+
+/** Runs one suite in this process, with a progress line of its own. */
+async function runHere(suite: Suite, options: BenchOptions, plan: RoundPlan): Promise<SuiteOutcome> {
+  const progress = progressFor(process.stderr);
   try {
-    for (const suite of running) {
-      outcomes.push(
-        await suite.run(
-          options,
-          plan,
-          options.variants?.filter((id) => suite.variantIds.includes(id)),
-          progress,
-        ),
-      );
-    }
+    return await suite.run(
+      options,
+      plan,
+      options.variants?.filter((id) => suite.variantIds.includes(id)),
+      progress,
+    );
   } finally {
     progress.done();
   }
+}
+
+/** Writes the run's report, raw figures and chart. */
+async function report(
+  options: BenchOptions,
+  plan: RoundPlan,
+  { started, loadAtStart, harness }: { started: number; loadAtStart: number; harness: HarnessCost },
+  outcomes: SuiteOutcome[],
+): Promise<void> {
   const date = localDate();
   const name = fileName(options, date);
   const run: RunInfo = {

@@ -11,7 +11,7 @@ const QUICK_SIZES = [64, 1024 * 1024];
 const QUICK_WORKLOADS = ['64B-c1', '64B-c32', '1MiB-c1', 'stream', 'events', 'bidi'];
 
 export interface BenchOptions {
-  /** Suites to run, one after the other; one report covers them all. */
+  /** Suites to run, one after the other, each in a process of its own; one report covers them all. */
   suites: SuiteName[];
   rounds: number;
   /** Measured time per variant, workload and round. */
@@ -30,7 +30,7 @@ export interface BenchOptions {
 }
 
 export const USAGE = `usage: npm run bench -- [options]
-  --suite nest|grpc     run one suite (default: both, one after the other)
+  --suite nest|grpc     run one suite (default: both, one after the other, each in a process of its own)
   --rounds N            interleaved rounds (default 5; --quick: 2)
   --slice-ms N          measured time per variant, workload and round (default 600; --quick: 80)
   --quick               smoke run in under a minute: 64B-c1,64B-c32,1MiB-c1,stream,events,bidi; short slices
