@@ -35,6 +35,8 @@ export class UnixEcho {
     private readonly socket: Socket,
     private readonly dir: string,
   ) {
+    // A run ended by a signal exits without closing its contenders: the socket's directory goes then.
+    process.on('exit', this.removeDir);
     socket.on('data', (chunk) => {
       // Echoes of pipelined requests may arrive coalesced or split: count bytes.
       let bytes = chunk.length;
@@ -103,6 +105,9 @@ export class UnixEcho {
   async close(): Promise<void> {
     this.socket.destroy();
     await this.child.stop();
-    rmSync(this.dir, { recursive: true, force: true });
+    this.removeDir();
+    process.off('exit', this.removeDir);
   }
+
+  private readonly removeDir = (): void => rmSync(this.dir, { recursive: true, force: true });
 }
