@@ -1,7 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { SuiteName } from './options.js';
 import type { SuiteOutcome } from './suite.js';
-import type { VariantInfo } from './variant.js';
 
 /**
  * Set in a process that runs one suite for the run that forked it: it sends
@@ -48,8 +47,7 @@ export function runSuiteApart(name: SuiteName, argv: readonly string[]): Promise
 /** Sends this process's outcome to the run that forked it, then lets it end. */
 export function sendOutcome(outcome: SuiteOutcome): Promise<void> {
   return new Promise((resolve, reject) =>
-    // The variants as the report reads them: a suite's own carry functions, which do not cross processes.
-    process.send!({ ...outcome, variants: outcome.variants.map(variantInfo) }, undefined, {}, (err) => {
+    process.send!(outcome, undefined, {}, (err) => {
       if (err) reject(err);
       else {
         process.disconnect();
@@ -57,10 +55,6 @@ export function sendOutcome(outcome: SuiteOutcome): Promise<void> {
       }
     }),
   );
-}
-
-function variantInfo({ id, label, tier, placement, baseline, floor, role }: VariantInfo): VariantInfo {
-  return { id, label, tier, placement, role, ...(baseline ? { baseline } : {}), ...(floor ? { floor } : {}) };
 }
 
 /** Suite processes must not outlive the run, however it ends. */

@@ -128,14 +128,13 @@ export async function runRounds(
       const { pieces, pieceMs } = piecesOf(plan, workload);
       const pieceLength = (heap: boolean): number => (heap ? plan.heapPieceMs : pieceMs);
       const stepMs = (heap: boolean): number => pieceLength(heap) + plan.leadInMs;
-      // One placement's pieces, then the other's (see above).
-      const placements = [true, false].map((local) => [...totals.keys()].filter((c) => !c.server() === local));
       // The rate pieces, then one allocation piece each: following the heap slows collections down.
-      for (const placement of placements)
+      // One placement's pieces, then the other's (see above).
+      for (const local of [true, false])
         for (let index = 0; index <= pieces; index++) {
           const heap = index === pieces;
-          for (const contender of shuffled(placement, random)) {
-            if (!totals.has(contender)) continue;
+          const here = [...totals.keys()].filter((c) => !c.server() === local);
+          for (const contender of shuffled(here, random)) {
             const where = `${roundName} · ${workload.label} · ${contender.id}${heap ? ' (heap)' : ''}`;
             progress.step(0, where);
             const total = totals.get(contender)!;

@@ -21,3 +21,12 @@ export function selectVariants<V extends { readonly id: string }>(
 ): V[] {
   return ids ? all.filter((v) => ids.includes(v.id)) : [...all];
 }
+
+/**
+ * What the report says about a variant, and no more: a suite's own variants
+ * carry how to run them (functions among them), which neither the raw figures
+ * nor a suite's process hand over.
+ */
+export function variantInfo({ id, label, tier, placement, baseline, floor, role }: VariantInfo): VariantInfo {
+  return { id, label, tier, placement, role, ...(baseline ? { baseline } : {}), ...(floor ? { floor } : {}) };
+}

@@ -2,7 +2,7 @@ import type { Contender } from '../contender.js';
 import { UNIX_FLOOR, UnixEcho } from '../floor/unix-echo.js';
 import { runRounds } from '../rounds.js';
 import type { Suite } from '../suite.js';
-import { selectVariants } from '../variant.js';
+import { selectVariants, variantInfo } from '../variant.js';
 import type { EchoStub } from './echo-service.js';
 import { cannedFloor, connectGrpcVariants } from './run.js';
 import { GrpcServerPool } from './servers.js';
@@ -51,7 +51,7 @@ export const grpcSuite: Suite = {
             'channel, resolving, retrying and load-balancing calls and filters, as a friend link sits under them',
         ],
         workloads,
-        variants: [...variants, GRPC_FLOOR, UNIX_FLOOR].filter((v) => ran.has(v.id)),
+        variants: [...variants, GRPC_FLOOR, UNIX_FLOOR].filter((v) => ran.has(v.id)).map(variantInfo),
         results,
         failures,
         targets: grpcTargets(workloads),

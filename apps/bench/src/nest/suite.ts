@@ -3,7 +3,7 @@ import type { Contender } from '../contender.js';
 import { UNIX_FLOOR, UnixEcho } from '../floor/unix-echo.js';
 import { runRounds } from '../rounds.js';
 import type { Suite } from '../suite.js';
-import { selectVariants } from '../variant.js';
+import { selectVariants, variantInfo } from '../variant.js';
 import type { BenchClient } from './clients.js';
 import { handlerFloor } from './floor.js';
 import { connectVariants } from './run.js';
@@ -61,7 +61,7 @@ export const nestSuite: Suite = {
             'little; a copy through JSON text would cost milliseconds at 1 MiB',
         ],
         workloads,
-        variants: [...variants, NEST_FLOOR, UNIX_FLOOR].filter((v) => ran.has(v.id)),
+        variants: [...variants, NEST_FLOOR, UNIX_FLOOR].filter((v) => ran.has(v.id)).map(variantInfo),
         results,
         failures,
         targets: nestTargets(workloads),

@@ -181,11 +181,10 @@ export function raceText<T>(text: T): T | Json {
 function deadlineRaced(value: unknown): unknown {
   if (!value || typeof value !== 'object') return value;
   const described = describe(value) as Record<string, Json>;
-  const tag = raceText;
   return {
     ...described,
-    ...('details' in described ? { details: tag(described.details)! } : {}),
-    ...('message' in described ? { message: tag(described.message)! } : {}),
+    ...('details' in described ? { details: raceText(described.details) } : {}),
+    ...('message' in described ? { message: raceText(described.message) } : {}),
     metadata: 'not compared: the deadline race decides it',
   };
 }
