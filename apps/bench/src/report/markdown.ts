@@ -57,8 +57,8 @@ export function renderMarkdown(run: RunInfo, suites: readonly SuiteOutcome[]): s
       '(`v8.GCProfiler`), on both sides; Buffer and ArrayBuffer contents live outside the V8 heap and are not counted',
     '- RSS: `process.memoryUsage.rss()` at the end of each piece, the largest per variant and workload; the ' +
       'benchmark process (one per suite when both run) is shared by every one-process variant and every client of ' +
-      'its suite, so its RSS says little about one variant; `server` figures of two-process variants come from ' +
-      'the server\u2019s process (a process of its own for Nest; for gRPC, the three HTTP/2 servers share one)',
+      'its suite, so its RSS says little about one variant; `server` figures of two-process variants are ' +
+      'measured in the server\u2019s process (a process of its own for Nest; for gRPC, the three HTTP/2 servers share one)',
     `- what measuring costs, on this run: the request loop ${harness.loopNs.toFixed(0)} ns and ` +
       `${bytes(harness.loopHeapBytes)} of heap per request around a request that does nothing; a histogram ` +
       `record ${harness.recordNs.toFixed(0)} ns (after the request\u2019s end is stamped); the CPU and RSS window of a ` +
